@@ -1,0 +1,5 @@
+import sys
+
+from genlat.cli import main
+
+sys.exit(main())

@@ -1,0 +1,51 @@
+"""Checkpoints: one dict per epoch holding everything needed to resume exactly.
+
+Written atomically (temp file, fsync, rename), so a kill during a write leaves the previous
+checkpoint intact; loaded with `weights_only=True`, so a checkpoint cannot run code when read.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from genlat.rundir import atomic_write_bytes
+
+_NAME = re.compile(r"^epoch_(\d+)\.pt$")
+
+
+def checkpoint_path(folder: Path, epoch: int) -> Path:
+    return folder / f"epoch_{epoch:03d}.pt"
+
+
+def save_checkpoint(folder: Path, epoch: int, state: dict[str, Any], keep: int) -> Path:
+    buf = io.BytesIO()
+    torch.save(state, buf)
+    path = checkpoint_path(folder, epoch)
+    atomic_write_bytes(path, buf.getvalue())
+    for old in list_checkpoints(folder)[:-keep]:
+        old.unlink(missing_ok=True)
+    return path
+
+
+def list_checkpoints(folder: Path) -> list[Path]:
+    """Checkpoint files, oldest first."""
+    if not folder.is_dir():
+        return []
+    found = [(int(m.group(1)), p) for p in folder.iterdir() if (m := _NAME.match(p.name))]
+    return [p for _, p in sorted(found)]
+
+
+def load_latest(folder: Path) -> tuple[dict[str, Any] | None, list[str]]:
+    """The newest checkpoint that loads, and a note for each newer one that did not."""
+    skipped = []
+    for path in reversed(list_checkpoints(folder)):
+        try:
+            return torch.load(path, map_location="cpu", weights_only=True), skipped
+        except Exception as e:  # truncated or corrupt: fall back to the one before
+            skipped.append(f"{path.name}: {type(e).__name__}")
+    return None, skipped

@@ -1,0 +1,53 @@
+"""`genlat <command>`: the command-line entry. User errors become one line and an exit code."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from genlat.errors import EXIT_USAGE, GenlatError
+
+USAGE = """usage: genlat <command> [options]
+
+commands:
+  train     train one run (the same flags as train.py; see `genlat train --help`)
+"""
+
+
+def _report(error: GenlatError) -> int:
+    # Under `accelerate launch` every rank hits the same input error; one line is enough.
+    if os.environ.get("RANK", "0") == "0":
+        print(f"genlat: error: {error}", file=sys.stderr)
+    return error.exit_code
+
+
+def train_main(argv: list[str] | None = None, prog: str = "train.py") -> int:
+    """`python train.py …`, `accelerate launch train.py …` and `genlat train …` all land here."""
+    argv = sys.argv[1:] if argv is None else argv
+    debug = any(a in ("--debug", "--debug=true", "--debug=True") for a in argv)
+    try:
+        from genlat.config import parse_args
+
+        cfg = parse_args(argv, prog=prog)
+        from genlat.run import train  # the heavy imports (torch, wandb) only after the flags are fine
+
+        return train(cfg)
+    except GenlatError as e:
+        if debug:
+            raise
+        return _report(e)
+
+
+COMMANDS = {"train": lambda argv: train_main(argv, prog="genlat train")}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] in ("-h", "--help"):
+        print(USAGE, end="")
+        return 0 if argv else EXIT_USAGE
+    command, rest = argv[0], argv[1:]
+    if command not in COMMANDS:
+        print(f"genlat: error: unknown command {command!r}; commands: {', '.join(COMMANDS)}", file=sys.stderr)
+        return EXIT_USAGE
+    return COMMANDS[command](rest)

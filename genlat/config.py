@@ -1,0 +1,221 @@
+"""Every hyperparameter of a run, in one dataclass, with its default, help and check.
+
+The command-line flags are exactly the field names (`--zn 100` or `--zn=100`), because that is how
+`wandb agent` renders sweep parameters. The CLI, the sweep runner and the tests all build a
+`TrainConfig` through `parse_args` / `TrainConfig.from_dict`, so a bad value is refused here, once,
+with a message that names the flag.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from genlat.errors import ConfigError
+
+DATASETS = ("shapes", "mnist", "fashion-mnist", "cifar10", "celeba")  # plus "folder:PATH"
+MODELS = ("dcgan",)
+IMAGE_SIZES = (32, 64)
+PRECISIONS = ("no", "fp16", "bf16")
+INTERP_METHODS = ("slerp", "lerp")
+
+
+def _positive_int(v):
+    return None if v >= 1 else "must be a positive integer"
+
+
+def _non_negative_int(v):
+    return None if v >= 0 else "must be 0 or a positive integer"
+
+
+def _positive_finite(v):
+    return None if math.isfinite(v) and v > 0 else "must be a positive finite number"
+
+
+def _one_of(choices):
+    def check(v):
+        return None if v in choices else f"must be one of {', '.join(map(str, choices))}"
+
+    return check
+
+
+def _dataset(v):
+    if v in DATASETS:
+        return None
+    if v.startswith("folder:") and len(v) > len("folder:"):
+        return None
+    return f"must be one of {', '.join(DATASETS)} or folder:PATH"
+
+
+def _beta1(v):
+    return None if math.isfinite(v) and 0 <= v < 1 else "must be in [0, 1)"
+
+
+def _channels(v):
+    return None if v in (0, 1, 3) else "must be 1 (grayscale), 3 (RGB) or 0 (the dataset's own)"
+
+
+def _methods(v):
+    methods = [m for m in v.split(",") if m]
+    if not methods or any(m not in INTERP_METHODS for m in methods):
+        return f"must be a comma-separated list of {', '.join(INTERP_METHODS)}"
+    return None
+
+
+def _name(v):
+    if v and ("/" in v or "\\" in v or v in (".", "..")):
+        return "must be a plain directory name (no slashes)"
+    return None
+
+
+def _opt(default, help, check=None):
+    return field(default=default, metadata={"help": help, "check": check})
+
+
+@dataclass
+class TrainConfig:
+    # --- the study's knobs ---
+    zn: int = _opt(100, "latent size (the study: 50, 100, 150, 500)", _positive_int)
+    lr: float = _opt(2e-4, "Adam learning rate for G and D (DCGAN: 2e-4)", _positive_finite)
+    beta1: float = _opt(0.5, "Adam beta1 (DCGAN: 0.5)", _beta1)
+    epochs: int = _opt(20, "training epochs (the study: 20)", _positive_int)
+    batch_size: int = _opt(64, "images per step on each process (DCGAN: 64)", _positive_int)
+    seed: int = _opt(0, "seed of weights, data order and the latent bank", _non_negative_int)
+    # --- data ---
+    dataset: str = _opt("shapes", "shapes | mnist | fashion-mnist | cifar10 | celeba | folder:PATH", _dataset)
+    data_dir: str = _opt("data", "where torchvision datasets live (downloaded there when possible)")
+    image_size: int = _opt(32, "image side in pixels: 32 or 64", _one_of(IMAGE_SIZES))
+    channels: int = _opt(0, "1 = grayscale, 3 = RGB, 0 = the dataset's own", _channels)
+    epoch_size: int = _opt(
+        12800, "images per epoch: the size of the procedural dataset, a cap for finite ones", _positive_int
+    )
+    num_workers: int = _opt(0, "DataLoader workers for file datasets (shapes renders in-process)", _non_negative_int)
+    # --- model ---
+    model: str = _opt("dcgan", "model family: dcgan", _one_of(MODELS))
+    ngf: int = _opt(64, "generator width (channels of its last hidden layer)", _positive_int)
+    ndf: int = _opt(64, "discriminator width (channels of its first layer)", _positive_int)
+    # --- hardware ---
+    mixed_precision: str = _opt("no", "no | fp16 | bf16 (fp16 needs a GPU)", _one_of(PRECISIONS))
+    cpu: bool = _opt(False, "train on the CPU even when a GPU is present")
+    # --- the epoch series and interpolation panels ---
+    n_samples: int = _opt(64, "latent-bank samples in each epoch's grid", _positive_int)
+    grid_nrow: int = _opt(8, "images per row of the sample grid", _positive_int)
+    interp_pairs: int = _opt(4, "endpoint pairs per interpolation panel (one row each)", _positive_int)
+    interp_steps: int = _opt(10, "images per interpolation row, endpoints included", lambda v: None if v >= 2 else "must be at least 2")
+    interp_methods: str = _opt("slerp,lerp", "interpolation methods, comma-separated (slerp, lerp)", _methods)
+    interp_every: int = _opt(0, "also draw panels every N epochs (0 = the last epoch only)", _non_negative_int)
+    # --- output, tracking, checkpoints ---
+    out: str = _opt("runs", "output root; the run lives in OUT/NAME")
+    name: str = _opt("", "run name (default: derived from the config)", _name)
+    resume: bool = _opt(False, "continue OUT/NAME from its last checkpoint (an existing run resumes anyway)")
+    keep_checkpoints: int = _opt(2, "checkpoints to keep (the newest N)", _positive_int)
+    log_every: int = _opt(10, "steps between W&B training-loss points and plain progress lines", _positive_int)
+    wandb_project: str = _opt("genlat", "W&B project")
+    wandb_entity: str = _opt("", "W&B entity (default: your default entity)")
+    wandb_group: str = _opt("", "W&B group (a sweep sets it to its name)")
+    debug: bool = _opt(False, "print tracebacks for user errors too")
+
+    def __post_init__(self):
+        for f in dataclasses.fields(self):
+            check = f.metadata.get("check")
+            problem = check(getattr(self, f.name)) if check else None
+            if problem:
+                raise ConfigError(f"--{f.name}={getattr(self, f.name)!s}: {problem}")
+        if self.n_samples < 2 * self.interp_pairs:
+            raise ConfigError(
+                f"--interp_pairs={self.interp_pairs}: needs --n_samples >= {2 * self.interp_pairs} "
+                "(each pair's endpoints come from the latent bank)"
+            )
+
+    @property
+    def run_name(self) -> str:
+        if self.name:
+            return self.name
+        data = self.dataset.split(":", 1)[0]
+        return f"{data}{self.image_size}-{self.model}-zn{self.zn}-lr{self.lr:g}-s{self.seed}"
+
+    @property
+    def methods(self) -> list[str]:
+        return [m for m in self.interp_methods.split(",") if m]
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "TrainConfig":
+        """Build from a mapping (a sweep's parameters, a saved config.json), converting and checking."""
+        known = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise ConfigError(f"unknown setting(s): {', '.join('--' + u for u in unknown)}; see --help")
+        return cls(**{k: _convert(known[k], v) for k, v in values.items()})
+
+
+# Settings that only say where or how a run is shown; resuming with other values is fine.
+COSMETIC = {"out", "name", "resume", "keep_checkpoints", "log_every", "num_workers", "data_dir",
+            "wandb_project", "wandb_entity", "wandb_group", "debug", "cpu", "interp_every", "epochs"}
+
+
+def _convert(f: dataclasses.Field, value: Any) -> Any:
+    """Turn a CLI string (or a YAML/JSON value) into the field's type, or refuse it."""
+    kind = f.type if isinstance(f.type, str) else f.type.__name__
+    try:
+        if kind == "bool":
+            return _to_bool(value)
+        if kind == "int":
+            if isinstance(value, bool):
+                raise ValueError
+            if isinstance(value, float):
+                if not value.is_integer():
+                    raise ValueError
+                return int(value)
+            return int(str(value).strip())
+        if kind == "float":
+            if isinstance(value, bool):
+                raise ValueError
+            return float(value)
+        return str(value)
+    except (TypeError, ValueError):
+        noun = {"int": "an integer", "float": "a number", "bool": "true or false"}[kind]
+        raise ConfigError(f"--{f.name}={value!s}: must be {noun}") from None
+
+
+def _to_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(value)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse would print usage and exit; we want one line and code 2
+        raise ConfigError(f"{message}; see --help")
+
+
+def build_parser(prog: str = "train.py") -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=prog,
+        description="Train one genlat run: a DCGAN at latent size --zn, tracked in W&B.",
+        allow_abbrev=False,
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    for f in dataclasses.fields(TrainConfig):
+        kind = f.type if isinstance(f.type, str) else f.type.__name__
+        if kind == "bool":
+            # `--resume`, `--resume=true` and `--resume false` all work (wandb agent renders booleans as values)
+            parser.add_argument(f"--{f.name}", nargs="?", const="true", default=f.default, help=f.metadata["help"])
+        else:
+            parser.add_argument(f"--{f.name}", default=f.default, metavar=kind.upper(), help=f.metadata["help"])
+    return parser
+
+
+def parse_args(argv: list[str] | None, prog: str = "train.py") -> TrainConfig:
+    args = build_parser(prog).parse_args(argv)
+    return TrainConfig.from_dict(vars(args))

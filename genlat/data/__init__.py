@@ -1,0 +1,31 @@
+"""Where training images come from: `build_source(cfg)` gives an ImageSource for cfg.dataset.
+
+An ImageSource (see sampler.py) has a name, channels (1 or 3), len() images per epoch,
+steps_per_epoch(batch_size, world_size), and batches(epoch, batch_size, rank, world_size, device)
+yielding float32 (B, C, H, W) in [-1, 1] on the device, the same ones for the same
+(seed, epoch, rank, world_size) in any process.
+"""
+
+from __future__ import annotations
+
+from genlat.data.files import OFFLINE_ENV, FileSource, FolderImages, image_transform, torchvision_dataset
+from genlat.data.sampler import ImageSource, epoch_batches, epoch_generator, steps_per_epoch
+from genlat.data.shapes import FACTOR_NAMES, FACTOR_SIZES, SHAPES, Factors, ShapesSource, render, sample_factors
+
+__all__ = [
+    "build_source", "ImageSource", "ShapesSource", "FileSource", "FolderImages", "Factors",
+    "sample_factors", "render", "epoch_batches", "epoch_generator", "steps_per_epoch",
+    "image_transform", "torchvision_dataset", "OFFLINE_ENV", "SHAPES", "FACTOR_NAMES", "FACTOR_SIZES",
+]
+
+
+def build_source(cfg) -> ImageSource:
+    """The ImageSource for a TrainConfig; a DataError (one line) when the data is missing or unreadable.
+
+    channels: cfg.channels when set (1 or 3), else the dataset's own (shapes, mnist and
+    fashion-mnist 1; cifar10, celeba and folders 3). Call it on the main process first in
+    multi-process runs, so that only one process downloads.
+    """
+    if cfg.dataset == "shapes":
+        return ShapesSource.from_config(cfg)
+    return FileSource.from_config(cfg)

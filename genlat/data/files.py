@@ -1,0 +1,188 @@
+"""Image files as an ImageSource: torchvision's datasets (mnist, fashion-mnist, cifar10, celeba)
+and `folder:PATH` (every image under a folder).
+
+torchvision datasets are read from `data_dir` first and downloaded there only when missing;
+set GENLAT_OFFLINE=1 to skip the download attempt (tests do, so they never touch the network).
+Every failure a user can fix -- missing, empty, unreadable or corrupt data -- is a one-line
+DataError saying where the files must go.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import torch
+import torchvision
+from PIL import Image
+from torch.utils.data import DataLoader, Dataset
+from torchvision import transforms as T
+
+from genlat.data.sampler import ImageSource
+from genlat.errors import DataError
+
+log = logging.getLogger(__name__)
+
+OFFLINE_ENV = "GENLAT_OFFLINE"
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+# name: (torchvision class, its arguments, where its files live under data_dir, own channels)
+TORCHVISION = {
+    "mnist": ("MNIST", {"train": True}, "MNIST/raw", 1),
+    "fashion-mnist": ("FashionMNIST", {"train": True}, "FashionMNIST/raw", 1),
+    "cifar10": ("CIFAR10", {"train": True}, "cifar-10-batches-py", 3),
+    "celeba": ("CelebA", {"split": "train", "target_type": []}, "celeba", 3),
+}
+
+
+class ToMode:
+    """Convert a PIL image to "L" or "RGB" (a class, not a lambda, so DataLoader workers can pickle it)."""
+
+    def __init__(self, mode: str):
+        self.mode = mode
+
+    def __call__(self, img: Image.Image) -> Image.Image:
+        return img if img.mode == self.mode else img.convert(self.mode)
+
+
+def image_transform(size: int, channels: int) -> T.Compose:
+    """PIL image -> float32 (channels, size, size) in [-1, 1]: shorter side resized, centre-cropped."""
+    return T.Compose([
+        ToMode("L" if channels == 1 else "RGB"),
+        T.Resize(size, antialias=True),
+        T.CenterCrop(size),
+        T.ToTensor(),
+        T.Normalize([0.5] * channels, [0.5] * channels),
+    ])
+
+
+def _why(e: BaseException) -> str:
+    """A short one-line reason from an exception."""
+    lines = [line.strip() for line in str(e).splitlines() if line.strip()]
+    text = " ".join(lines)
+    return f"{type(e).__name__}: {text[:160]}{'...' if len(text) > 160 else ''}" if text else type(e).__name__
+
+
+def offline() -> bool:
+    return os.environ.get(OFFLINE_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _has_files(path: str) -> bool:
+    return any(files for _, _, files in os.walk(path))
+
+
+def torchvision_dataset(name: str, data_dir: str, transform) -> Dataset:
+    """torchvision's training split of `name` from data_dir, downloaded there if missing and allowed."""
+    cls_name, kwargs, sub, _ = TORCHVISION[name]
+    cls = getattr(torchvision.datasets, cls_name)
+    where = os.path.join(data_dir, sub)
+    # torchvision says "not found" with a RuntimeError, but corrupt files raise almost anything
+    # (AssertionError, ValueError, UnpicklingError, OSError, ...), hence the broad excepts.
+    try:
+        return cls(data_dir, download=False, transform=transform, **kwargs)
+    except Exception as e:
+        local_error = download_error = e
+    if not offline():  # download=True also unpacks archives already in place, with no network
+        try:
+            return cls(data_dir, download=True, transform=transform, **kwargs)
+        except Exception as e:
+            download_error = e
+    if _has_files(where):
+        raise DataError(
+            f"{name} files in {where} could not be read ({_why(local_error)}): replace them with intact "
+            "copies, or delete that folder to download them again"
+        ) from local_error
+    if offline():
+        raise DataError(
+            f"{name} not found in {where} and {OFFLINE_ENV} forbids downloading it: "
+            f"copy the files into {where}, or unset {OFFLINE_ENV} to download them"
+        ) from local_error
+    raise DataError(
+        f"{name} not found in {where} and it could not be downloaded ({_why(download_error)}): "
+        f"download it on a machine with network, or copy the files into {where}"
+    ) from download_error
+
+
+def _readable(path: str) -> bool:
+    try:
+        with Image.open(path) as img:
+            img.verify()  # cheap: checks structure and checksums without decoding every pixel
+        return True
+    except Exception:  # PIL raises OSError, SyntaxError, ValueError, DecompressionBombError, ...
+        return False
+
+
+class FolderImages(Dataset):
+    """Every readable image under `root`, recursively, in sorted path order; unreadable ones are
+    skipped with one warning. Items are transformed images (no labels)."""
+
+    def __init__(self, root: str, transform):
+        self.root, self.transform = root, transform
+        if not os.path.exists(root):
+            raise DataError(f"folder {root} does not exist: check the path after folder:")
+        if not os.path.isdir(root):
+            raise DataError(f"{root} is not a folder: give folder:PATH a directory of images")
+        found = sorted(
+            os.path.join(d, f) for d, _, files in os.walk(root) for f in files if f.lower().endswith(IMAGE_EXTENSIONS)
+        )
+        if not found:
+            raise DataError(f"no image files ({', '.join(IMAGE_EXTENSIONS)}) under {root}: put the training images there")
+        with ThreadPoolExecutor(max_workers=8) as pool:  # overlaps the file reads
+            ok = list(pool.map(_readable, found))
+        self.paths = [p for p, good in zip(found, ok) if good]
+        if not self.paths:
+            raise DataError(f"none of the {len(found)} image files under {root} could be read: check they are intact images")
+        skipped = len(found) - len(self.paths)
+        if skipped:
+            first = next(p for p, good in zip(found, ok) if not good)
+            log.warning("skipped %d unreadable image file(s) in %s (e.g. %s)", skipped, root, os.path.relpath(first, root))
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __getitem__(self, i: int) -> torch.Tensor:
+        try:
+            with Image.open(self.paths[i]) as img:
+                return self.transform(img)
+        except Exception as e:  # passed verify() but does not decode (e.g. a truncated JPEG)
+            raise DataError(f"cannot decode {self.paths[i]} ({_why(e)}): remove or replace that file") from e
+
+
+def _images_only(items) -> torch.Tensor:
+    """Collate (image, label) pairs or bare images into (B, C, H, W), dropping labels."""
+    return torch.stack([it[0] if isinstance(it, (tuple, list)) else it for it in items])
+
+
+class FileSource(ImageSource):
+    """A map-style dataset of images, capped at `epoch_size` images: an evenly spaced subset
+    (every len/epoch_size-th item, the same in every run), so a capped folder sorted by class
+    still spans all classes. Batches come through a DataLoader with the epoch sampler."""
+
+    def __init__(self, name, dataset, image_size, channels, epoch_size, seed=0, num_workers=0):
+        if len(dataset) == 0:
+            raise DataError(f"{name} has no images: check its files")
+        self.name, self.dataset, self.image_size, self.channels = name, dataset, image_size, channels
+        self.seed, self.num_workers = seed, num_workers
+        self.size = min(epoch_size, len(dataset))
+        self.subset = torch.arange(self.size) * len(dataset) // self.size  # (size,) dataset indices
+
+    @classmethod
+    def from_config(cls, cfg) -> "FileSource":
+        if cfg.dataset.startswith("folder:"):
+            root = os.path.expanduser(cfg.dataset[len("folder:"):])
+            channels = cfg.channels or 3
+            dataset = FolderImages(root, image_transform(cfg.image_size, channels))
+        else:
+            channels = cfg.channels or TORCHVISION[cfg.dataset][3]
+            dataset = torchvision_dataset(cfg.dataset, cfg.data_dir, image_transform(cfg.image_size, channels))
+        return cls(cfg.dataset, dataset, cfg.image_size, channels, cfg.epoch_size, cfg.seed, cfg.num_workers)
+
+    def batches(self, epoch, batch_size, rank=0, world_size=1, device=None, skip=0):
+        index_batches = [self.subset[b].tolist() for b in self.epoch_indices(epoch, batch_size, rank, world_size, skip)]
+        device = torch.device(device or "cpu")
+        loader = DataLoader(
+            self.dataset, batch_sampler=index_batches, num_workers=self.num_workers,
+            collate_fn=_images_only, pin_memory=device.type == "cuda",
+        )
+        for images in loader:  # (B, C, H, W) float32 in [-1, 1]
+            yield images.to(device, non_blocking=True)

@@ -1,0 +1,88 @@
+"""Which images each process gets in each epoch, and the `ImageSource` contract built on it.
+
+One epoch is a permutation of the dataset's indices drawn from a generator seeded by
+(seed, epoch), cut into steps of `world_size` consecutive batches; rank r takes the r-th batch
+of every step. So the shards are disjoint, every rank gets the same number of batches (the
+remainder is dropped), all ranks together see what one process with batch B*world_size would,
+and an epoch can be replayed exactly after a restart, in any process.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import torch
+
+from genlat.errors import DataError
+
+
+def epoch_seed(seed: int, epoch: int) -> int:
+    """(seed, epoch) hashed (splitmix64) to 32 bits: torch's CPU generator (mt19937) ignores the
+    high 32 bits of its seed, so packing both numbers into 64 bits would make seeds collide."""
+    m = 2**64 - 1
+    z = (((seed & 0xFFFFFFFF) << 32 | (epoch & 0xFFFFFFFF)) + 0x9E3779B97F4A7C15) & m
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & m
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & m
+    return (z ^ (z >> 31)) & 0xFFFFFFFF
+
+
+def epoch_generator(seed: int, epoch: int) -> torch.Generator:
+    """A CPU generator that depends on (seed, epoch) only."""
+    return torch.Generator().manual_seed(epoch_seed(seed, epoch))
+
+
+def steps_per_epoch(n: int, batch_size: int, world_size: int = 1) -> int:
+    """Full batches each rank gets from `n` images (drop_last)."""
+    return n // (batch_size * world_size)
+
+
+def epoch_batches(
+    n: int, batch_size: int, epoch: int, seed: int, rank: int = 0, world_size: int = 1
+) -> list[torch.Tensor]:
+    """Rank `rank`'s batches of epoch `epoch`: a list of LongTensors (batch_size,) of indices into range(n)."""
+    if not 0 <= rank < world_size:
+        raise ValueError(f"rank {rank} is not in [0, {world_size})")
+    steps = steps_per_epoch(n, batch_size, world_size)
+    perm = torch.randperm(n, generator=epoch_generator(seed, epoch))  # (n,)
+    perm = perm[: steps * world_size * batch_size].view(steps, world_size, batch_size)
+    return list(perm[:, rank])
+
+
+class ImageSource:
+    """What the trainer reads images from; subclasses set the attributes and implement `batches`.
+
+    Attributes: name ("shapes", "mnist", "folder:/path"), channels (1 or 3), image_size,
+    seed (of the data order) and size (images per epoch, `len(source)`).
+    """
+
+    name: str
+    channels: int
+    image_size: int
+    seed: int
+    size: int
+
+    def __len__(self) -> int:
+        return self.size
+
+    def steps_per_epoch(self, batch_size: int, world_size: int = 1) -> int:
+        """Full batches each rank gets per epoch; a DataError when that is none at all."""
+        steps = steps_per_epoch(len(self), batch_size, world_size)
+        if steps == 0:
+            raise DataError(
+                f"{self.name} has {len(self)} images per epoch, fewer than one step needs "
+                f"({batch_size} x {world_size} processes): lower --batch_size or raise --epoch_size"
+            )
+        return steps
+
+    def epoch_indices(
+        self, epoch: int, batch_size: int, rank: int = 0, world_size: int = 1, skip: int = 0
+    ) -> list[torch.Tensor]:
+        self.steps_per_epoch(batch_size, world_size)  # refuse an epoch with no step
+        return epoch_batches(len(self), batch_size, epoch, self.seed, rank, world_size)[skip:]
+
+    def batches(
+        self, epoch: int, batch_size: int, rank: int = 0, world_size: int = 1, device=None, skip: int = 0
+    ) -> Iterator[torch.Tensor]:
+        """Yield steps_per_epoch float32 tensors (B, C, H, W) in [-1, 1] on `device`; `skip` leaves
+        out the first batches unread (resuming mid-epoch)."""
+        raise NotImplementedError

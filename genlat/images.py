@@ -1,0 +1,44 @@
+"""Turn generator outputs into the PNGs of the epoch series and the interpolation panels."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import torch
+from einops import rearrange
+from PIL import Image
+from torchvision.utils import make_grid
+
+from genlat.rundir import atomic_write_bytes
+
+
+def to_uint8(images: torch.Tensor) -> torch.Tensor:
+    """(..., C, H, W) in [-1, 1] -> uint8 in [0, 255] on the CPU."""
+    return ((images.detach().float().cpu().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+
+
+def grid_array(images: torch.Tensor, nrow: int, padding: int = 2) -> np.ndarray:
+    """(B, C, H, W) in [-1, 1] -> an (H', W', C) uint8 picture, `nrow` images per row."""
+    grid = make_grid(to_uint8(images), nrow=nrow, padding=padding, pad_value=255)
+    return rearrange(grid, "c h w -> h w c").numpy()
+
+
+def panel_array(paths: torch.Tensor) -> np.ndarray:
+    """(pairs, steps, C, H, W) -> one picture with a row per endpoint pair."""
+    pairs, steps = paths.shape[:2]
+    return grid_array(rearrange(paths, "p t c h w -> (p t) c h w"), nrow=steps)
+
+
+def save_png(array: np.ndarray, path: Path) -> None:
+    """Write an (H, W, C) uint8 array as PNG atomically (grayscale stays one channel)."""
+    img = Image.fromarray(array[..., 0] if array.shape[-1] == 1 else array)
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def load_png(path: Path) -> np.ndarray:
+    with Image.open(path) as img:
+        return np.asarray(img.convert("RGB") if img.mode not in ("L", "RGB") else img)

@@ -1,0 +1,71 @@
+"""DCGAN generator and discriminator (Radford et al. 2016, arXiv 1511.06434) for 32x32 and 64x64.
+
+Layout follows pytorch/examples dcgan: transposed convs with BatchNorm+ReLU in G, strided convs
+with LeakyReLU(0.2) in D, no BatchNorm on D's first layer, weights from N(0, 0.02). D returns
+logits (BCEWithLogits is safe under autocast; Sigmoid+BCELoss is not).
+"""
+
+from __future__ import annotations
+
+import torch
+from einops import rearrange
+from torch import nn
+
+
+def _up(cin: int, cout: int) -> list[nn.Module]:  # doubles H and W
+    return [nn.ConvTranspose2d(cin, cout, 4, 2, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(True)]
+
+
+def _down(cin: int, cout: int, norm: bool = True) -> list[nn.Module]:  # halves H and W
+    layers = [nn.Conv2d(cin, cout, 4, 2, 1, bias=False)]
+    if norm:
+        layers.append(nn.BatchNorm2d(cout))
+    return layers + [nn.LeakyReLU(0.2, inplace=True)]
+
+
+class Generator(nn.Module):
+    def __init__(self, zn: int, channels: int, image_size: int = 64, ngf: int = 64):
+        super().__init__()
+        assert image_size in (32, 64), image_size
+        self.zn = zn
+        # widths from the 4x4 stem up: 64 px -> 8,4,2,1 x ngf; 32 px -> 4,2,1 x ngf
+        mults = [8, 4, 2, 1] if image_size == 64 else [4, 2, 1]
+        layers = [  # (B, zn, 1, 1) -> (B, ngf*mults[0], 4, 4)
+            nn.ConvTranspose2d(zn, ngf * mults[0], 4, 1, 0, bias=False),
+            nn.BatchNorm2d(ngf * mults[0]),
+            nn.ReLU(True),
+        ]
+        for a, b in zip(mults, mults[1:]):  # 4 -> 8 -> 16 (-> 32)
+            layers += _up(ngf * a, ngf * b)
+        # (B, ngf, S/2, S/2) -> (B, channels, S, S) in [-1, 1]
+        layers += [nn.ConvTranspose2d(ngf, channels, 4, 2, 1, bias=False), nn.Tanh()]
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(rearrange(z, "b z -> b z 1 1"))
+
+
+class Discriminator(nn.Module):
+    def __init__(self, channels: int, image_size: int = 64, ndf: int = 64):
+        super().__init__()
+        assert image_size in (32, 64), image_size
+        mults = [1, 2, 4, 8] if image_size == 64 else [1, 2, 4]
+        # (B, channels, S, S) -> (B, ndf, S/2, S/2)
+        layers = _down(channels, ndf * mults[0], norm=False)
+        for a, b in zip(mults, mults[1:]):  # S/2 -> ... -> 4x4
+            layers += _down(ndf * a, ndf * b)
+        # (B, ndf*mults[-1], 4, 4) -> (B, 1, 1, 1)
+        layers.append(nn.Conv2d(ndf * mults[-1], 1, 4, 1, 0, bias=False))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return rearrange(self.net(x), "b 1 1 1 -> b")  # logits
+
+
+def dcgan_init(module: nn.Module) -> None:
+    """N(0, 0.02) for convs, N(1, 0.02) scale and 0 shift for BatchNorm (the DCGAN paper's init)."""
+    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
+        nn.init.normal_(module.weight, 0.0, 0.02)
+    elif isinstance(module, nn.BatchNorm2d):
+        nn.init.normal_(module.weight, 1.0, 0.02)
+        nn.init.zeros_(module.bias)

@@ -1,0 +1,269 @@
+"""One run, end to end: check the inputs, open (or resume) the run directory, train epoch by epoch,
+write the epoch series and panels, log to W&B, checkpoint. Returns an exit code (genlat.errors).
+
+Order of writes at the end of an epoch: PNGs, the metrics line, W&B, then the checkpoint. A kill
+before the checkpoint lands replays that epoch on resume (exactly: its data order and z come from
+the seed and epoch), and the replayed epoch's metrics line replaces the orphan one.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import string
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import torch
+from accelerate import Accelerator
+from accelerate.utils import DistributedDataParallelKwargs
+
+from genlat.checkpoint import load_latest, save_checkpoint
+from genlat.config import COSMETIC, TrainConfig
+from genlat.data import build_source
+from genlat.errors import EXIT_DIVERGED, EXIT_OK, EXIT_PREEMPTED, ConfigError, OutputError
+from genlat.images import grid_array, panel_array, save_png
+from genlat.progress import TrainProgress
+from genlat.rundir import RunDir
+from genlat.tracking import NullTracker, Tracker
+from genlat.trainer import GANTrainer
+
+
+def make_accelerator(cfg: TrainConfig) -> Accelerator:
+    cpu = cfg.cpu or not torch.cuda.is_available()
+    if cpu and cfg.mixed_precision == "fp16":
+        raise ConfigError("--mixed_precision=fp16: needs a GPU; use bf16 (or no) on the CPU")
+    # D runs three forwards per step; broadcasting BatchNorm buffers inside each would clash with
+    # autograd, so ranks keep their own running stats (only rank 0's are sampled and saved).
+    ddp = DistributedDataParallelKwargs(broadcast_buffers=False)
+    # cpu=True is what makes `accelerate launch --multi_gpu` on a CPU machine give real ranks (gloo).
+    return Accelerator(cpu=cpu, mixed_precision=cfg.mixed_precision, kwargs_handlers=[ddp])
+
+
+def new_run_id() -> str:
+    """An id in W&B's own format; a sweep agent's WANDB_RUN_ID wins."""
+    alphabet = string.ascii_lowercase + string.digits
+    return os.environ.get("WANDB_RUN_ID") or "".join(secrets.choice(alphabet) for _ in range(8))
+
+
+def library_versions() -> dict[str, str]:
+    import accelerate
+    import torchvision
+    import wandb
+
+    return {
+        "python": sys.version.split()[0],
+        "torch": torch.__version__,
+        "torchvision": torchvision.__version__,
+        "accelerate": accelerate.__version__,
+        "wandb": wandb.__version__,
+    }
+
+
+def check_compatible(cfg: TrainConfig, run: RunDir, existing: dict) -> None:
+    """An existing run directory may only be continued by the same experiment."""
+    for key, value in cfg.to_dict().items():
+        if key in COSMETIC or key not in existing:
+            continue
+        if existing[key] != value:
+            raise OutputError(
+                f"{run.path} holds a run with {key}={existing[key]} (this command: {key}={value}); "
+                "pick another --name or --out, or delete that folder"
+            )
+
+
+class StopFlag:
+    """SIGTERM/SIGINT ask the run to stop at the next step; the last checkpoint stays the resume point."""
+
+    def __init__(self):
+        self.raised = False
+        self._old = {}
+
+    def __enter__(self):
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            self._old[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        self.raised = True
+
+    def __exit__(self, *exc):
+        for sig, handler in self._old.items():
+            signal.signal(sig, handler)
+
+
+def train(cfg: TrainConfig) -> int:
+    accelerator = make_accelerator(cfg)
+    main = accelerator.is_main_process
+    run = RunDir(Path(cfg.out) / cfg.run_name)
+    source = build_source(cfg)  # a missing or broken dataset stops us here, before any work
+    steps = source.steps_per_epoch(cfg.batch_size, accelerator.num_processes)  # refuses 0 steps
+
+    existing = run.read_config()
+    if existing is not None:
+        check_compatible(cfg, run, existing)
+    state, skipped = load_latest(run.checkpoints)
+    if cfg.resume and state is None and existing is None:
+        raise ConfigError(f"--resume: there is no run in {run.path} to resume; drop --resume to start it")
+    start_epoch = state["epoch"] if state else 0
+    run_id = (state or {}).get("wandb_id") or (existing or {}).get("wandb_id") or new_run_id()
+
+    trainer = GANTrainer(cfg, accelerator, source.channels)
+    if state:
+        trainer.load_state(state)
+    trainer.prepare()
+
+    record = {
+        **cfg.to_dict(),
+        "run_name": cfg.run_name,
+        "wandb_id": run_id,
+        "image_channels": source.channels,
+        "g_params": trainer.g_params,
+        "d_params": trainer.d_params,
+        "world_size": accelerator.num_processes,
+        "steps_per_epoch": steps,
+        "images_per_epoch": steps * cfg.batch_size * accelerator.num_processes,
+        "device": accelerator.device.type,
+        "versions": library_versions(),
+        "started": (existing or {}).get("started") or datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    progress = TrainProgress(main, cfg.epochs, steps, cfg.log_every)
+    if main:
+        try:
+            run.create()
+            run.write_config(record)
+        except OSError as e:
+            raise OutputError(f"cannot write the run directory {run.path}: {e.strerror}; check --out") from None
+        run.keep_metrics_through(start_epoch)
+        for note in skipped:
+            progress.print(f"[warning] skipped an unreadable checkpoint: {note}")
+    if start_epoch >= cfg.epochs:
+        progress.print(f"{run.path}: already trained {start_epoch} of {cfg.epochs} epochs; nothing to do")
+        return EXIT_OK
+    if start_epoch and main:
+        progress.print(f"resuming {run.path} after epoch {start_epoch}")
+
+    tracker = Tracker(cfg, run, run_id, record) if main else NullTracker()
+    accelerator.wait_for_everyone()
+    with StopFlag() as stop, progress:
+        code = _train_epochs(cfg, accelerator, trainer, source, run, tracker, progress, stop, start_epoch, steps, run_id)
+    if main:
+        if code == EXIT_OK:
+            tracker.log_final_tables(*_final_rows(cfg, run))
+        tracker.finish(exit_code=code)
+        progress.print(_closing_line(code, run, tracker))
+    return code
+
+
+def _train_epochs(cfg, accelerator, trainer, source, run, tracker, progress, stop, start_epoch, steps, run_id) -> int:
+    main, world = accelerator.is_main_process, accelerator.num_processes
+
+    def should_stop(step: int) -> bool:
+        if world == 1:
+            return stop.raised
+        if step % cfg.log_every and step != steps:
+            return False
+        # ranks must agree, or one would wait forever in the next collective
+        flag = torch.tensor([float(stop.raised)], device=accelerator.device)
+        return bool(accelerator.reduce(flag, reduction="max").item())
+
+    for epoch in range(start_epoch + 1, cfg.epochs + 1):
+        progress.start_epoch(epoch)
+        t0 = time.perf_counter()
+        base = (epoch - 1) * steps
+
+        def on_step(step, sums):
+            progress.advance(cfg.batch_size * world)
+            if main and (step % cfg.log_every == 0 or step == steps):
+                now = (sums / step).tolist()  # one host sync every log_every steps
+                losses = dict(zip(("loss_d", "loss_g", "d_real", "d_fake"), now))
+                rate = step * cfg.batch_size * world / max(time.perf_counter() - t0, 1e-9)
+                progress.show({"D": losses["loss_d"], "G": losses["loss_g"]}, rate)
+                tracker.log_train(base + step, losses)
+
+        batches = source.batches(epoch, cfg.batch_size, accelerator.process_index, world, accelerator.device)
+        stats = trainer.train_epoch(epoch, batches, steps, on_step, should_stop)
+        if stats.preempted:
+            if main:
+                run.write_status("preempted", epoch - 1)
+                progress.print(f"stopped by a signal in epoch {epoch}; resume with the same command")
+            return EXIT_PREEMPTED
+        if not stats.finite:
+            if main:
+                run.write_status("diverged", epoch, loss_d=repr(stats.loss_d), loss_g=repr(stats.loss_g))
+                tracker.summary({"state": "diverged", "diverged_epoch": epoch})
+                progress.print(f"diverged in epoch {epoch}: loss_d={stats.loss_d} loss_g={stats.loss_g}")
+            return EXIT_DIVERGED
+        if main:
+            row = _write_epoch(cfg, trainer, run, tracker, epoch, stats)
+            state = {**trainer.state_dict(), "epoch": epoch, "wandb_id": run_id, "config": cfg.to_dict()}
+            save_checkpoint(run.checkpoints, epoch, state, cfg.keep_checkpoints)
+            run.write_status("finished" if epoch == cfg.epochs else "running", epoch)
+            progress.end_epoch(
+                f"epoch {epoch}/{cfg.epochs}  loss_d {row['loss_d']:.3f}  loss_g {row['loss_g']:.3f}  "
+                f"D(x) {row['d_real']:.2f}  D(G(z)) {row['d_fake']:.2f}  "
+                f"{row['images_per_s']:,.0f} img/s  {time.perf_counter() - t0:.1f}s"
+            )
+        accelerator.wait_for_everyone()
+    return EXIT_OK
+
+
+def _write_epoch(cfg, trainer, run, tracker, epoch, stats) -> dict:
+    """The epoch's grid and panels as PNGs, its metrics line, and its W&B entries."""
+    t0 = time.perf_counter()
+    grid = run.sample_png(epoch)
+    save_png(grid_array(trainer.sample_bank(), cfg.grid_nrow), grid)
+    panels = {}
+    if epoch == cfg.epochs or (cfg.interp_every and epoch % cfg.interp_every == 0):
+        for method in cfg.methods:
+            paths = trainer.interpolate(method)  # (pairs, steps, C, H, W)
+            save_png(panel_array(paths), run.panel_png(epoch, method))
+            panels[method] = []
+            for pair in range(paths.shape[0]):
+                save_png(panel_array(paths[pair : pair + 1]), run.panel_row_png(epoch, method, pair))
+                panels[method].append(run.panel_row_png(epoch, method, pair))
+    row = {
+        "epoch": epoch,
+        "loss_d": stats.loss_d,
+        "loss_g": stats.loss_g,
+        "d_real": stats.d_real,
+        "d_fake": stats.d_fake,
+        "steps": stats.steps,
+        "images": stats.images,
+        "train_seconds": round(stats.seconds, 4),
+        "images_per_s": stats.images / max(stats.seconds, 1e-9),
+        "sample_grid": str(grid.relative_to(run.path)),
+    }
+    row["write_seconds"] = round(time.perf_counter() - t0, 4)
+    run.append_metrics(row)
+    tracker.log_epoch(epoch, row, grid)
+    if panels:
+        tracker.log_panels(epoch, panels)
+    return row
+
+
+def _final_rows(cfg, run: RunDir):
+    """Every epoch-series and panel row, read back from the run directory."""
+    series = [
+        [r["epoch"], cfg.zn, cfg.lr, run.path / r["sample_grid"], r["loss_d"], r["loss_g"]]
+        for r in run.read_metrics()
+    ]
+    panels = []
+    for epoch in sorted({r["epoch"] for r in run.read_metrics()}):
+        for method in cfg.methods:
+            pair = 0
+            while run.panel_row_png(epoch, method, pair).exists():
+                panels.append([epoch, cfg.zn, method, pair, run.panel_row_png(epoch, method, pair)])
+                pair += 1
+    return series, panels
+
+
+def _closing_line(code: int, run: RunDir, tracker) -> str:
+    what = {EXIT_OK: "done", EXIT_PREEMPTED: "preempted (resumable)", EXIT_DIVERGED: "diverged"}.get(code, "stopped")
+    return (
+        f"{what}: run directory {run.path}  (samples/, interpolation/, metrics.jsonl, checkpoints/)\n"
+        f"{tracker.location}"
+    )

@@ -1,0 +1,104 @@
+"""The run directory: the one place a run writes, and everything a report needs.
+
+    OUT/NAME/
+      config.json          the config as run, library versions, parameter counts, W&B run id
+      metrics.jsonl        exactly one JSON line per finished epoch
+      samples/epoch_NNN.png            the latent bank's grid after each epoch
+      interpolation/epoch_NNN_METHOD.png  interpolation panels (one row per endpoint pair),
+                           and each row alone: epoch_NNN_METHOD_pairK.png
+      checkpoints/epoch_NNN.pt         the newest few checkpoints
+      wandb/               the W&B run (offline runs: wandb/offline-run-*)
+      wandb-data/          W&B's media staging ($WANDB_DATA_DIR), kept inside so `wandb sync` finds it
+      status.json          running | finished | diverged | preempted | failed, with the last epoch
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Iterable
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write to a temp file in the same folder, fsync, then rename: readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_json(path: Path, obj: Any) -> None:
+    atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode())
+
+
+class RunDir:
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self.config = self.path / "config.json"
+        self.metrics = self.path / "metrics.jsonl"
+        self.status = self.path / "status.json"
+        self.samples = self.path / "samples"
+        self.interpolation = self.path / "interpolation"
+        self.checkpoints = self.path / "checkpoints"
+        self.wandb = self.path / "wandb"
+        self.wandb_data = self.path / "wandb-data"
+
+    def create(self) -> None:
+        for d in (self.samples, self.interpolation, self.checkpoints, self.wandb, self.wandb_data):
+            d.mkdir(parents=True, exist_ok=True)
+
+    def sample_png(self, epoch: int) -> Path:
+        return self.samples / f"epoch_{epoch:03d}.png"
+
+    def panel_png(self, epoch: int, method: str) -> Path:
+        return self.interpolation / f"epoch_{epoch:03d}_{method}.png"
+
+    def panel_row_png(self, epoch: int, method: str, pair: int) -> Path:
+        return self.interpolation / f"epoch_{epoch:03d}_{method}_pair{pair}.png"
+
+    def read_config(self) -> dict[str, Any] | None:
+        return json.loads(self.config.read_text()) if self.config.exists() else None
+
+    def write_config(self, record: dict[str, Any]) -> None:
+        atomic_write_json(self.config, record)
+
+    def write_status(self, state: str, epoch: int, **extra: Any) -> None:
+        atomic_write_json(self.status, {"state": state, "epoch": epoch, **extra})
+
+    def read_status(self) -> dict[str, Any] | None:
+        return json.loads(self.status.read_text()) if self.status.exists() else None
+
+    # --- metrics.jsonl: one line per epoch, append-only, trimmed back on resume ---
+    def read_metrics(self) -> list[dict[str, Any]]:
+        if not self.metrics.exists():
+            return []
+        rows = []
+        for line in self.metrics.read_text().splitlines():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError:
+                break  # a line cut by a kill is the last one; drop it
+        return rows
+
+    def append_metrics(self, row: dict[str, Any]) -> None:
+        with open(self.metrics, "a") as f:
+            f.write(json.dumps(row, sort_keys=True) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+
+    def keep_metrics_through(self, epoch: int) -> None:
+        """Drop lines of epochs after `epoch` (written before a kill, but not checkpointed)."""
+        self._rewrite_metrics(r for r in self.read_metrics() if r["epoch"] <= epoch)
+
+    def _rewrite_metrics(self, rows: Iterable[dict[str, Any]]) -> None:
+        data = "".join(json.dumps(r, sort_keys=True) + "\n" for r in rows)
+        atomic_write_bytes(self.metrics, data.encode())

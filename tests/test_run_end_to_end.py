@@ -1,0 +1,86 @@
+"""A real run through the real entry points: the run directory, the images, W&B's offline files."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+from PIL import Image
+
+from genlat.cli import train_main
+from tests.conftest import ROOT
+
+
+def _run_dir(tmp_path):
+    (run,) = (tmp_path / "runs").iterdir()
+    return run
+
+
+def test_two_epochs_write_the_whole_run_directory(tmp_path, tiny_args):
+    # the real script in a fresh process, as `python train.py` (W&B offline into tmp, see conftest)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "train.py"), *tiny_args, "--epochs", "2", "--interp_every", "1"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    run = _run_dir(tmp_path)
+    assert run.name == "shapes32-dcgan-zn8-lr0.0002-s0"
+
+    config = json.loads((run / "config.json").read_text())
+    assert config["zn"] == 8 and config["g_params"] > 0 and config["d_params"] > 0
+    assert config["versions"]["torch"] == torch.__version__
+
+    lines = (run / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(line)["epoch"] for line in lines] == [1, 2]
+    row = json.loads(lines[-1])
+    assert row["steps"] == 4 and row["images"] == 64 and row["images_per_s"] > 0
+
+    # 16 bank samples, 4 per row, 32 px + 2 px padding -> 4 x 4 grid of 34 px cells (+2)
+    with Image.open(run / "samples" / "epoch_002.png") as grid:
+        assert grid.size == (4 * 34 + 2, 4 * 34 + 2)
+    for method in ("slerp", "lerp"):
+        with Image.open(run / "interpolation" / f"epoch_002_{method}.png") as panel:
+            assert panel.size == (4 * 34 + 2, 2 * 34 + 2)  # 4 steps x 2 pairs
+        assert (run / "interpolation" / f"epoch_001_{method}_pair1.png").exists()  # --interp_every 1
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["epoch_001.pt", "epoch_002.pt"]
+    assert json.loads((run / "status.json").read_text())["state"] == "finished"
+
+    # one offline W&B run inside the run directory, with its tables and their media
+    (wandb_run,) = (run / "wandb").glob("offline-run-*")
+    assert wandb_run.name.endswith(config["wandb_id"])
+    assert list(wandb_run.glob("*.wandb"))
+    # table media are staged in WANDB_DATA_DIR inside the run dir, so `wandb sync` of it uploads them
+    staged = [p.read_bytes()[:8] for p in (run / "wandb-data").rglob("*") if p.is_file()]
+    assert sum(head == b"\x89PNG\r\n\x1a\n" for head in staged) >= 8
+    tables = {p.name.split("_")[0] for p in wandb_run.glob("files/media/table/*.table.json")}
+    assert {"epoch", "interpolation"} <= tables
+    assert "done: run directory" in proc.stderr + proc.stdout
+
+
+def test_rerun_of_a_finished_run_does_nothing(tmp_path, tiny_args):
+    assert train_main([*tiny_args, "--epochs", "1"]) == 0
+    run = _run_dir(tmp_path)
+    before = (run / "metrics.jsonl").read_text()
+    assert train_main([*tiny_args, "--epochs", "1"]) == 0
+    assert (run / "metrics.jsonl").read_text() == before
+
+
+def test_existing_run_with_other_settings_is_refused(tmp_path, tiny_args):
+    assert train_main([*tiny_args, "--epochs", "1", "--name", "x"]) == 0
+    assert train_main([*tiny_args, "--epochs", "1", "--name", "x", "--lr", "0.001"]) == 4
+
+
+def test_resume_without_a_run_is_refused(tmp_path, tiny_args):
+    assert train_main([*tiny_args, "--resume"]) == 2
+    assert not (tmp_path / "runs").exists()
+
+
+def test_fp16_on_cpu_is_refused(tmp_path, tiny_args):
+    assert train_main([*tiny_args, "--mixed_precision", "fp16"]) == 2
+
+
+def test_bf16_runs_on_cpu(tmp_path, tiny_args):
+    assert train_main([*tiny_args, "--epochs", "1", "--mixed_precision", "bf16"]) == 0
+    row = json.loads((_run_dir(tmp_path) / "metrics.jsonl").read_text())
+    assert torch.isfinite(torch.tensor([row["loss_d"], row["loss_g"]])).all()
