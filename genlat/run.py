@@ -203,9 +203,9 @@ def _train_epochs(cfg, accelerator, trainer, source, run, tracker, progress, sto
             save_checkpoint(run.checkpoints, epoch, state, cfg.keep_checkpoints)
             run.write_status("finished" if epoch == cfg.epochs else "running", epoch)
             progress.end_epoch(
-                f"epoch {epoch}/{cfg.epochs}  loss_d {row['loss_d']:.3f}  loss_g {row['loss_g']:.3f}  "
-                f"D(x) {row['d_real']:.2f}  D(G(z)) {row['d_fake']:.2f}  "
-                f"{row['images_per_s']:,.0f} img/s  {time.perf_counter() - t0:.1f}s"
+                f"epoch {epoch}/{cfg.epochs}  loss_d {stats.loss_d:.3f}  loss_g {stats.loss_g:.3f}  "
+                f"D(x) {stats.d_real:.2f}  D(G(z)) {stats.d_fake:.2f}  "
+                f"{row['epoch/images_per_s']:,.0f} img/s  {time.perf_counter() - t0:.1f}s"
             )
         accelerator.wait_for_everyone()
     return EXIT_OK
@@ -225,19 +225,20 @@ def _write_epoch(cfg, trainer, run, tracker, epoch, stats) -> dict:
             for pair in range(paths.shape[0]):
                 save_png(panel_array(paths[pair : pair + 1]), run.panel_row_png(epoch, method, pair))
                 panels[method].append(run.panel_row_png(epoch, method, pair))
+    # Keys are the W&B keys, so a sweep's metric name finds its value here too.
     row = {
         "epoch": epoch,
-        "loss_d": stats.loss_d,
-        "loss_g": stats.loss_g,
-        "d_real": stats.d_real,
-        "d_fake": stats.d_fake,
-        "steps": stats.steps,
-        "images": stats.images,
-        "train_seconds": round(stats.seconds, 4),
-        "images_per_s": stats.images / max(stats.seconds, 1e-9),
+        "epoch/loss_d": stats.loss_d,
+        "epoch/loss_g": stats.loss_g,
+        "epoch/d_real": stats.d_real,
+        "epoch/d_fake": stats.d_fake,
+        "epoch/steps": stats.steps,
+        "epoch/images": stats.images,
+        "epoch/train_seconds": round(stats.seconds, 4),
+        "epoch/images_per_s": stats.images / max(stats.seconds, 1e-9),
         "sample_grid": str(grid.relative_to(run.path)),
     }
-    row["write_seconds"] = round(time.perf_counter() - t0, 4)
+    row["epoch/write_seconds"] = round(time.perf_counter() - t0, 4)
     run.append_metrics(row)
     tracker.log_epoch(epoch, row, grid)
     if panels:
@@ -248,7 +249,7 @@ def _write_epoch(cfg, trainer, run, tracker, epoch, stats) -> dict:
 def _final_rows(cfg, run: RunDir):
     """Every epoch-series and panel row, read back from the run directory."""
     series = [
-        [r["epoch"], cfg.zn, cfg.lr, run.path / r["sample_grid"], r["loss_d"], r["loss_g"]]
+        [r["epoch"], cfg.zn, cfg.lr, run.path / r["sample_grid"], r["epoch/loss_d"], r["epoch/loss_g"]]
         for r in run.read_metrics()
     ]
     panels = []

@@ -2,7 +2,8 @@
 
 Keys are stable so the W&B UI can merge them across the runs of a sweep:
   train/loss_d, train/loss_g, train/d_real, train/d_fake      every `log_every` steps
-  epoch/loss_d, epoch/loss_g, epoch/images_per_s, ...         once per epoch (x-axis: `epoch`)
+  epoch/loss_d, epoch/loss_g, epoch/images_per_s, ...         once per epoch (x-axis: `epoch`);
+                                                               metrics.jsonl uses the same keys
   samples                                                      the epoch's grid (an image)
   epoch_series / interpolation                                 tables, an immutable copy at the end
   epoch_series_live / interpolation_live                       the same rows, INCREMENTAL, as they come
@@ -101,8 +102,8 @@ class Tracker:
 
     def log_epoch(self, epoch: int, row: dict[str, Any], grid: Path) -> None:
         image = self.wandb.Image(str(grid), caption=f"epoch {epoch}")
-        self.series_live.add_data(epoch, self.cfg.zn, self.cfg.lr, image, row["loss_d"], row["loss_g"])
-        scalars = {f"epoch/{k}": v for k, v in row.items() if k != "epoch" and isinstance(v, (int, float))}
+        self.series_live.add_data(epoch, self.cfg.zn, self.cfg.lr, image, row["epoch/loss_d"], row["epoch/loss_g"])
+        scalars = {k: v for k, v in row.items() if "/" in k and isinstance(v, (int, float))}
         self.run.log({"epoch": epoch, **scalars, "samples": image, "epoch_series_live": self.series_live})
 
     def log_panels(self, epoch: int, panels: dict[str, list[Path]]) -> None:

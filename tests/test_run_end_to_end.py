@@ -34,7 +34,7 @@ def test_two_epochs_write_the_whole_run_directory(tmp_path, tiny_args):
     lines = (run / "metrics.jsonl").read_text().splitlines()
     assert [json.loads(line)["epoch"] for line in lines] == [1, 2]
     row = json.loads(lines[-1])
-    assert row["steps"] == 4 and row["images"] == 64 and row["images_per_s"] > 0
+    assert row["epoch/steps"] == 4 and row["epoch/images"] == 64 and row["epoch/images_per_s"] > 0
 
     # 16 bank samples, 4 per row, 32 px + 2 px padding -> 4 x 4 grid of 34 px cells (+2)
     with Image.open(run / "samples" / "epoch_002.png") as grid:
@@ -83,4 +83,4 @@ def test_fp16_on_cpu_is_refused(tmp_path, tiny_args):
 def test_bf16_runs_on_cpu(tmp_path, tiny_args):
     assert train_main([*tiny_args, "--epochs", "1", "--mixed_precision", "bf16"]) == 0
     row = json.loads((_run_dir(tmp_path) / "metrics.jsonl").read_text())
-    assert torch.isfinite(torch.tensor([row["loss_d"], row["loss_g"]])).all()
+    assert torch.isfinite(torch.tensor([row["epoch/loss_d"], row["epoch/loss_g"]])).all()
