@@ -19,7 +19,6 @@ from pathlib import Path
 
 import torch
 from accelerate import Accelerator
-from accelerate.utils import DistributedDataParallelKwargs
 
 from genlat.checkpoint import load_latest, save_checkpoint
 from genlat.config import COSMETIC, TrainConfig
@@ -36,11 +35,10 @@ def make_accelerator(cfg: TrainConfig) -> Accelerator:
     cpu = cfg.cpu or not torch.cuda.is_available()
     if cpu and cfg.mixed_precision == "fp16":
         raise ConfigError("--mixed_precision=fp16: needs a GPU; use bf16 (or no) on the CPU")
-    # D runs three forwards per step; broadcasting BatchNorm buffers inside each would clash with
-    # autograd, so ranks keep their own running stats (only rank 0's are sampled and saved).
-    ddp = DistributedDataParallelKwargs(broadcast_buffers=False)
     # cpu=True is what makes `accelerate launch --multi_gpu` on a CPU machine give real ranks (gloo).
-    return Accelerator(cpu=cpu, mixed_precision=cfg.mixed_precision, kwargs_handlers=[ddp])
+    # DDP keeps its default of broadcasting rank 0's BatchNorm buffers at each forward, so every
+    # rank holds the running stats that are sampled and saved.
+    return Accelerator(cpu=cpu, mixed_precision=cfg.mixed_precision)
 
 
 def new_run_id() -> str:
