@@ -1,35 +1,60 @@
-"""Two ranks on the CPU (gloo): one run directory, one W&B run, the same weights on both ranks."""
+"""Two ranks on the CPU through the real launcher (`accelerate launch --multi_gpu`, gloo):
+one run directory, one W&B run, the same weights on both ranks after training."""
 
 import json
+import os
+import socket
+import subprocess
+import sys
+import textwrap
 
 import torch
-from accelerate import debug_launcher
 
-from tests.conftest import TINY
+from tests.conftest import ROOT, TINY
 
-
-def _worker(out: str):
+# Runs in each rank: records that rank's parameters after every epoch, then trains as train.py does.
+PROBE = textwrap.dedent(
+    """
+    import sys, torch
+    sys.path.insert(0, {root!r})
     import genlat.trainer as trainer_module
     from genlat.cli import train_main
 
-    torch.set_num_threads(1)  # two ranks on two cores
     original = trainer_module.GANTrainer.train_epoch
 
     def recording(self, *args, **kwargs):
         stats = original(self, *args, **kwargs)
-        rank = self.accelerator.process_index
-        params = [p.detach().cpu().clone() for p in self.accelerator.unwrap_model(self.g).parameters()]
-        params += [p.detach().cpu().clone() for p in self.accelerator.unwrap_model(self.d).parameters()]
-        torch.save(params, f"{out}/params-rank{rank}.pt")
+        unwrap = self.accelerator.unwrap_model
+        params = [p.detach().cpu().clone() for net in (self.g, self.d) for p in unwrap(net).parameters()]
+        torch.save(params, f"{out}/params-rank{{self.accelerator.process_index}}.pt")
         return stats
 
     trainer_module.GANTrainer.train_epoch = recording
-    code = train_main([*TINY, "--out", f"{out}/runs", "--epochs", "1"])
-    assert code == 0
+    sys.exit(train_main(sys.argv[1:]))
+    """
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def test_two_ranks_share_one_run(tmp_path):
-    debug_launcher(_worker, args=(str(tmp_path),), num_processes=2)
+    probe = tmp_path / "probe.py"
+    probe.write_text(PROBE.format(root=str(ROOT), out=str(tmp_path)))
+    launch = [
+        sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
+        "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+        "--main_process_port", str(_free_port()),
+    ]  # fmt: skip
+    env = {**os.environ, "ACCELERATE_USE_CPU": "true", "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(
+        [*launch, str(probe), *TINY, "--out", str(tmp_path / "runs"), "--epochs", "1"],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=240,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
     (run,) = (tmp_path / "runs").iterdir()
     config = json.loads((run / "config.json").read_text())
     assert config["world_size"] == 2
@@ -42,3 +67,4 @@ def test_two_ranks_share_one_run(tmp_path):
     a = torch.load(tmp_path / "params-rank0.pt")
     b = torch.load(tmp_path / "params-rank1.pt")
     assert all(torch.equal(x, y) for x, y in zip(a, b))
+    assert proc.stderr.count("done: run directory") == 1  # only the main process reports

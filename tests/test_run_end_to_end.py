@@ -84,3 +84,25 @@ def test_bf16_runs_on_cpu(tmp_path, tiny_args):
     assert train_main([*tiny_args, "--epochs", "1", "--mixed_precision", "bf16"]) == 0
     row = json.loads((_run_dir(tmp_path) / "metrics.jsonl").read_text())
     assert torch.isfinite(torch.tensor([row["epoch/loss_d"], row["epoch/loss_g"]])).all()
+
+
+def test_wandb_disabled_writes_no_wandb_files(tmp_path, tiny_args, monkeypatch):
+    monkeypatch.setenv("WANDB_MODE", "disabled")
+    assert train_main([*tiny_args, "--epochs", "1"]) == 0
+    run = _run_dir(tmp_path)
+    assert (run / "samples" / "epoch_001.png").exists()
+    assert not list((run / "wandb").iterdir())
+
+
+def test_mode_resolution(monkeypatch, tmp_path):
+    from genlat.tracking import resolve_mode
+
+    monkeypatch.delenv("WANDB_MODE")
+    assert resolve_mode() == "offline"  # no key, no netrc: never try a server
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine api.wandb.ai\n  login user\n  password " + "x" * 40 + "\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    assert resolve_mode() == "online"
+    monkeypatch.setenv("WANDB_MODE", "dryrun")
+    assert resolve_mode() == "offline"
