@@ -11,6 +11,8 @@ USAGE = """usage: genlat <command> [options]
 
 commands:
   train     train one run (the same flags as train.py; see `genlat train --help`)
+  eval      evaluate a run directory's newest checkpoint: genlat eval RUN_DIR [--samples N]
+  sweep     run a W&B sweep file with no server: genlat sweep FILE [--workers K] [--count N] [--dir DIR]
 """
 
 
@@ -38,7 +40,39 @@ def train_main(argv: list[str] | None = None, prog: str = "train.py") -> int:
         return _report(e)
 
 
-COMMANDS = {"train": lambda argv: train_main(argv, prog="genlat train")}
+def eval_main(argv: list[str]) -> int:
+    """`genlat eval RUN_DIR [--samples N]`: print the eval/* numbers of the newest checkpoint."""
+    import argparse
+
+    from genlat.errors import ConfigError
+
+    class Parser(argparse.ArgumentParser):
+        def error(self, message):
+            raise ConfigError(f"{message}; see genlat eval --help")
+
+    parser = Parser(prog="genlat eval", description="Evaluate a run directory's newest checkpoint (writes nothing).")
+    parser.add_argument("run_dir", help="a run directory (OUT/NAME)")
+    parser.add_argument("--samples", type=int, default=0, help="images per evaluation (default: the run's eval_samples)")
+    try:
+        args = parser.parse_args(argv)
+        if args.samples and args.samples < 16:
+            raise ConfigError(f"--samples={args.samples}: must be at least 16")
+        from genlat.metrics.standalone import evaluate_run, print_table
+
+        epoch, values, summary = evaluate_run(args.run_dir, args.samples, log=lambda m: print(m, file=sys.stderr))
+        print_table(args.run_dir, epoch, values, summary)
+        return 0
+    except GenlatError as e:
+        return _report(e)
+
+
+def sweep_main(argv: list[str]) -> int:
+    from genlat.sweep.cli import sweep_main as main  # imports nothing heavy until a sweep runs
+
+    return main(argv)
+
+
+COMMANDS = {"train": lambda argv: train_main(argv, prog="genlat train"), "eval": eval_main, "sweep": sweep_main}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -71,6 +71,14 @@ def _name(v):
     return None
 
 
+def _eval_samples(v):
+    return None if v == 0 or v >= 16 else "must be 0 (no evaluation) or at least 16"
+
+
+def _eval_feature_images(v):
+    return None if v >= 64 else "must be at least 64"
+
+
 def _opt(default, help, check=None):
     return field(default=default, metadata={"help": help, "check": check})
 
@@ -107,6 +115,17 @@ class TrainConfig:
     interp_steps: int = _opt(10, "images per interpolation row, endpoints included", lambda v: None if v >= 2 else "must be at least 2")
     interp_methods: str = _opt("slerp,lerp", "interpolation methods, comma-separated (slerp, lerp)", _methods)
     interp_every: int = _opt(0, "also draw panels every N epochs (0 = the last epoch only)", _non_negative_int)
+    # --- evaluation (genlat.metrics): FD, KID, precision/recall, coverage, PPL in a feature space ---
+    eval_every: int = _opt(1, "evaluate every N epochs and after the last (0 = no evaluation)", _non_negative_int)
+    eval_samples: int = _opt(
+        1000, "generated and real images per evaluation; PPL uses half as many pairs (0 = no evaluation)", _eval_samples
+    )
+    eval_feature_images: int = _opt(
+        20000, "shapes/file feature-net training images when not cached ($GENLAT_CACHE, default ~/.cache/genlat)", _eval_feature_images
+    )
+    eval_inception: str = _opt(
+        "", "torchvision Inception-v3 weights for file datasets ('' = the torch hub cache's, else a net trained on the data)"
+    )
     # --- output, tracking, checkpoints ---
     out: str = _opt("runs", "output root; the run lives in OUT/NAME")
     name: str = _opt("", "run name (default: derived from the config)", _name)
@@ -156,7 +175,8 @@ class TrainConfig:
 
 # Settings that only say where or how a run is shown; resuming with other values is fine.
 COSMETIC = {"out", "name", "resume", "keep_checkpoints", "log_every", "num_workers", "data_dir",
-            "wandb_project", "wandb_entity", "wandb_group", "debug", "cpu", "interp_every", "epochs"}
+            "wandb_project", "wandb_entity", "wandb_group", "debug", "cpu", "interp_every", "epochs",
+            "eval_every"}
 
 
 def _convert(f: dataclasses.Field, value: Any) -> Any:

@@ -25,6 +25,7 @@ from genlat.config import COSMETIC, TrainConfig
 from genlat.data import build_source
 from genlat.errors import EXIT_DIVERGED, EXIT_OK, EXIT_PREEMPTED, ConfigError, OutputError
 from genlat.images import grid_array, panel_array, save_png
+from genlat.metrics.evaluate import MAIN_KEYS, Evaluator
 from genlat.progress import TrainProgress
 from genlat.rundir import RunDir
 from genlat.tracking import NullTracker, Tracker
@@ -145,9 +146,14 @@ def train(cfg: TrainConfig) -> int:
         progress.print(f"resuming {run.path} after epoch {start_epoch}")
 
     tracker = Tracker(cfg, run, run_id, record) if main else NullTracker()
+    evaluator = None
+    if main and cfg.eval_every and cfg.eval_samples:  # like the grid: the main process alone
+        evaluator = Evaluator(cfg, source, accelerator.device, log=progress.print)
+        tracker.summary(evaluator.summary())
     accelerator.wait_for_everyone()
     with StopFlag() as stop, progress:
-        code = _train_epochs(cfg, accelerator, trainer, source, run, tracker, progress, stop, start_epoch, steps, run_id)
+        code = _train_epochs(cfg, accelerator, trainer, source, run, tracker, progress, stop, start_epoch, steps, run_id,
+                             evaluator)
     if main:
         if code == EXIT_OK:
             tracker.log_final_tables(*_final_rows(cfg, run))
@@ -156,7 +162,8 @@ def train(cfg: TrainConfig) -> int:
     return code
 
 
-def _train_epochs(cfg, accelerator, trainer, source, run, tracker, progress, stop, start_epoch, steps, run_id) -> int:
+def _train_epochs(cfg, accelerator, trainer, source, run, tracker, progress, stop, start_epoch, steps, run_id,
+                  evaluator=None) -> int:
     main, world = accelerator.is_main_process, accelerator.num_processes
 
     def should_stop(step: int) -> bool:
@@ -196,7 +203,7 @@ def _train_epochs(cfg, accelerator, trainer, source, run, tracker, progress, sto
                 progress.print(f"diverged in epoch {epoch}: loss_d={stats.loss_d} loss_g={stats.loss_g}")
             return EXIT_DIVERGED
         if main:
-            row = _write_epoch(cfg, trainer, run, tracker, epoch, stats)
+            row = _write_epoch(cfg, trainer, run, tracker, epoch, stats, evaluator)
             state = {**trainer.state_dict(), "epoch": epoch, "wandb_id": run_id, "config": cfg.to_dict()}
             save_checkpoint(run.checkpoints, epoch, state, cfg.keep_checkpoints)
             run.write_status("finished" if epoch == cfg.epochs else "running", epoch)
@@ -204,12 +211,13 @@ def _train_epochs(cfg, accelerator, trainer, source, run, tracker, progress, sto
                 f"epoch {epoch}/{cfg.epochs}  loss_d {stats.loss_d:.3f}  loss_g {stats.loss_g:.3f}  "
                 f"D(x) {stats.d_real:.2f}  D(G(z)) {stats.d_fake:.2f}  "
                 f"{row['epoch/images_per_s']:,.0f} img/s  {time.perf_counter() - t0:.1f}s"
+                + (f"  FD {row['eval/fd']:.3g}  recall {row['eval/recall']:.2f}" if "eval/fd" in row else "")
             )
         accelerator.wait_for_everyone()
     return EXIT_OK
 
 
-def _write_epoch(cfg, trainer, run, tracker, epoch, stats) -> dict:
+def _write_epoch(cfg, trainer, run, tracker, epoch, stats, evaluator=None) -> dict:
     """The epoch's grid and panels as PNGs, its metrics line, and its W&B entries."""
     t0 = time.perf_counter()
     grid = run.sample_png(epoch)
@@ -237,6 +245,8 @@ def _write_epoch(cfg, trainer, run, tracker, epoch, stats) -> dict:
         "sample_grid": str(grid.relative_to(run.path)),
     }
     row["epoch/write_seconds"] = round(time.perf_counter() - t0, 4)
+    if evaluator is not None and (epoch % cfg.eval_every == 0 or epoch == cfg.epochs):
+        row.update(evaluator(trainer.generate))  # eval/* keys, eval/seconds its cost
     run.append_metrics(row)
     tracker.log_epoch(epoch, row, grid)
     if panels:
@@ -248,6 +258,7 @@ def _final_rows(cfg, run: RunDir):
     """Every epoch-series and panel row, read back from the run directory."""
     series = [
         [r["epoch"], cfg.zn, cfg.lr, run.path / r["sample_grid"], r["epoch/loss_d"], r["epoch/loss_g"]]
+        + [r.get(f"eval/{k}") for k in MAIN_KEYS]  # None in epochs without evaluation
         for r in run.read_metrics()
     ]
     panels = []

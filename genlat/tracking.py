@@ -4,6 +4,8 @@ Keys are stable so the W&B UI can merge them across the runs of a sweep:
   train/loss_d, train/loss_g, train/d_real, train/d_fake      every `log_every` steps
   epoch/loss_d, epoch/loss_g, epoch/images_per_s, ...         once per epoch (x-axis: `epoch`);
                                                                metrics.jsonl uses the same keys
+  eval/fd, eval/kid, eval/precision, eval/recall, eval/ppl, ... the epoch's evaluation (genlat.metrics);
+                                                               eval/feature_space (a string) in the summary
   samples                                                      the epoch's grid (an image)
   epoch_series / interpolation                                 tables, an immutable copy at the end
   epoch_series_live / interpolation_live                       the same rows, INCREMENTAL, as they come
@@ -21,7 +23,7 @@ from urllib.parse import urlsplit
 
 from genlat.rundir import RunDir
 
-SERIES_COLUMNS = ["epoch", "zn", "lr", "grid", "loss_d", "loss_g"]
+SERIES_COLUMNS = ["epoch", "zn", "lr", "grid", "loss_d", "loss_g", "fd", "kid", "precision", "recall", "ppl"]
 INTERP_COLUMNS = ["epoch", "zn", "method", "pair", "panel"]
 
 
@@ -102,7 +104,8 @@ class Tracker:
 
     def log_epoch(self, epoch: int, row: dict[str, Any], grid: Path) -> None:
         image = self.wandb.Image(str(grid), caption=f"epoch {epoch}")
-        self.series_live.add_data(epoch, self.cfg.zn, self.cfg.lr, image, row["epoch/loss_d"], row["epoch/loss_g"])
+        evals = [row.get(f"eval/{k}") for k in SERIES_COLUMNS[6:]]  # None in epochs without evaluation
+        self.series_live.add_data(epoch, self.cfg.zn, self.cfg.lr, image, row["epoch/loss_d"], row["epoch/loss_g"], *evals)
         scalars = {k: v for k, v in row.items() if "/" in k and isinstance(v, (int, float))}
         self.run.log({"epoch": epoch, **scalars, "samples": image, "epoch_series_live": self.series_live})
 

@@ -12,8 +12,29 @@ sys.path.insert(0, str(ROOT))
 torch.set_num_threads(2)
 
 
+@pytest.fixture(scope="session")
+def genlat_cache(tmp_path_factory):
+    """One feature-net cache per test session (GENLAT_CACHE). It starts with untrained stand-ins
+    for the default shapes feature nets (32 and 64 px), so a run in a test evaluates without the
+    minutes of one-time training; tests of the nets themselves train their own, other settings."""
+    from unittest import mock
+
+    from genlat.config import TrainConfig
+    from genlat.data import FACTOR_SIZES
+    from genlat.metrics.features import SmallCNN, factornet_file, factornet_settings, save_cached
+
+    cache = tmp_path_factory.mktemp("genlat-cache")
+    default = TrainConfig.__dataclass_fields__["eval_feature_images"].default
+    with mock.patch.dict(os.environ, {"GENLAT_CACHE": str(cache)}):
+        for size in (32, 64):
+            torch.manual_seed(0)
+            net = SmallCNN(1, FACTOR_SIZES, width=factornet_settings(size, default)["width"]).eval()
+            save_cached(factornet_file(factornet_settings(size, default)), net, {"heldout_accuracy": {}, "stand_in": True})
+    return cache
+
+
 @pytest.fixture(autouse=True)
-def _isolated_wandb(tmp_path, monkeypatch):
+def _isolated_wandb(tmp_path, monkeypatch, genlat_cache):
     """Every test: W&B offline into its own temp dir, no API key, no netrc, no user settings."""
     monkeypatch.setenv("WANDB_MODE", "offline")
     monkeypatch.setenv("WANDB_SILENT", "true")
@@ -25,12 +46,13 @@ def _isolated_wandb(tmp_path, monkeypatch):
     monkeypatch.delenv("WANDB_RUN_ID", raising=False)
     monkeypatch.delenv("WANDB_SWEEP_ID", raising=False)
     monkeypatch.setenv("GENLAT_OFFLINE", "1")
+    monkeypatch.setenv("GENLAT_CACHE", str(genlat_cache))  # never the user's ~/.cache/genlat
 
 
 TINY = [
     "--image_size", "32", "--epoch_size", "64", "--batch_size", "16", "--ngf", "8", "--ndf", "8",
     "--zn", "8", "--n_samples", "16", "--grid_nrow", "4", "--interp_pairs", "2", "--interp_steps", "4",
-    "--log_every", "2",
+    "--log_every", "2", "--eval_samples", "32",
 ]  # fmt: skip
 
 

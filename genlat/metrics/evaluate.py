@@ -1,0 +1,109 @@
+"""`Evaluator`: the per-epoch evaluation. Built once per run on the main process (feature space,
+real-image statistics, the fixed evaluation z), then called with a `generate(z) -> images`
+function; returns a flat dict whose keys are the W&B keys (`eval/fd`, `eval/kid`, ...).
+
+Real images: for shapes, held-out indices (>= epoch_size) rendered exactly like training batches;
+for file datasets, the items outside the epoch's subset when there are enough, else the subset.
+The evaluation z (and PPL's pairs) come from the run's seed, so every epoch sees the same z.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+import torch
+
+from genlat.data import ShapesSource
+from genlat.latent import latent_bank
+from genlat.metrics.coverage import factor_coverage
+from genlat.metrics.features import (
+    FeatureSpace, inception_feature_space, inception_weights, rotation_feature_space, shapes_feature_space,
+)
+from genlat.metrics.quality import QualityMetrics
+from genlat.metrics.smoothness import interpolation_smoothness, perceptual_path_length
+from genlat.trainer import derived_seed
+
+SMOOTH_ROWS = 16  # interpolation rows for step evenness: the panels' pairs first, then more from the bank
+MAIN_KEYS = ("fd", "kid", "precision", "recall", "ppl")  # also columns of the epoch-series table
+
+
+def build_feature_space(cfg, source, log: Callable[[str], None] = print) -> FeatureSpace:
+    if isinstance(source, ShapesSource):
+        return shapes_feature_space(cfg.image_size, cfg.eval_feature_images, data_seed=source.data_seed, log=log)
+    weights = inception_weights(cfg.eval_inception)
+    if weights is not None:
+        return inception_feature_space(weights)
+    idx = _spread(len(source.dataset), cfg.eval_feature_images)
+    dataset_id = {"dataset": cfg.dataset, "image_size": cfg.image_size, "channels": source.channels,
+                  "items": len(source.dataset)}
+    return rotation_feature_space(dataset_id, _load(source.dataset, idx), log=log)
+
+
+def _spread(n: int, k: int, exclude: torch.Tensor | None = None) -> torch.Tensor:
+    """Up to k evenly spaced indices of range(n), leaving out `exclude`."""
+    pool = torch.arange(n)
+    if exclude is not None:
+        keep = torch.ones(n, dtype=torch.bool)
+        keep[exclude] = False
+        pool = pool[keep]
+    k = min(k, len(pool))
+    return pool[torch.arange(k) * len(pool) // k]
+
+
+def _load(dataset, idx: torch.Tensor) -> torch.Tensor:
+    items = [dataset[int(i)] for i in idx]
+    return torch.stack([it[0] if isinstance(it, (tuple, list)) else it for it in items])
+
+
+def real_images(source, n: int) -> torch.Tensor:
+    """n real images (N, C, H, W) in [-1, 1] that the run does not train on, where possible."""
+    if isinstance(source, ShapesSource):
+        return source.render_indices(torch.arange(n) + len(source))
+    held_out = len(source.dataset) - len(source.subset)
+    idx = _spread(len(source.dataset), n, exclude=source.subset if held_out >= n else None)
+    return _load(source.dataset, idx)
+
+
+class Evaluator:
+    def __init__(self, cfg, source, device=None, samples: int | None = None, log: Callable[[str], None] = print):
+        self.cfg = cfg
+        self.n = samples or cfg.eval_samples
+        t0 = time.perf_counter()
+        self.space = build_feature_space(cfg, source, log)
+        self.space.net.to(device or "cpu")
+        self.real = self.space.features(real_images(source, self.n))  # (n, dim), once per run
+        self.quality = QualityMetrics(self.real, seed=cfg.seed)
+        gen = torch.Generator().manual_seed(derived_seed(cfg.seed, "eval"))
+        self.z = torch.randn(self.n, cfg.zn, generator=gen)  # the same z at every epoch
+        self.ppl_pairs = max(self.n // 2, 8)
+        self.bank = latent_bank(cfg.zn, 2 * max(SMOOTH_ROWS, cfg.interp_pairs), cfg.seed)
+        self.setup_seconds = time.perf_counter() - t0
+
+    def summary(self) -> dict:
+        """What describes the feature space itself: for the W&B summary and `genlat eval`."""
+        out = {"eval/feature_space": self.space.name}
+        for k, v in self.space.info.get("heldout_accuracy", {}).items():
+            out[f"eval/feature_acc_{k}"] = round(v, 4)
+        if "train_seconds" in self.space.info:
+            out["eval/feature_train_seconds"] = self.space.info["train_seconds"]
+        out["eval/setup_seconds"] = round(self.setup_seconds, 1)  # feature net (training or cache) + real stats
+        return out
+
+    @torch.no_grad()
+    def __call__(self, generate: Callable[[torch.Tensor], torch.Tensor]) -> dict:
+        t0 = time.perf_counter()
+        fake = generate(self.z)  # (n, C, H, W)
+        if self.space.predicts_factors:
+            feats, classes = self.space.features_and_factors(fake)
+            values = {**self.quality(feats), **factor_coverage(classes)}
+        else:
+            values = self.quality(self.space.features(fake))
+        values["ppl"] = perceptual_path_length(generate, self.space.features, self.cfg.zn, self.ppl_pairs,
+                                               derived_seed(self.cfg.seed, "ppl"))
+        values.update(interpolation_smoothness(generate, self.space.features, self.bank, self.cfg.interp_steps,
+                                               self.cfg.methods))
+        row = {"eval/feature_space": self.space.name, "eval/samples": self.n}
+        row.update({f"eval/{k}": v for k, v in values.items()})
+        row["eval/seconds"] = round(time.perf_counter() - t0, 3)
+        return row

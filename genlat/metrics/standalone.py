@@ -1,0 +1,72 @@
+"""`genlat eval RUN_DIR`: evaluate a run directory's newest loadable checkpoint; writes nothing."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from genlat.checkpoint import load_latest
+from genlat.config import TrainConfig
+from genlat.errors import OutputError
+from genlat.rundir import RunDir
+
+
+def load_run_config(run: RunDir) -> tuple[TrainConfig, dict]:
+    """The TrainConfig a run was trained with (config.json also holds extra keys, e.g. g_params)."""
+    if not run.path.is_dir():
+        raise OutputError(f"{run.path}: no such run directory")
+    try:
+        record = run.read_config()
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise OutputError(f"{run.config} is not readable ({type(e).__name__}): is this a genlat run directory?") from None
+    if not isinstance(record, dict):
+        raise OutputError(f"{run.path} is not a genlat run directory (no config.json)")
+    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    return TrainConfig.from_dict({k: v for k, v in record.items() if k in fields}), record
+
+
+def evaluate_run(path: str | Path, samples: int = 0, log: Callable[[str], None] = print) -> tuple[int, dict, dict]:
+    """(epoch of the checkpoint, the eval/* values, the feature space's summary)."""
+    from genlat.data import build_source
+    from genlat.metrics.evaluate import Evaluator
+    from genlat.models import build_models
+
+    run = RunDir(path)
+    cfg, record = load_run_config(run)
+    state, skipped = load_latest(run.checkpoints)
+    for note in skipped:
+        log(f"[warning] skipped an unreadable checkpoint: {note}")
+    if state is None:
+        raise OutputError(f"{run.path} has no loadable checkpoint in checkpoints/: train at least one epoch first")
+    source = build_source(cfg)
+    g, _ = build_models(cfg, record.get("image_channels") or source.channels)
+    try:
+        g.load_state_dict(state["g"])
+    except (KeyError, RuntimeError) as e:
+        raise OutputError(f"the checkpoint in {run.checkpoints} does not fit config.json ({type(e).__name__})") from None
+    device = torch.device("cuda" if torch.cuda.is_available() and not cfg.cpu else "cpu")
+    g.to(device).eval()
+
+    @torch.no_grad()
+    def generate(z: torch.Tensor, batch: int = 256) -> torch.Tensor:
+        return torch.cat([g(chunk.to(device)).float().cpu() for chunk in z.split(batch)])
+
+    default = TrainConfig.__dataclass_fields__["eval_samples"].default
+    evaluator = Evaluator(cfg, source, device, samples=samples or cfg.eval_samples or default, log=log)
+    return int(state["epoch"]), evaluator(generate), evaluator.summary()
+
+
+def print_table(run_path, epoch: int, values: dict, summary: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{run_path}  (checkpoint after epoch {epoch})", title_justify="left")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key, value in {**summary, **values}.items():
+        table.add_row(key, f"{value:.4g}" if isinstance(value, float) else str(value))
+    Console().print(table)

@@ -1,0 +1,206 @@
+"""The evaluation (genlat.metrics): each metric on cases whose answer is known, the feature net
+and its cache, the per-epoch keys a run writes, and `genlat eval RUN_DIR`."""
+
+import json
+import math
+import time
+
+import pytest
+import torch
+
+from genlat.cli import main, train_main
+from genlat.config import TrainConfig, parse_args
+from genlat.data import FACTOR_NAMES, ShapesSource
+from genlat.errors import ConfigError
+from genlat.metrics.coverage import factor_coverage, max_kl
+from genlat.metrics.features import factornet_file, factornet_settings, shapes_feature_space
+from genlat.metrics.quality import QualityMetrics
+from genlat.metrics.smoothness import interpolation_smoothness, perceptual_path_length
+
+# A small FactorNet that trains in seconds: far from the default (see the slow test), but enough
+# to tell shapes apart from noise and a smooth generator from a jagged one.
+SMALL = dict(image_size=32, train_images=2048, epochs=3, test_images=500, width=8)
+
+
+@pytest.fixture(scope="module")
+def space(genlat_cache):
+    from unittest import mock
+
+    with mock.patch.dict("os.environ", {"GENLAT_CACHE": str(genlat_cache)}):
+        return shapes_feature_space(**SMALL, log=lambda m: None)
+
+
+def renders(start, n):
+    return ShapesSource(10, 32).render_indices(torch.arange(start, start + n))
+
+
+def test_small_factor_net_beats_chance(space):
+    acc = space.info["heldout_accuracy"]
+    # chance: scale 1/6, x and y within one class 3/32; the default net does far better (slow test)
+    assert acc["scale"] > 0.4
+    assert acc["x_within1"] > 0.2 and acc["y_within1"] > 0.2
+
+
+def test_feature_net_is_cached_by_its_settings(space, genlat_cache, monkeypatch):
+    path = factornet_file(factornet_settings(**SMALL))
+    assert path.is_file() and path.parent == genlat_cache
+    t0 = time.perf_counter()
+    again = shapes_feature_space(**SMALL, log=lambda m: pytest.fail("trained again: " + m))
+    assert time.perf_counter() - t0 < 5 and again.name == space.name and again.info["heldout_accuracy"] == space.info["heldout_accuracy"]
+    x = renders(10**6, 8)
+    assert torch.allclose(again.features(x), space.features(x))
+    other = factornet_file(factornet_settings(**{**SMALL, "epochs": 4}))
+    assert other != path  # other settings, another file (and another feature-space name)
+
+
+def test_fd_kid_precision_recall_on_known_cases(space):
+    real, real2 = space.features(renders(10**6, 400)), space.features(renders(2 * 10**6, 400))
+    noise = space.features(torch.rand(400, 1, 32, 32, generator=torch.Generator().manual_seed(0)) * 2 - 1)
+    collapsed = space.features(renders(3 * 10**6, 1).repeat(400, 1, 1, 1))
+    q = QualityMetrics(real)
+    same, far, one = q(real2), q(noise), q(collapsed)
+    assert same["fd"] < 0.1 * far["fd"] and same["kid"] < 0.1 * far["kid"]
+    assert abs(same["kid"]) < 3 * same["kid_std"] + 1e-3 * far["kid"] and same["kid_std"] > 0
+    assert same["precision"] > 0.75 and same["recall"] > 0.75
+    assert far["precision"] < 0.1
+    assert one["recall"] < 0.05  # one image repeated covers none of the real manifold
+
+
+def test_factor_coverage_of_real_and_collapsed_factors():
+    true = ShapesSource(10, 32).factors_for(torch.arange(5000) + 10**6).classes
+    real = factor_coverage(true)
+    for name in FACTOR_NAMES:
+        assert real[f"coverage_kl_{name}"] < 0.01  # plug-in bias (K-1)/2N <= 0.003
+    one = factor_coverage(true[:1].repeat(500, 1))
+    for name in FACTOR_NAMES:
+        assert one[f"coverage_kl_{name}"] == pytest.approx(max_kl(name))
+    assert one["shape_share_" + ("square", "ellipse", "heart")[int(true[0, 0])]] == 1.0
+
+
+def _toy_generators(zn=16):
+    g = torch.Generator().manual_seed(0)
+    w1, w2 = torch.randn(zn, 1024, generator=g) / zn**0.5, torch.randn(zn, 1024, generator=g) / zn**0.5
+
+    def smooth(z):
+        return torch.tanh(z @ w1).view(-1, 1, 32, 32)
+
+    def jagged(z):  # the same, plus a high-frequency ripple in z
+        return torch.tanh(z @ w1 + 0.3 * torch.sin(300 * (z @ w2))).view(-1, 1, 32, 32)
+
+    def jumpy(z):  # the same, but the image flips where z crosses a hyperplane: a jump, not a morph
+        return torch.where((z[:, :1] > 0).view(-1, 1, 1, 1), smooth(z), -smooth(z))
+
+    return smooth, jagged, jumpy
+
+
+def test_ppl_and_step_evenness_see_a_jagged_generator(space):
+    smooth, jagged, jumpy = _toy_generators()
+    ppl_smooth = perceptual_path_length(smooth, space.features, 16, 64, seed=0)
+    ppl_jagged = perceptual_path_length(jagged, space.features, 16, 64, seed=0)
+    assert math.isfinite(ppl_smooth) and ppl_jagged > 10 * ppl_smooth
+    bank = torch.randn(16, 16, generator=torch.Generator().manual_seed(1))
+    s = interpolation_smoothness(smooth, space.features, bank, 8, ["slerp", "lerp"])
+    j = interpolation_smoothness(jumpy, space.features, bank, 8, ["slerp"])
+    assert j["interp_cv_slerp"] > 2 * s["interp_cv_slerp"] and j["interp_peak_slerp"] > s["interp_peak_slerp"]
+    assert 1 <= s["interp_peak_slerp"] <= 7
+    assert s["interp_znorm_slerp"] == pytest.approx(1.0, abs=0.15)
+    assert s["interp_znorm_lerp"] < 0.9  # lerp leaves the prior's shell
+
+
+def test_eval_settings_are_checked():
+    assert parse_args(["--eval_samples", "0"]).eval_samples == 0
+    with pytest.raises(ConfigError, match="--eval_samples=5"):
+        parse_args(["--eval_samples", "5"])
+    with pytest.raises(ConfigError, match="--eval_every"):
+        TrainConfig(eval_every=-1)
+
+
+def _run_dir(tmp_path):
+    (run,) = (tmp_path / "runs").iterdir()
+    return run
+
+
+def test_a_run_writes_eval_keys_and_genlat_eval_reads_it(tmp_path, tiny_args, capsys):
+    assert train_main([*tiny_args, "--epochs", "2", "--eval_every", "2"]) == 0
+    run = _run_dir(tmp_path)
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert not any(k.startswith("eval/") for k in rows[0])  # --eval_every 2: epoch 2 only
+    row = rows[1]
+    for key in ("fd", "kid", "kid_std", "precision", "recall", "ppl", "coverage_kl_shape", "coverage_kl_mean",
+                "interp_cv_slerp", "interp_cv_lerp", "interp_znorm_lerp", "seconds"):
+        assert math.isfinite(row[f"eval/{key}"]), key
+    assert row["eval/feature_space"].startswith("shapes-factornet-32px-") and row["eval/samples"] == 32
+    before = sorted(p.relative_to(run) for p in run.rglob("*"))
+    capsys.readouterr()
+
+    assert main(["eval", str(run), "--samples", "32"]) == 0
+    out = capsys.readouterr().out
+    assert "after epoch 2" in out and "eval/fd" in out and "eval/recall" in out and row["eval/feature_space"] in out
+    assert sorted(p.relative_to(run) for p in run.rglob("*")) == before  # genlat eval writes nothing
+
+
+def test_genlat_eval_refuses_what_is_not_a_run(tmp_path, capsys):
+    assert main(["eval", str(tmp_path / "nothing")]) == 4
+    (tmp_path / "empty").mkdir()
+    assert main(["eval", str(tmp_path / "empty")]) == 4
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "config.json").write_text("{not json")
+    assert main(["eval", str(tmp_path / "broken")]) == 4
+    assert main(["eval"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("genlat: error:") == 4 and "Traceback" not in err
+
+
+def test_eval_off_writes_no_eval_keys(tmp_path, tiny_args):
+    assert train_main([*tiny_args, "--epochs", "1", "--eval_every", "0"]) == 0
+    (row,) = [json.loads(line) for line in (_run_dir(tmp_path) / "metrics.jsonl").read_text().splitlines()]
+    assert not any(k.startswith("eval/") for k in row)
+
+
+@pytest.mark.slow
+def test_default_factor_net_accuracy(tmp_path, monkeypatch):
+    """The default shapes feature net (trained here from scratch: minutes)."""
+    monkeypatch.setenv("GENLAT_CACHE", str(tmp_path / "cache"))
+    space = shapes_feature_space(32, TrainConfig().eval_feature_images)
+    acc = space.info["heldout_accuracy"]
+    assert acc["shape"] > 0.9 and acc["scale"] > 0.95 and acc["x"] > 0.8 and acc["y"] > 0.8
+    assert acc["orientation_within1"] > 0.5
+    real = renders(10**6, 2000)
+    _, pred = space.features_and_factors(real)
+    cov = factor_coverage(pred)
+    assert cov["coverage_kl_mean"] < 0.05
+
+
+def test_a_folder_run_is_evaluated_in_a_rotation_feature_space(tmp_path, tiny_args):
+    from PIL import Image
+
+    root = tmp_path / "imgs"
+    root.mkdir()
+    g = torch.Generator().manual_seed(0)
+    for i in range(80):  # a bright bar on noise, at a random height: rotation is visible
+        img = (torch.rand(32, 32, 3, generator=g) * 80).to(torch.uint8)
+        row = int(torch.randint(4, 20, (1,), generator=g))
+        img[row : row + 6, 4:28] = 255
+        img[row : row + 12, 4:8] = 200  # and a foot, so that 180 degrees differs from 0
+        Image.fromarray(img.numpy()).save(root / f"{i:03d}.png")
+    args = [*tiny_args, "--dataset", f"folder:{root}", "--epoch_size", "64", "--epochs", "1", "--eval_every", "1"]
+    assert train_main(args) == 0
+    (row,) = [json.loads(line) for line in (_run_dir(tmp_path) / "metrics.jsonl").read_text().splitlines()]
+    assert row["eval/feature_space"].startswith("folder-rotnet-32px-")
+    assert math.isfinite(row["eval/fd"]) and 0 <= row["eval/recall"] <= 1
+    assert "eval/coverage_kl_shape" not in row  # factor coverage needs ground-truth factors
+
+
+@pytest.mark.slow
+def test_inception_weights_file_gives_the_inception_space(tmp_path):
+    from torchvision.models import inception_v3
+
+    from genlat.metrics.features import inception_feature_space, inception_weights
+
+    path = tmp_path / "inception.pth"
+    torch.save(inception_v3(weights=None, aux_logits=True, init_weights=True).state_dict(), path)
+    space = inception_feature_space(inception_weights(str(path)))
+    assert space.name == "inception_v3-torchvision"
+    assert space.features(torch.rand(2, 1, 32, 32) * 2 - 1).shape == (2, 2048)
+    with pytest.raises(ConfigError, match="--eval_inception"):
+        inception_weights(str(tmp_path / "missing.pth"))
