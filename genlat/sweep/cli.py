@@ -1,0 +1,86 @@
+"""`genlat sweep FILE [--count N] [--workers K] [--dir DIR]`, `genlat sweep --status DIR`, `genlat sweep --sync DIR`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from genlat.errors import EXIT_USAGE, ConfigError, GenlatError
+
+DESCRIPTION = """Run a W&B sweep file with no W&B server: W&B's own search code (the `sweeps` package) picks
+the trials, each trial starts from the file's `command:` as `wandb agent` would start it, logs offline,
+and is a normal run directory under DIR/runs/. Re-running the same command continues the sweep."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise ConfigError(f"{message}; see `genlat sweep --help`")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="genlat sweep", description=DESCRIPTION, allow_abbrev=False,
+                formatter_class=argparse.ArgumentDefaultsHelpFormatter)  # fmt: skip
+    p.add_argument("file", nargs="?", help="the sweep file (the same one `wandb sweep` takes)")
+    p.add_argument("--dir", help="the sweep's directory (default: runs/sweep-NAME, NAME from the file)")
+    p.add_argument("--count", type=int, help="trials in the sweep in all, over every run of the command (default: the grid, or no limit)")
+    p.add_argument("--workers", type=int, default=1, help="trials at once (GPUs: one each, round robin; CPU: the cores split)")
+    p.add_argument("--retries", type=int, default=1, help="times a failed trial is tried again")
+    p.add_argument("--grace", type=float, default=120.0, help="seconds a stopped trial gets to exit before SIGKILL")
+    p.add_argument("--status", metavar="DIR", help="print the trials of the sweep in DIR and the best one")
+    p.add_argument("--sync", metavar="DIR", help="upload every trial's offline W&B run (wandb sync); needs the network")
+    p.add_argument("--debug", action="store_true", help="print tracebacks for user errors too")
+    return p
+
+
+def sweep_main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        args = build_parser().parse_args(argv)
+        return _dispatch(args)
+    except GenlatError as e:
+        if "--debug" in argv:
+            raise
+        for line in str(e).splitlines():
+            print(f"genlat: error: {line}", file=sys.stderr)
+        return e.exit_code
+
+
+def _dispatch(args) -> int:
+    modes = [m for m in ("file", "status", "sync") if getattr(args, m)]
+    if len(modes) != 1:
+        raise ConfigError("give one of: a sweep FILE, --status DIR, or --sync DIR; see `genlat sweep --help`")
+    if args.status:
+        from genlat.sweep.status import print_status
+
+        return print_status(args.status)
+    if args.sync:
+        from genlat.sweep.status import sync
+
+        return sync(args.sync)
+    for name in ("count", "workers"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise ConfigError(f"--{name}={value}: must be a positive integer")
+    if args.retries < 0:
+        raise ConfigError(f"--retries={args.retries}: must be 0 or a positive integer")
+    return run(args.file, args.dir, args.count, args.workers, args.retries, args.grace)
+
+
+def run(file: str, directory: str | None, count: int | None, workers: int, retries: int, grace: float) -> int:
+    from genlat.sweep.runner import Runner
+    from genlat.sweep.spec import load_spec
+    from genlat.sweep.state import SweepState
+    from genlat.sweep.status import closing_lines
+
+    spec = load_spec(file)  # every problem of the file, before DIR is touched
+    state = SweepState(directory or os.path.join("runs", f"sweep-{spec.name}"))
+    state.create_or_check(spec)
+    runner = Runner(spec, state, workers=workers, count=count, retries=retries, grace_s=grace)
+    code = runner.run()
+    for line in closing_lines(state.read(), state, interrupted=code != 0):
+        runner.display.console.print(line, highlight=False, markup=False)
+    return code
+
+
+__all__ = ["sweep_main", "EXIT_USAGE"]

@@ -1,0 +1,191 @@
+"""The sweep's memory: DIR/sweep.json, read and changed only under a lock on DIR/.sweep.lock.
+
+    DIR/
+      sweep.yaml        a copy of the sweep file; a different file pointed at DIR is refused
+      sweep.json        the sweep's state (below), replaced atomically at each change
+      .sweep.lock       fcntl.flock'ed around every read-modify-write (several runners may share DIR)
+      runs/TRIAL/       each trial's run directory (train.py's own layout, W&B offline run inside)
+      logs/TRIAL.log    each trial's stdout and stderr, every attempt appended
+
+sweep.json: {"version", "sweep_id", "name", "file", "fingerprint", "method", "metric": {"name", "goal"},
+"created", "trials": [trial, ...]}, and a trial is
+    {"index", "name", "id" (its W&B run id), "params" ({flag: value}), "search_info",
+     "state": pending | running | finished | stopped | preempted | failed | diverged,
+     "attempts", "failures", "exit_code", "error", "owner" ({host, pid, pid_start, pgid} while running),
+     "heartbeat" (unix time), "started", "ended", "seconds" (all attempts), "epoch", "epochs",
+     "history" ([{"epoch": n, METRIC: value}], from the run's metrics.jsonl), "best", "synced"}
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import math
+import os
+import secrets
+import socket
+import string
+import time
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+from genlat.errors import OutputError
+from genlat.rundir import RunDir, atomic_write_bytes, atomic_write_json
+from genlat.sweep.procs import process_start_time
+
+VERSION = 1
+STALE_AFTER_S = 300  # a running trial whose runner (on another host) has been silent this long is reclaimed
+HEARTBEAT_S = 30
+DONE = ("finished", "stopped", "diverged")  # results: never run again
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def new_id() -> str:
+    """An id in W&B's own format (8 characters of [a-z0-9])."""
+    alphabet = string.ascii_lowercase + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(8))
+
+
+def owner_record(pgid: int | None = None) -> dict[str, Any]:
+    return {"host": socket.gethostname(), "pid": os.getpid(), "pid_start": process_start_time(os.getpid()), "pgid": pgid}
+
+
+def owner_alive(owner: dict[str, Any] | None, heartbeat: float | None) -> bool:
+    """Is the runner that claimed a trial still there? Exact on this host, by heartbeat on others."""
+    if not owner:
+        return False
+    if owner.get("host") == socket.gethostname():
+        start = process_start_time(owner["pid"])
+        return start is not None and start == owner.get("pid_start")  # the same process, not a reused pid
+    return heartbeat is not None and time.time() - heartbeat < STALE_AFTER_S
+
+
+class SweepState:
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root)
+        self.file = self.root / "sweep.json"
+        self.spec_copy = self.root / "sweep.yaml"
+        self.lock_file = self.root / ".sweep.lock"
+        self.runs = self.root / "runs"
+        self.logs = self.root / "logs"
+
+    def exists(self) -> bool:
+        return self.file.is_file()
+
+    def read(self) -> dict[str, Any]:
+        """A consistent snapshot without the lock (every write is an atomic rename)."""
+        try:
+            return json.loads(self.file.read_text())
+        except FileNotFoundError:
+            raise OutputError(f"{self.root} is not a genlat sweep directory (no sweep.json)") from None
+        except (OSError, ValueError) as e:
+            raise OutputError(f"cannot read {self.file}: {e}") from None
+
+    @contextmanager
+    def locked(self) -> Iterator[dict[str, Any]]:
+        """Read-modify-write under the lock; the state is written back only when it changed."""
+        with open(self.lock_file, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                data = self.read()
+                before = json.dumps(data, sort_keys=True)
+                yield data
+                if json.dumps(data, sort_keys=True) != before:
+                    atomic_write_json(self.file, data)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def create_or_check(self, spec) -> dict[str, Any]:
+        """Start a new sweep in DIR, or make sure DIR holds this very sweep. Nothing is written on refusal."""
+        if not self.exists():
+            if self.root.exists() and (not self.root.is_dir() or any(self.root.iterdir())):
+                raise OutputError(f"{self.root} exists and is not a genlat sweep directory; pick another --dir")
+            try:
+                self.root.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise OutputError(f"cannot create {self.root}: {e.strerror}; pick another --dir") from None
+        with open(self.lock_file, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                if self.exists():  # another runner may have created it while we waited
+                    data = self.read()
+                    if data.get("fingerprint") != spec.fingerprint:
+                        raise OutputError(
+                            f"{self.root} holds the sweep {data.get('name')!r} of another sweep file "
+                            f"(its copy: {self.spec_copy}); use that file, or another --dir"
+                        )
+                    return data
+                data = {
+                    "version": VERSION,
+                    "sweep_id": new_id(),
+                    "name": spec.name,
+                    "file": str(spec.path),
+                    "fingerprint": spec.fingerprint,
+                    "method": spec.method,
+                    "metric": {"name": spec.metric, "goal": spec.goal} if spec.metric else None,
+                    "created": now_iso(),
+                    "trials": [],
+                }
+                for d in (self.runs, self.logs):
+                    d.mkdir(parents=True, exist_ok=True)
+                atomic_write_bytes(self.spec_copy, spec.text.encode())
+                atomic_write_json(self.file, data)
+                return data
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def run_dir(self, trial: dict[str, Any]) -> RunDir:
+        return RunDir(self.runs / trial["name"])
+
+    def log_path(self, trial: dict[str, Any]) -> Path:
+        return self.logs / f"{trial['name']}.log"
+
+
+def new_trial(index: int, params: dict[str, Any], varying: list[str], search_info: dict | None) -> dict[str, Any]:
+    label = "-".join(f"{k}{_short(params[k])}" for k in varying if k in params)
+    name = "".join(c if c.isalnum() or c in "-_." else "_" for c in f"t{index:03d}-{label}".rstrip("-"))[:80]
+    return {
+        "index": index, "name": name, "id": new_id(), "params": params, "search_info": search_info,
+        "state": "pending", "attempts": 0, "failures": 0, "exit_code": None, "error": "", "owner": None,
+        "heartbeat": None, "started": None, "ended": None, "seconds": 0.0, "epoch": 0, "epochs": params.get("epochs"),
+        "history": [], "best": None, "synced": False,
+    }  # fmt: skip
+
+
+def _short(value: Any) -> str:
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
+
+
+def refresh_from_run(trial: dict[str, Any], run: RunDir, metric: str | None, goal: str) -> bool:
+    """Copy the trial's progress from its run directory (the source of truth). True when it changed."""
+    rows = run.read_metrics()
+    history = [{"epoch": r["epoch"], **({metric: r[metric]} if metric and metric in r else {})} for r in rows]
+    config = _read_json(run.config) or {}
+    epochs = config.get("epochs", trial.get("epochs"))
+    epoch = rows[-1]["epoch"] if rows else 0
+    values = [h[metric] for h in history if metric in h and _finite(h[metric])]
+    best = (max if goal == "maximize" else min)(values) if values else None
+    new = {"history": history, "epoch": epoch, "epochs": epochs, "best": best}
+    changed = any(trial.get(k) != v for k, v in new.items())
+    trial.update(new)
+    return changed
+
+
+def read_status(run: RunDir) -> dict[str, Any]:
+    return _read_json(run.status) or {}
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _finite(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)

@@ -1,0 +1,56 @@
+"""The search is W&B's own code; these tests check that genlat feeds it the trials' results."""
+
+import math
+
+from genlat.sweep.search import propose, to_stop
+from genlat.sweep.spec import import_sweeps
+from genlat.sweep.state import new_trial
+
+BAYES = {
+    "method": "bayes",
+    "metric": {"name": "epoch/loss_g", "goal": "minimize"},
+    "parameters": {"lr": {"distribution": "log_uniform_values", "min": 1e-5, "max": 1e-2}, "zn": {"values": [8, 16]}},
+}
+
+
+def _trial(i, params, state="finished", losses=()):
+    t = new_trial(i, params, ["lr", "zn"], None)
+    t.update(state=state, history=[{"epoch": e + 1, "epoch/loss_g": v} for e, v in enumerate(losses)])
+    return t
+
+
+def test_bayes_proposes_from_the_results_fed_back():
+    config = import_sweeps().SweepConfig(BAYES)
+    params, info = propose(config, [], "epoch/loss_g")
+    assert "no valid samples" in info["warnings"]  # nothing to learn from yet
+    # results: the loss falls with lr; one trial failed (imputed as the worst), one still running
+    trials = [_trial(i, {"lr": lr, "zn": 8}, losses=[loss]) for i, (lr, loss) in enumerate([(1e-5, 3.0), (1e-4, 2.0), (1e-3, 1.0)])]
+    trials.append(_trial(3, {"lr": 5e-3, "zn": 16}, state="failed"))
+    trials.append(_trial(4, {"lr": 2e-3, "zn": 16}, state="running", losses=[1.5]))
+    params, info = propose(config, trials, "epoch/loss_g")
+    assert "no valid samples" not in info["warnings"]
+    assert 1e-5 <= params["lr"] <= 1e-2 and params["zn"] in (8, 16)
+    assert isinstance(params["lr"], float) and isinstance(params["zn"], int)  # plain values, not numpy
+    assert math.isfinite(info["predicted_value"]) and 0 < info["predicted_value"] < 4
+
+
+def test_grid_skips_trials_it_has_and_ends():
+    config = import_sweeps().SweepConfig({"method": "grid", "parameters": {"zn": {"values": [8, 16]}, "lr": {"value": 1e-4}}})
+    assert propose(config, [], None)[0] == {"zn": 8, "lr": 1e-4}
+    assert propose(config, [_trial(0, {"zn": 8, "lr": 1e-4}, state="failed")], None)[0]["zn"] == 16
+    done = [_trial(i, {"zn": zn, "lr": 1e-4}, state=s) for i, (zn, s) in enumerate([(8, "diverged"), (16, "running")])]
+    assert propose(config, done, None) is None
+
+
+def test_hyperband_names_the_trailing_running_trial():
+    config = import_sweeps().SweepConfig(
+        {**BAYES, "early_terminate": {"type": "hyperband", "min_iter": 1, "eta": 2}}
+    )
+    trials = [
+        _trial(0, {"lr": 1e-4, "zn": 8}, "finished", [1.0, 0.5, 0.4]),
+        _trial(1, {"lr": 2e-4, "zn": 8}, "stopped", [1.1, 0.9]),
+        _trial(2, {"lr": 3e-4, "zn": 8}, "running", [2.0, 1.9]),  # behind at epochs 1 and 2
+        _trial(3, {"lr": 4e-4, "zn": 8}, "running", [0.9, 0.45]),  # ahead
+        _trial(4, {"lr": 5e-4, "zn": 8}, "running", []),  # no epoch yet
+    ]
+    assert to_stop(config, trials, "epoch/loss_g") == [trials[2]["name"]]

@@ -1,0 +1,51 @@
+"""`genlat sweep --status DIR` and `--sync DIR`, on a sweep state written by hand (no training)."""
+
+import json
+
+import pytest
+
+from genlat.sweep.cli import sweep_main
+from genlat.sweep.spec import load_spec
+from genlat.sweep.state import SweepState, new_trial
+from tests.sweep_util import ROOT, sweep_file
+
+
+@pytest.fixture
+def sweep_dir(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    spec = load_spec(sweep_file(tmp_path / "st.yaml", zn=(8, 16, 24)))
+    state = SweepState(tmp_path / "sweep")
+    state.create_or_check(spec)
+    with state.locked() as data:
+        for i, (zn, s, best) in enumerate([(8, "finished", 0.7), (16, "stopped", 0.9), (24, "failed", None)]):
+            t = new_trial(i, {"zn": zn}, spec.varying, None)
+            t.update(state=s, best=best, epoch=1, epochs=1, attempts=1, error="exit code 1" if s == "failed" else "")
+            data["trials"].append(t)
+    return state
+
+
+def test_status_prints_every_trial_and_the_best(sweep_dir, capsys):
+    before = sweep_dir.file.read_bytes()
+    assert sweep_main(["--status", str(sweep_dir.root)]) == 0
+    out = capsys.readouterr().out
+    for name, state in [("t000-zn8", "finished"), ("t001-zn16", "stopped"), ("t002-zn24", "failed")]:
+        assert name in out and state in out
+    assert "epoch/loss_g (min)" in out
+    assert "best: t000-zn8  epoch/loss_g=0.7  (zn=8)" in out
+    assert "3 trial(s): 1 failed, 1 finished, 1 stopped" in out
+    assert sweep_dir.file.read_bytes() == before  # --status only reads
+
+
+def test_sync_fails_fast_without_a_login(sweep_dir, capsys):
+    assert sweep_main(["--sync", str(sweep_dir.root)]) == 69
+    (line,) = capsys.readouterr().err.splitlines()
+    assert "not logged in to W&B" in line
+
+
+def test_sync_fails_fast_when_the_server_is_unreachable(sweep_dir, capsys, monkeypatch):
+    monkeypatch.setenv("WANDB_API_KEY", "x" * 40)
+    monkeypatch.setenv("WANDB_BASE_URL", "http://127.0.0.1:9")  # nothing listens there
+    assert sweep_main(["--sync", str(sweep_dir.root)]) == 69
+    (line,) = capsys.readouterr().err.splitlines()
+    assert "cannot reach W&B at http://127.0.0.1:9" in line and "once this machine is online" in line
+    assert not any(t["synced"] for t in json.loads(sweep_dir.file.read_text())["trials"])
