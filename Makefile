@@ -17,11 +17,11 @@ $(STAMP): requirements.txt pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-# The main job: one run of the study on the built-in shapes dataset, sized for a laptop CPU
-# (about 4 minutes on 2 cores). `make study STUDY_ARGS="..."` passes other flags.
-STUDY_ARGS ?= --epochs 6 --epoch_size 3200
+# The main job: the default offline sweep (sweeps/quick.yaml: zn 50/100/150/500, 4 short epochs)
+# on the built-in shapes dataset, then its table of trials. Re-running continues or does nothing.
 study: $(STAMP)
-	$(PY) -m genlat train $(STUDY_ARGS)
+	$(PY) -m genlat sweep sweeps/quick.yaml --workers 2
+	$(PY) -m genlat sweep --status runs/sweep-zn-quick
 
 test: $(STAMP)
 	$(PY) -m pytest -q

@@ -17,6 +17,8 @@ with it. Every feature space has a name; numbers from different feature spaces d
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import io
 import json
@@ -221,8 +223,36 @@ def factornet_file(settings: dict) -> Path:
     return cache_dir() / f"factornet-{settings_hash(settings)}.pt"
 
 
+@contextlib.contextmanager
+def _cache_lock(path: Path):
+    """One process trains a missing net while the others (sweep workers) wait, then load it."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path.with_name(path.name + ".lock"), "a")
+    except OSError:  # a read-only cache: no lock, each process trains its own
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        threads = torch.get_num_threads()
+        if not path.exists():  # about to train: the other workers wait on this lock, so use every core
+            torch.set_num_threads(max(os.cpu_count() or 1, threads))
+        try:
+            yield
+        finally:
+            torch.set_num_threads(threads)
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def shapes_feature_space(image_size: int, train_images: int, epochs: int = 10, data_seed: int = 0,
                          test_images: int = 2000, width: int = 16, log: Callable[[str], None] = print) -> FeatureSpace:
+    settings = factornet_settings(image_size, train_images, epochs, data_seed, test_images, width)
+    with _cache_lock(factornet_file(settings)):
+        return _shapes_feature_space(image_size, train_images, epochs, data_seed, test_images, width, log)
+
+
+def _shapes_feature_space(image_size: int, train_images: int, epochs: int = 10, data_seed: int = 0,
+                          test_images: int = 2000, width: int = 16, log: Callable[[str], None] = print) -> FeatureSpace:
     """The FactorNet for shapes at `image_size`, from the cache or trained now (on `train_images`
     renders, `epochs` passes) and tested on `test_images` other renders."""
     settings = factornet_settings(image_size, train_images, epochs, data_seed, test_images, width)
@@ -295,6 +325,13 @@ def inception_feature_space(weights: Path) -> FeatureSpace:
 
 def rotation_feature_space(dataset_id: dict, images: torch.Tensor, epochs: int = 8,
                            log: Callable[[str], None] = print) -> FeatureSpace:
+    settings = {"kind": "rotnet", "version": VERSION, **dataset_id, "train_images": len(images), "epochs": epochs}
+    with _cache_lock(cache_dir() / f"rotnet-{settings_hash(settings)}.pt"):
+        return _rotation_feature_space(dataset_id, images, epochs, log)
+
+
+def _rotation_feature_space(dataset_id: dict, images: torch.Tensor, epochs: int = 8,
+                            log: Callable[[str], None] = print) -> FeatureSpace:
     """A SmallCNN trained to tell how `images` (N, C, S, S) were turned (4 classes); 10% held out."""
     settings = {"kind": "rotnet", "version": VERSION, **dataset_id, "train_images": len(images), "epochs": epochs}
     key = settings_hash(settings)
