@@ -103,7 +103,11 @@ class SweepState:
     def create_or_check(self, spec) -> dict[str, Any]:
         """Start a new sweep in DIR, or make sure DIR holds this very sweep. Nothing is written on refusal."""
         if not self.exists():
-            if self.root.exists() and (not self.root.is_dir() or any(self.root.iterdir())):
+            # A folder with our lock file is a sweep another runner is creating right now.
+            foreign = self.root.exists() and (
+                not self.root.is_dir() or (any(self.root.iterdir()) and not self.lock_file.exists())
+            )
+            if foreign:
                 raise OutputError(f"{self.root} exists and is not a genlat sweep directory; pick another --dir")
             try:
                 self.root.mkdir(parents=True, exist_ok=True)
@@ -120,6 +124,8 @@ class SweepState:
                             f"(its copy: {self.spec_copy}); use that file, or another --dir"
                         )
                     return data
+                if any(p != self.lock_file for p in self.root.iterdir()):  # not ours, and nobody is creating it
+                    raise OutputError(f"{self.root} exists and is not a genlat sweep directory; pick another --dir")
                 data = {
                     "version": VERSION,
                     "sweep_id": new_id(),
