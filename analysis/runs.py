@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from genlat.rundir import RunDir
 
 _PANEL = re.compile(r"^epoch_(\d+)_([a-z]+)\.png$")
 
@@ -37,21 +38,13 @@ def is_run_dir(path: Path) -> bool:
 
 
 def load_run(path: str | Path) -> RunRecord:
-    path = Path(path)
-    config = json.loads((path / "config.json").read_text())
-    metrics = []
-    if (path / "metrics.jsonl").exists():
-        for line in (path / "metrics.jsonl").read_text().splitlines():
-            try:
-                metrics.append(json.loads(line))
-            except json.JSONDecodeError:
-                break  # a line cut short by a kill is the last one
-    status_file = path / "status.json"
-    status = json.loads(status_file.read_text()) if status_file.exists() else {}
-    record = RunRecord(path, config, sorted(metrics, key=lambda m: m["epoch"]), status)
-    for png in sorted((path / "samples").glob("epoch_*.png")):
+    run = RunDir(path)  # the layout's one definition; reading it runs nothing of the trainer
+    config = run.read_config()
+    metrics = sorted(run.read_metrics(), key=lambda m: m["epoch"])  # a line cut by a kill is dropped
+    record = RunRecord(run.path, config, metrics, run.read_status() or {})
+    for png in sorted(run.samples.glob("epoch_*.png")):
         record.samples[int(png.stem.split("_")[1])] = png
-    for png in sorted((path / "interpolation").glob("epoch_*.png")):
+    for png in sorted(run.interpolation.glob("epoch_*.png")):
         if m := _PANEL.match(png.name):
             record.panels[(int(m.group(1)), m.group(2))] = png
     return record

@@ -42,15 +42,10 @@ def train_main(argv: list[str] | None = None, prog: str = "train.py") -> int:
 
 def eval_main(argv: list[str]) -> int:
     """`genlat eval RUN_DIR [--samples N]`: print the eval/* numbers of the newest checkpoint."""
-    import argparse
-
+    from genlat.config import UserArgumentParser
     from genlat.errors import ConfigError
 
-    class Parser(argparse.ArgumentParser):
-        def error(self, message):
-            raise ConfigError(f"{message}; see genlat eval --help")
-
-    parser = Parser(prog="genlat eval", description="Evaluate a run directory's newest checkpoint (writes nothing).")
+    parser = UserArgumentParser(prog="genlat eval", description="Evaluate a run directory's newest checkpoint (writes nothing).")
     parser.add_argument("run_dir", help="a run directory (OUT/NAME)")
     parser.add_argument("--samples", type=int, default=0, help="images per evaluation (default: the run's eval_samples)")
     try:

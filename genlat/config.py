@@ -214,13 +214,15 @@ def _to_bool(value: Any) -> bool:
     raise ValueError(value)
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # argparse would print usage and exit; we want one line and code 2
-        raise ConfigError(f"{message}; see --help")
+class UserArgumentParser(argparse.ArgumentParser):
+    """argparse that raises ConfigError (one line, exit 2) instead of printing usage and exiting."""
+
+    def error(self, message):
+        raise ConfigError(f"{message}; see {self.prog} --help")
 
 
 def build_parser(prog: str = "train.py") -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = UserArgumentParser(
         prog=prog,
         description="Train one genlat run: a DCGAN at latent size --zn, tracked in W&B.",
         allow_abbrev=False,

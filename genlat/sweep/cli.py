@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 
+from genlat.config import UserArgumentParser
 from genlat.errors import EXIT_USAGE, ConfigError, GenlatError
 
 DESCRIPTION = """Run a W&B sweep file with no W&B server: W&B's own search code (the `sweeps` package) picks
@@ -13,13 +14,8 @@ the trials, each trial starts from the file's `command:` as `wandb agent` would 
 and is a normal run directory under DIR/runs/. Re-running the same command continues the sweep."""
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        raise ConfigError(f"{message}; see `genlat sweep --help`")
-
-
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="genlat sweep", description=DESCRIPTION, allow_abbrev=False,
+    p = UserArgumentParser(prog="genlat sweep", description=DESCRIPTION, allow_abbrev=False,
                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)  # fmt: skip
     p.add_argument("file", nargs="?", help="the sweep file (the same one `wandb sweep` takes)")
     p.add_argument("--dir", help="the sweep's directory (default: runs/sweep-NAME, NAME from the file)")
