@@ -37,7 +37,8 @@ def test_stop_after_epoch_2_then_resume_equals_uninterrupted(tmp_path, tiny_args
     rows = [json.loads(line) for line in (run_b / "metrics.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in rows] == [1, 2, 3, 4]
     # the resumed run continued the same W&B run id
-    ids = {p.name.rsplit("-", 1)[-1] for p in (run_b / "wandb").glob("offline-run-*")}
+    # offline-run-DATE_TIME-ID, with "-N" appended by W&B when two starts share a second
+    ids = {p.name.split("-")[3] for p in (run_b / "wandb").glob("offline-run-*")}
     assert ids == {json.loads((run_b / "config.json").read_text())["wandb_id"]}
 
 
