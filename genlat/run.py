@@ -25,11 +25,11 @@ from genlat.config import COSMETIC, TrainConfig
 from genlat.data import build_source
 from genlat.errors import EXIT_DIVERGED, EXIT_OK, EXIT_PREEMPTED, ConfigError, OutputError
 from genlat.images import grid_array, panel_array, save_png
-from genlat.metrics.evaluate import MAIN_KEYS, Evaluator
+from genlat.metrics.evaluate import Evaluator
 from genlat.progress import TrainProgress
 from genlat.rundir import RunDir
 from genlat.tracking import NullTracker, Tracker
-from genlat.trainer import GANTrainer
+from genlat.trainers import build_trainer
 
 
 def make_accelerator(cfg: TrainConfig) -> Accelerator:
@@ -110,7 +110,7 @@ def train(cfg: TrainConfig) -> int:
     start_epoch = state["epoch"] if state else 0
     run_id = (state or {}).get("wandb_id") or (existing or {}).get("wandb_id") or new_run_id()
 
-    trainer = GANTrainer(cfg, accelerator, source.channels)
+    trainer = build_trainer(cfg, accelerator, source.channels)
     if state:
         trainer.load_state(state)
     trainer.prepare()
@@ -120,8 +120,7 @@ def train(cfg: TrainConfig) -> int:
         "run_name": cfg.run_name,
         "wandb_id": run_id,
         "image_channels": source.channels,
-        "g_params": trainer.g_params,
-        "d_params": trainer.d_params,
+        **trainer.param_counts(),
         "world_size": accelerator.num_processes,
         "steps_per_epoch": steps,
         "images_per_epoch": steps * cfg.batch_size * accelerator.num_processes,
@@ -145,7 +144,7 @@ def train(cfg: TrainConfig) -> int:
     if start_epoch and main:
         progress.print(f"resuming {run.path} after epoch {start_epoch}")
 
-    tracker = Tracker(cfg, run, run_id, record) if main else NullTracker()
+    tracker = Tracker(cfg, run, run_id, record, trainer.SERIES) if main else NullTracker()
     evaluator = None
     if main and cfg.eval_every and cfg.eval_samples:  # like the grid: the main process alone
         evaluator = Evaluator(cfg, source, accelerator.device, log=progress.print)
@@ -156,7 +155,7 @@ def train(cfg: TrainConfig) -> int:
                              evaluator)
     if main:
         if code == EXIT_OK:
-            tracker.log_final_tables(*_final_rows(cfg, run))
+            tracker.log_final_tables(run.read_metrics(), _panel_rows(cfg, run))
         tracker.finish(exit_code=code)
         progress.print(_closing_line(code, run, tracker))
     return code
@@ -183,11 +182,10 @@ def _train_epochs(cfg, accelerator, trainer, source, run, tracker, progress, sto
         def on_step(step, sums):
             progress.advance(cfg.batch_size * world)
             if main and (step % cfg.log_every == 0 or step == steps):
-                now = (sums / step).tolist()  # one host sync every log_every steps
-                losses = dict(zip(("loss_d", "loss_g", "d_real", "d_fake"), now))
+                now = dict(zip(trainer.STATS, (sums / step).tolist()))  # one host sync every log_every steps
                 rate = step * cfg.batch_size * world / max(time.perf_counter() - t0, 1e-9)
-                progress.show({"D": losses["loss_d"], "G": losses["loss_g"]}, rate)
-                tracker.log_train(base + step, losses)
+                progress.show({label: now[name] for label, name in trainer.PROGRESS}, rate)
+                tracker.log_train(base + step, now)
 
         batches = source.batches(epoch, cfg.batch_size, accelerator.process_index, world, accelerator.device)
         stats = trainer.train_epoch(epoch, batches, steps, on_step, should_stop)
@@ -198,9 +196,9 @@ def _train_epochs(cfg, accelerator, trainer, source, run, tracker, progress, sto
             return EXIT_PREEMPTED
         if not stats.finite:
             if main:
-                run.write_status("diverged", epoch, loss_d=repr(stats.loss_d), loss_g=repr(stats.loss_g))
+                run.write_status("diverged", epoch, **{k: repr(v) for k, v in stats.means.items()})
                 tracker.summary({"state": "diverged", "diverged_epoch": epoch})
-                progress.print(f"diverged in epoch {epoch}: loss_d={stats.loss_d} loss_g={stats.loss_g}")
+                progress.print(f"diverged in epoch {epoch}: " + " ".join(f"{k}={v}" for k, v in stats.means.items()))
             return EXIT_DIVERGED
         if main:
             row = _write_epoch(cfg, trainer, run, tracker, epoch, stats, evaluator)
@@ -208,8 +206,7 @@ def _train_epochs(cfg, accelerator, trainer, source, run, tracker, progress, sto
             save_checkpoint(run.checkpoints, epoch, state, cfg.keep_checkpoints)
             run.write_status("finished" if epoch == cfg.epochs else "running", epoch)
             progress.end_epoch(
-                f"epoch {epoch}/{cfg.epochs}  loss_d {stats.loss_d:.3f}  loss_g {stats.loss_g:.3f}  "
-                f"D(x) {stats.d_real:.2f}  D(G(z)) {stats.d_fake:.2f}  "
+                f"epoch {epoch}/{cfg.epochs}  " + "".join(f"{k} {v:.3f}  " for k, v in stats.means.items()) +
                 f"{row['epoch/images_per_s']:,.0f} img/s  {time.perf_counter() - t0:.1f}s"
                 + (f"  FD {row['eval/fd']:.3g}  recall {row['eval/recall']:.2f}" if "eval/fd" in row else "")
             )
@@ -234,10 +231,7 @@ def _write_epoch(cfg, trainer, run, tracker, epoch, stats, evaluator=None) -> di
     # Keys are the W&B keys, so a sweep's metric name finds its value here too.
     row = {
         "epoch": epoch,
-        "epoch/loss_d": stats.loss_d,
-        "epoch/loss_g": stats.loss_g,
-        "epoch/d_real": stats.d_real,
-        "epoch/d_fake": stats.d_fake,
+        **{f"epoch/{name}": value for name, value in stats.means.items()},
         "epoch/steps": stats.steps,
         "epoch/images": stats.images,
         "epoch/train_seconds": round(stats.seconds, 4),
@@ -254,13 +248,8 @@ def _write_epoch(cfg, trainer, run, tracker, epoch, stats, evaluator=None) -> di
     return row
 
 
-def _final_rows(cfg, run: RunDir):
-    """Every epoch-series and panel row, read back from the run directory."""
-    series = [
-        [r["epoch"], cfg.zn, cfg.lr, run.path / r["sample_grid"], r["epoch/loss_d"], r["epoch/loss_g"]]
-        + [r.get(f"eval/{k}") for k in MAIN_KEYS]  # None in epochs without evaluation
-        for r in run.read_metrics()
-    ]
+def _panel_rows(cfg, run: RunDir):
+    """Every interpolation-table row, read back from the run directory."""
     panels = []
     for epoch in sorted({r["epoch"] for r in run.read_metrics()}):
         for method in cfg.methods:
@@ -268,7 +257,7 @@ def _final_rows(cfg, run: RunDir):
             while run.panel_row_png(epoch, method, pair).exists():
                 panels.append([epoch, cfg.zn, method, pair, run.panel_row_png(epoch, method, pair)])
                 pair += 1
-    return series, panels
+    return panels
 
 
 def _closing_line(code: int, run: RunDir, tracker) -> str:

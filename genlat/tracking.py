@@ -1,8 +1,8 @@
 """Everything a run says to W&B goes through here; only the main process ever builds a `Tracker`.
 
 Keys are stable so the W&B UI can merge them across the runs of a sweep:
-  train/loss_d, train/loss_g, train/d_real, train/d_fake      every `log_every` steps
-  epoch/loss_d, epoch/loss_g, epoch/images_per_s, ...         once per epoch (x-axis: `epoch`);
+  train/<stat>  (GAN: loss_d, loss_g, d_real, d_fake)        every `log_every` steps
+  epoch/<stat>, epoch/images_per_s, ...                       once per epoch (x-axis: `epoch`);
                                                                metrics.jsonl uses the same keys
   eval/fd, eval/kid, eval/precision, eval/recall, eval/ppl, ... the epoch's evaluation (genlat.metrics);
                                                                eval/feature_space (a string) in the summary
@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from genlat.metrics.evaluate import MAIN_KEYS
 from genlat.rundir import RunDir
 
-SERIES_COLUMNS = ["epoch", "zn", "lr", "grid", "loss_d", "loss_g", "fd", "kid", "precision", "recall", "ppl"]
+SERIES_HEAD = ["epoch", "zn", "lr", "grid"]  # then the trainer's SERIES stats, then MAIN_KEYS
 INTERP_COLUMNS = ["epoch", "zn", "method", "pair", "panel"]
 
 
@@ -52,7 +53,7 @@ def resolve_mode() -> str:
 
 
 class Tracker:
-    def __init__(self, cfg, run: RunDir, run_id: str, config_record: dict[str, Any]):
+    def __init__(self, cfg, run: RunDir, run_id: str, config_record: dict[str, Any], series_stats: tuple[str, ...]):
         import wandb
 
         self.wandb = wandb
@@ -85,7 +86,9 @@ class Tracker:
         self.run.define_metric("epoch")
         for prefix in ("epoch/*", "eval/*", "samples", "epoch_series_live", "interpolation_live"):
             self.run.define_metric(prefix, step_metric="epoch")
-        self.series_live = wandb.Table(columns=SERIES_COLUMNS, log_mode="INCREMENTAL")
+        self.series_stats = tuple(series_stats)
+        self.series_columns = SERIES_HEAD + list(self.series_stats) + list(MAIN_KEYS)
+        self.series_live = wandb.Table(columns=self.series_columns, log_mode="INCREMENTAL")
         self.interp_live = wandb.Table(columns=INTERP_COLUMNS, log_mode="INCREMENTAL")
 
     def _settings(self):
@@ -104,8 +107,7 @@ class Tracker:
 
     def log_epoch(self, epoch: int, row: dict[str, Any], grid: Path) -> None:
         image = self.wandb.Image(str(grid), caption=f"epoch {epoch}")
-        evals = [row.get(f"eval/{k}") for k in SERIES_COLUMNS[6:]]  # None in epochs without evaluation
-        self.series_live.add_data(epoch, self.cfg.zn, self.cfg.lr, image, row["epoch/loss_d"], row["epoch/loss_g"], *evals)
+        self.series_live.add_data(*self._series_row(row, image))
         scalars = {k: v for k, v in row.items() if "/" in k and isinstance(v, (int, float))}
         self.run.log({"epoch": epoch, **scalars, "samples": image, "epoch_series_live": self.series_live})
 
@@ -115,14 +117,20 @@ class Tracker:
                 self.interp_live.add_data(epoch, self.cfg.zn, method, pair, self.wandb.Image(str(path)))
         self.run.log({"epoch": epoch, "interpolation_live": self.interp_live})
 
-    def log_final_tables(self, series: list[list[Any]], panels: list[list[Any]]) -> None:
-        """Immutable copies of every row, from the run directory (they survive resumes)."""
+    def _series_row(self, row: dict[str, Any], grid_image) -> list[Any]:
+        """An epoch-series row from a metrics.jsonl row; None in epochs without evaluation."""
+        stats = [row.get(f"epoch/{name}") for name in self.series_stats]
+        return [row["epoch"], self.cfg.zn, self.cfg.lr, grid_image, *stats, *(row.get(f"eval/{k}") for k in MAIN_KEYS)]
+
+    def log_final_tables(self, metrics: list[dict[str, Any]], panels: list[list[Any]]) -> None:
+        """Immutable copies of every row, from the run directory's metrics.jsonl and panels (they
+        survive resumes)."""
         image = self.wandb.Image
-        series_rows = [r[:3] + [image(str(r[3]))] + r[4:] for r in series]
+        series_rows = [self._series_row(r, image(str(self.run_dir.path / r["sample_grid"]))) for r in metrics]
         panel_rows = [r[:4] + [image(str(r[4]))] for r in panels]
         self.run.log(
             {
-                "epoch_series": self.wandb.Table(columns=SERIES_COLUMNS, data=series_rows),
+                "epoch_series": self.wandb.Table(columns=self.series_columns, data=series_rows),
                 "interpolation": self.wandb.Table(columns=INTERP_COLUMNS, data=panel_rows),
             }
         )

@@ -22,7 +22,7 @@ from genlat.metrics.features import (
 )
 from genlat.metrics.quality import QualityMetrics
 from genlat.metrics.smoothness import interpolation_smoothness, perceptual_path_length
-from genlat.trainer import derived_seed
+from genlat.seeds import derived_seed
 
 SMOOTH_ROWS = 16  # interpolation rows for step evenness: the panels' pairs first, then more from the bank
 MAIN_KEYS = ("fd", "kid", "precision", "recall", "ppl")  # also columns of the epoch-series table

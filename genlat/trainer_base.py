@@ -1,0 +1,152 @@
+"""What every model family's trainer shares: the epoch loop, per-epoch noise, sampling the latent
+bank, interpolation, and the state to resume from.
+
+A family (genlat/trainer.py: the GAN; genlat/vae_trainer.py: the VAE) supplies its networks and
+optimizers (`_parts`), one optimisation step (`_step`) and the network that maps z to images
+(`decoder`). It declares the names of the per-step means `_step` returns (`STATS`), which two the
+progress bar shows (`PROGRESS`) and which go into the epoch-series table (`SERIES`); `genlat.run`
+writes them as `epoch/<name>` and `train/<name>` without knowing the family.
+
+The trainer holds no files and no tracker: `genlat.run` decides what is written and logged. The
+same code runs on the CPU, one GPU or many (Accelerate wraps the models in DDP and handles mixed
+precision).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
+import torch
+from accelerate import Accelerator
+from torch import nn
+
+from genlat.latent import interpolation_paths, latent_bank
+from genlat.seeds import derived_seed
+
+
+@dataclass
+class EpochStats:
+    means: dict[str, float] = field(default_factory=dict)  # the trainer's STATS, over steps and processes
+    steps: int = 0
+    images: int = 0  # over all processes
+    seconds: float = 0.0
+    preempted: bool = False
+
+    @property
+    def finite(self) -> bool:
+        return all(math.isfinite(v) for v in self.means.values())
+
+
+class Trainer:
+    STATS: tuple[str, ...] = ()  # names of what `_step` returns, in order
+    PROGRESS: tuple[tuple[str, str], ...] = ()  # (label, stat) pairs the progress bar shows
+    SERIES: tuple[str, ...] = ()  # stats that are columns of the epoch-series table
+
+    def __init__(self, cfg, accelerator: Accelerator, parts: dict[str, nn.Module | torch.optim.Optimizer]):
+        self.cfg, self.accelerator = cfg, accelerator
+        self._raw = parts  # loaded into before `prepare` when resuming; keys are the checkpoint's keys
+        self.parts = parts
+        # The same bank on every rank: drawn on the CPU from the seed, then moved.
+        self.bank = latent_bank(cfg.zn, cfg.n_samples, cfg.seed)
+
+    # --- what a family provides ---
+    @property
+    def decoder(self) -> nn.Module:
+        """The (prepared) network that maps z (B, zn) to images (B, C, H, W)."""
+        raise NotImplementedError
+
+    def param_counts(self) -> dict[str, int]:
+        """Recorded in config.json, e.g. {"g_params": ..., "d_params": ...}."""
+        raise NotImplementedError
+
+    def _step(self, real: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+        """One optimisation step on a batch; returns the detached STATS as a (len(STATS),) tensor."""
+        raise NotImplementedError
+
+    def _on_prepared(self) -> None:
+        """Bind the prepared parts to attributes (self.g = self.parts["g"], ...)."""
+
+    # --- shared ---
+    def load_state(self, state: dict) -> None:
+        for key, part in self._raw.items():
+            part.load_state_dict(state[key])
+        self._pending_scaler = state.get("scaler")
+        if state.get("rng_cpu") is not None:
+            torch.set_rng_state(state["rng_cpu"])
+
+    def prepare(self) -> None:
+        prepared = self.accelerator.prepare(*self._raw.values())
+        prepared = prepared if len(self._raw) > 1 else (prepared,)  # prepare() unpacks a single object
+        self.parts = dict(zip(self._raw, prepared))
+        self._on_prepared()
+        scaler = getattr(self, "_pending_scaler", None)
+        if scaler and self.accelerator.scaler is not None:
+            self.accelerator.scaler.load_state_dict(scaler)
+
+    def state_dict(self) -> dict:
+        unwrap = self.accelerator.unwrap_model
+        scaler = self.accelerator.scaler
+        state = {
+            key: (unwrap(part) if isinstance(part, nn.Module) else part).state_dict() for key, part in self.parts.items()
+        }
+        state["scaler"] = scaler.state_dict() if scaler is not None else None
+        state["rng_cpu"] = torch.get_rng_state()
+        return state
+
+    def train_epoch(
+        self,
+        epoch: int,
+        batches: Iterator[torch.Tensor],
+        steps: int,
+        on_step: Callable[[int, torch.Tensor], None],
+        should_stop: Callable[[int], bool],
+    ) -> EpochStats:
+        """One pass over the epoch's batches. `on_step(step, sums)` sees the running STATS sums on
+        the device; reading them (a host sync) is the caller's choice, every few steps."""
+        acc, device = self.accelerator, self.accelerator.device
+        for part in self.parts.values():
+            if isinstance(part, nn.Module):
+                part.train()
+        # The noise (GAN: z, VAE: the reparameterisation's eps) for this epoch and rank comes from its
+        # own seed: an epoch replays exactly after a resume.
+        gen = torch.Generator(device=device).manual_seed(derived_seed(self.cfg.seed, "z", epoch, acc.process_index))
+        sums = torch.zeros(len(self.STATS), device=device)
+        t0, done = time.perf_counter(), 0
+        for step, real in enumerate(batches, start=1):
+            noise = torch.randn(real.shape[0], self.cfg.zn, generator=gen, device=device)
+            sums += self._step(real, noise)
+            done = step
+            on_step(step, sums)
+            if should_stop(step):
+                return EpochStats(steps=done, seconds=time.perf_counter() - t0, preempted=True)
+        if acc.device.type == "cuda":
+            torch.cuda.synchronize()
+        seconds = time.perf_counter() - t0
+        mean = acc.reduce(sums, reduction="mean") / max(done, 1)
+        images = done * self.cfg.batch_size * acc.num_processes
+        return EpochStats(dict(zip(self.STATS, mean.tolist())), done, images, seconds)
+
+    @torch.no_grad()
+    def generate(self, z: torch.Tensor, batch: int = 256) -> torch.Tensor:
+        """decoder(z) in eval mode on this process alone (the unwrapped model: no DDP collectives)."""
+        net = self.accelerator.unwrap_model(self.decoder)
+        was_training = net.training
+        net.eval()
+        try:
+            outs = [net(chunk.to(self.accelerator.device)).float().cpu() for chunk in z.split(batch)]
+        finally:
+            net.train(was_training)
+        return torch.cat(outs)
+
+    def sample_bank(self) -> torch.Tensor:
+        return self.generate(self.bank)  # (n_samples, C, H, W)
+
+    def interpolate(self, method: str) -> torch.Tensor:
+        """(pairs, steps, C, H, W): each row walks from one bank vector to the next."""
+        paths = interpolation_paths(self.bank, self.cfg.interp_pairs, self.cfg.interp_steps, method)
+        pairs, steps = paths.shape[:2]
+        images = self.generate(paths.reshape(pairs * steps, -1))
+        return images.reshape(pairs, steps, *images.shape[1:])
