@@ -1,0 +1,57 @@
+"""genlat's side: the real trainer and data path of a run, driven block by block.
+
+The step loop is `GANTrainer.train_epoch` over `ShapesSource.batches` (rendered on the device),
+with the same per-step callback a run has: a host read of the running losses and a W&B
+`train/*` point every `log_every` steps (W&B offline, a real `Tracker`). Each block is one short
+"epoch" of the trainer, so blocks replay nothing and every block pays the epoch's set-up.
+"""
+
+from __future__ import annotations
+
+import time
+from itertools import islice
+
+from genlat.config import TrainConfig
+from genlat.data import build_source
+from genlat.run import make_accelerator
+from genlat.trainer import GANTrainer
+
+LOSS_KEYS = ("loss_d", "loss_g", "d_real", "d_fake")  # what run.py logs as train/*
+
+
+class GenlatLoop:
+    def __init__(self, cfg: TrainConfig, tracker=None):
+        self.cfg, self.tracker = cfg, tracker
+        self.accelerator = make_accelerator(cfg)
+        self.source = build_source(cfg)
+        self.trainer = GANTrainer(cfg, self.accelerator, self.source.channels)
+        self.trainer.prepare()
+        self.epoch, self.logged = 0, 0
+        self.last_stats = None  # the newest block's epoch statistics (what a run's epoch writes)
+
+    @property
+    def device(self):
+        return self.accelerator.device
+
+    def _on_step(self, steps: int):
+        cfg = self.cfg
+
+        def on_step(step, sums):
+            if step % cfg.log_every == 0 or step == steps:
+                losses = dict(zip(LOSS_KEYS, (sums / step).tolist()))  # the run's one host read per log_every
+                self.logged += 1
+                if self.tracker is not None:
+                    self.tracker.log_train(self.logged, losses)
+
+        return on_step
+
+    def run(self, steps: int) -> tuple[int, float]:
+        """`steps` training steps as one epoch of a run; returns (images, seconds)."""
+        self.epoch += 1
+        batches = self.source.batches(self.epoch, self.cfg.batch_size, 0, 1, self.device)
+        t0 = time.perf_counter()
+        stats = self.trainer.train_epoch(self.epoch, islice(batches, steps), steps, self._on_step(steps),
+                                         lambda step: False)
+        seconds = time.perf_counter() - t0
+        self.last_stats = stats
+        return stats.images, seconds  # train_epoch ends with a host read: the device is done

@@ -1,0 +1,194 @@
+"""The training-speed benchmark: genlat's step against the plain PyTorch DCGAN loop, in one process.
+
+    python -m benchmarks                      # CPU or the first GPU, the README's default config
+    python -m benchmarks --device cuda --mixed_precision bf16 --channels_last
+
+Both loops run on the same device with the same threads, architecture, batch and zn, in
+interleaved blocks (a warm-up block each, then A B, B A, ...), so drift on a shared machine hits
+both; rates are medians over the blocks and the ratio is the median of the per-pair ratios.
+Then, with genlat's own code: the cost of an epoch's tracking (W&B offline), checkpoint and
+evaluation as shares of a default epoch, the renderer's speed against what training consumes,
+peak memory, and the step's FLOPs (achieved FLOP/s, and the share of the bf16 peak on a known GPU).
+It prints a table, writes the results as JSON (--out), and ends with the line
+`genlat/reference images/s ratio: X.XX` (with tracking on).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from benchmarks.device import bf16_peak, peak_bytes, reset_peak, step_flops
+from benchmarks.report import print_table
+from benchmarks.timing import interleave, paired_ratios, summarize
+from genlat.config import TrainConfig, UserArgumentParser
+from genlat.errors import ConfigError, GenlatError
+
+RESULTS = Path(__file__).resolve().parent / "results"  # ignored by git
+
+
+def build_parser() -> UserArgumentParser:
+    p = UserArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0],
+                           formatter_class=lambda prog: __import__("argparse").ArgumentDefaultsHelpFormatter(prog))
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="auto: the first GPU, else the CPU")
+    p.add_argument("--image_size", type=int, default=32, help="32 or 64")
+    p.add_argument("--batch_size", type=int, default=64, help="images per step (the example's default)")
+    p.add_argument("--zn", type=int, default=100, help="latent size (the example's nz)")
+    p.add_argument("--ngf", type=int, default=64, help="generator width")
+    p.add_argument("--ndf", type=int, default=64, help="discriminator width")
+    p.add_argument("--steps", type=int, default=0, help="steps per timed block (0: 20 on the CPU, 200 on a GPU)")
+    p.add_argument("--repeats", type=int, default=5, help="timed blocks per side")
+    p.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch threads, for both sides")
+    p.add_argument("--mixed_precision", default="no", help="genlat's side: no | bf16 | fp16 (the reference stays fp32)")
+    p.add_argument("--eval_samples", type=int, default=1000, help="images per evaluation (a run's default)")
+    p.add_argument("--epoch_images", type=int, default=12800, help="the epoch the shares are of (a run's default)")
+    p.add_argument("--out", default="", help=f"results JSON (default: {RESULTS.name}/train_speed-DEVICE-TIME.json here)")
+    return p
+
+
+def make_config(args, root: Path) -> TrainConfig:
+    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    values = dict(zn=args.zn, batch_size=args.batch_size, image_size=args.image_size, ngf=args.ngf, ndf=args.ndf,
+                  mixed_precision=args.mixed_precision, cpu=args.device == "cpu", eval_samples=args.eval_samples,
+                  epoch_size=max(args.epoch_images, (max(args.steps, 10) + 1) * args.batch_size), out=str(root / "runs"),
+                  name="benchmark")
+    for flag in ("channels_last", "compile"):  # genlat's GPU-path flags, passed on when set
+        if getattr(args, flag, False):
+            values[flag] = True
+    return TrainConfig.from_dict({k: v for k, v in values.items() if k in fields})
+
+
+def check_args(args) -> None:
+    for name in ("batch_size", "zn", "ngf", "ndf", "repeats", "threads", "epoch_images"):
+        if getattr(args, name) < 1:
+            raise ConfigError(f"--{name}={getattr(args, name)}: must be a positive integer")
+    if args.steps < 0:
+        raise ConfigError(f"--steps={args.steps}: must be 0 (the default) or positive")
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("--device=cuda: no CUDA device is visible; use --device cpu")
+    on_gpu = args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available())
+    args.steps = args.steps or (200 if on_gpu else 20)
+
+
+def run_benchmark(args, root: Path, progress: Progress) -> dict:
+    from benchmarks.costs import epoch_costs, eval_cost, open_tracker, renderer_rate, stand_in_feature_net
+    from benchmarks.genlat_side import GenlatLoop
+    from benchmarks.reference import ReferenceLoop
+
+    task = progress.add_task("set-up", total=2 * args.repeats + 6)
+    cfg = make_config(args, root)
+    stand_in_feature_net(cfg, root / "cache")
+    run, tracker = open_tracker(cfg, root)
+    genlat = GenlatLoop(cfg, tracker)
+    device = genlat.device
+    reference = ReferenceLoop(cfg, device)
+    steps = args.steps
+
+    progress.update(task, description="FLOPs per step")
+    real = next(genlat.source.batches(0, cfg.batch_size, 0, 1, device))
+    z = torch.randn(cfg.batch_size, cfg.zn, device=device)
+    flops = {"genlat": step_flops(lambda: genlat.trainer._step(real, z)),
+             "reference": step_flops(lambda: reference.step(0))}
+    progress.advance(task)
+
+    peaks = {"genlat": 0, "reference": 0}
+
+    def measured(name, loop):
+        def run_block(n):
+            reset_peak(device)
+            out = loop.run(n)
+            peaks[name] = max(peaks[name], peak_bytes(device))
+            return out
+        return run_block
+
+    def on_block(name, rep, rate):
+        progress.update(task, description=f"block {rep + 1}/{args.repeats}: {name} {rate:,.0f} img/s")
+        progress.advance(task)
+
+    progress.update(task, description="warm-up")
+    rates = interleave({"genlat": measured("genlat", genlat), "reference": measured("reference", reference)},
+                       steps, args.repeats, warmup_steps=max(2, steps // 2), on_block=on_block)
+    progress.advance(task)
+    progress.update(task, description="renderer")
+    render = renderer_rate(genlat, batches=max(steps, 10), repeats=3)  # epoch_images bounds it
+    progress.advance(task)
+    progress.update(task, description="evaluation")
+    evaluation = eval_cost(genlat, repeats=min(args.repeats, 3))
+    progress.advance(task)
+    progress.update(task, description="tracking and checkpoints")
+    epoch = epoch_costs(genlat, run, tracker, repeats=min(args.repeats, 3))
+    progress.advance(task)
+    reference.close()
+
+    ratios = paired_ratios(rates["genlat"], rates["reference"])
+    summary = {name: summarize(values) for name, values in rates.items()}
+    g_rate = summary["genlat"]["median"]
+    train_s = args.epoch_images / g_rate  # a default epoch's training at genlat's median rate
+    step_ratio = summarize(ratios)["median"]
+
+    def ratio_with(*costs: float) -> float:
+        """The step ratio with per-epoch costs added to genlat's epoch (the reference has none)."""
+        return step_ratio * train_s / (train_s + sum(costs))
+
+    name, peak = bf16_peak(device)
+    achieved = flops["genlat"] * g_rate / cfg.batch_size
+    return {
+        "settings": {**vars(args), "steps": steps, "warmup_steps": max(2, steps // 2), "config": cfg.to_dict()},
+        "environment": {"device": device.type, "device_name": name, "torch": torch.__version__,
+                        "python": platform.python_version(), "threads": torch.get_num_threads(),
+                        "cpu_count": os.cpu_count(), "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
+        "images_per_s": summary,
+        "ratio": summarize(ratios),
+        "ratio_with_tracking": ratio_with(epoch["tracking_s"]),
+        "ratio_with_tracking_checkpoint_eval": ratio_with(epoch["tracking_s"], epoch["checkpoint_s"], evaluation["eval_s"]),
+        "epoch": {"images": args.epoch_images, "train_s": train_s, **epoch, **evaluation,
+                  "tracking_share": epoch["tracking_s"] / train_s, "checkpoint_share": epoch["checkpoint_s"] / train_s,
+                  "eval_share": evaluation["eval_s"] / train_s},
+        "renderer": {**render, "times_training": render["images_per_s"] / g_rate},
+        "memory": {"peak_bytes": peaks, "kind": "cuda max_memory_allocated" if device.type == "cuda"
+                   else "process peak RSS (both sides share one process)"},
+        "flops": {"per_step": flops, "achieved_per_s": achieved, "bf16_peak_per_s": peak,
+                  "share_of_bf16_peak": achieved / peak if peak else None},
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    console = Console(stderr=True)
+    try:
+        args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+        check_args(args)
+        torch.set_num_threads(args.threads)  # one process: both sides share the setting
+        out = Path(args.out) if args.out else None
+        with tempfile.TemporaryDirectory(prefix="genlat-bench-") as tmp:
+            root = Path(tmp)
+            os.environ.update(WANDB_MODE="offline", WANDB_SILENT="true", WANDB_DIR=str(root))
+            with Progress(TextColumn("[bold]benchmark"), BarColumn(), MofNCompleteColumn(),
+                          TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
+                          transient=True) as progress:
+                results = run_benchmark(args, root, progress)
+        out = out or RESULTS / f"train_speed-{results['environment']['device']}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(json.dumps(results, indent=1, default=float) + "\n")
+        except OSError as e:
+            raise ConfigError(f"--out={out}: cannot write the results ({e.strerror}); pick another path") from None
+    except GenlatError as e:
+        print(f"genlat: error: {e}", file=sys.stderr)
+        return e.exit_code
+    print_table(results, out)
+    print(f"genlat/reference images/s ratio: {results['ratio_with_tracking']:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

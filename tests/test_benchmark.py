@@ -1,0 +1,53 @@
+"""The training-speed benchmark runs end to end on a tiny problem: JSON fields and the last line
+(speed itself is not asserted: it depends on the machine)."""
+
+import json
+import re
+
+from benchmarks.timing import interleave, paired_ratios, summarize
+from benchmarks.train_speed import main
+
+TINY = ["--device", "cpu", "--image_size", "32", "--batch_size", "8", "--zn", "8", "--ngf", "8", "--ndf", "8",
+        "--steps", "2", "--repeats", "2", "--threads", "1", "--eval_samples", "16", "--epoch_images", "640"]
+
+
+def test_interleave_alternates_and_takes_medians():
+    calls = []
+
+    def runner(name, seconds):
+        def run(steps):
+            calls.append((name, steps))
+            return steps * 10, seconds
+        return run
+
+    rates = interleave({"a": runner("a", 1.0), "b": runner("b", 2.0)}, steps=3, repeats=3, warmup_steps=1)
+    assert calls == [("a", 1), ("b", 1), ("a", 3), ("b", 3), ("b", 3), ("a", 3), ("a", 3), ("b", 3)]
+    assert rates == {"a": [30.0] * 3, "b": [15.0] * 3}
+    assert summarize(paired_ratios(rates["a"], rates["b"]))["median"] == 2.0
+    s = summarize([1.0, 4.0, 2.0])
+    assert (s["median"], s["min"], s["max"], s["spread"]) == (2.0, 1.0, 4.0, 1.5)
+
+
+def test_benchmark_writes_results_and_ends_with_the_ratio(tmp_path, capsys):
+    out = tmp_path / "bench.json"
+    assert main([*TINY, "--out", str(out)]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert re.fullmatch(r"genlat/reference images/s ratio: \d+\.\d\d", lines[-1])
+    r = json.loads(out.read_text())
+    assert f"{r['ratio_with_tracking']:.2f}" == lines[-1].rsplit(" ", 1)[1]
+    for side in ("genlat", "reference"):
+        assert r["images_per_s"][side]["n"] == 2 and r["images_per_s"][side]["median"] > 0
+        assert r["flops"]["per_step"][side] > 0 and r["memory"]["peak_bytes"][side] > 0
+    assert r["ratio"]["n"] == 2
+    for key in ("tracking_share", "checkpoint_share", "eval_share", "tracking_s", "eval_s", "train_s"):
+        assert r["epoch"][key] > 0, key
+    assert r["renderer"]["images_per_s"] > 0 and r["renderer"]["times_training"] > 0
+    assert r["flops"]["achieved_per_s"] > 0 and r["flops"]["bf16_peak_per_s"] is None  # the CPU has no known peak
+    assert r["settings"]["config"]["ngf"] == 8
+
+
+def test_benchmark_refuses_a_bad_flag_in_one_line(capsys):
+    assert main(["--zn", "0"]) == 2
+    assert main(["--device", "tpu"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[0].startswith("genlat: error: --zn=0") and len(err) == 2
