@@ -18,7 +18,7 @@ from genlat.data import FACTOR_SIZES
 from genlat.metrics.evaluate import Evaluator
 from genlat.metrics.features import SmallCNN, factornet_file, factornet_settings, save_cached
 from genlat.rundir import RunDir
-from genlat.run import _final_rows, _write_epoch
+from genlat.run import _panel_rows, _write_epoch
 from genlat.tracking import Tracker
 
 
@@ -35,11 +35,11 @@ def _timed(fn, device) -> float:
     return time.perf_counter() - t0
 
 
-def open_tracker(cfg, root: Path) -> tuple[RunDir, Tracker]:
+def open_tracker(cfg, root: Path, series: tuple[str, ...]) -> tuple[RunDir, Tracker]:
     """A real W&B run in `root` (offline: the benchmark never talks to a server)."""
     run = RunDir(root / cfg.run_name)
     run.create()
-    return run, Tracker(cfg, run, "benchmark" + str(os.getpid()), cfg.to_dict())
+    return run, Tracker(cfg, run, "benchmark" + str(os.getpid()), cfg.to_dict(), series)
 
 
 def epoch_costs(loop, run: RunDir, tracker: Tracker, repeats: int) -> dict:
@@ -58,7 +58,7 @@ def epoch_costs(loop, run: RunDir, tracker: Tracker, repeats: int) -> dict:
             ckpt.append(checkpoint)
     panels = _timed(lambda: _write_epoch(cfg, trainer, run, tracker, cfg.epochs, stats), loop.device)
     t0 = time.perf_counter()
-    tracker.log_final_tables(*_final_rows(cfg, run))
+    tracker.log_final_tables(run.read_metrics(), _panel_rows(cfg, run))
     tracker.finish()
     return {"tracking_s": statistics.median(write), "tracking_all_s": write,
             "checkpoint_s": statistics.median(ckpt), "last_epoch_panels_s": panels,

@@ -14,17 +14,14 @@ from itertools import islice
 from genlat.config import TrainConfig
 from genlat.data import build_source
 from genlat.run import make_accelerator
-from genlat.trainer import GANTrainer
-
-LOSS_KEYS = ("loss_d", "loss_g", "d_real", "d_fake")  # what run.py logs as train/*
-
+from genlat.trainers import build_trainer
 
 class GenlatLoop:
-    def __init__(self, cfg: TrainConfig, tracker=None):
-        self.cfg, self.tracker = cfg, tracker
+    def __init__(self, cfg: TrainConfig):
+        self.cfg, self.tracker = cfg, None  # the tracker comes later: it needs the trainer's SERIES
         self.accelerator = make_accelerator(cfg)
         self.source = build_source(cfg)
-        self.trainer = GANTrainer(cfg, self.accelerator, self.source.channels)
+        self.trainer = build_trainer(cfg, self.accelerator, self.source.channels)
         self.trainer.prepare()
         self.epoch, self.logged = 0, 0
         self.last_stats = None  # the newest block's epoch statistics (what a run's epoch writes)
@@ -38,7 +35,7 @@ class GenlatLoop:
 
         def on_step(step, sums):
             if step % cfg.log_every == 0 or step == steps:
-                losses = dict(zip(LOSS_KEYS, (sums / step).tolist()))  # the run's one host read per log_every
+                losses = dict(zip(self.trainer.STATS, (sums / step).tolist()))  # the run's one host read per log_every
                 self.logged += 1
                 if self.tracker is not None:
                     self.tracker.log_train(self.logged, losses)

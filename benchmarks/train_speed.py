@@ -88,8 +88,8 @@ def run_benchmark(args, root: Path, progress: Progress) -> dict:
     task = progress.add_task("set-up", total=2 * args.repeats + 6)
     cfg = make_config(args, root)
     stand_in_feature_net(cfg, root / "cache")
-    run, tracker = open_tracker(cfg, root)
-    genlat = GenlatLoop(cfg, tracker)
+    genlat = GenlatLoop(cfg)
+    run, genlat.tracker = open_tracker(cfg, root, genlat.trainer.SERIES)
     device = genlat.device
     reference = ReferenceLoop(cfg, device)
     steps = args.steps
@@ -114,6 +114,8 @@ def run_benchmark(args, root: Path, progress: Progress) -> dict:
     def on_block(name, rep, rate):
         progress.update(task, description=f"block {rep + 1}/{args.repeats}: {name} {rate:,.0f} img/s")
         progress.advance(task)
+        if not progress.console.is_terminal:  # a log file gets plain lines instead of the bar
+            progress.console.print(f"block {rep + 1}/{args.repeats}: {name} {rate:,.1f} img/s", highlight=False)
 
     progress.update(task, description="warm-up")
     rates = interleave({"genlat": measured("genlat", genlat), "reference": measured("reference", reference)},
@@ -126,7 +128,7 @@ def run_benchmark(args, root: Path, progress: Progress) -> dict:
     evaluation = eval_cost(genlat, repeats=min(args.repeats, 3))
     progress.advance(task)
     progress.update(task, description="tracking and checkpoints")
-    epoch = epoch_costs(genlat, run, tracker, repeats=min(args.repeats, 3))
+    epoch = epoch_costs(genlat, run, genlat.tracker, repeats=min(args.repeats, 3))
     progress.advance(task)
     reference.close()
 
