@@ -17,7 +17,7 @@ from typing import Any
 from genlat.errors import ConfigError
 
 DATASETS = ("shapes", "mnist", "fashion-mnist", "cifar10", "celeba")  # plus "folder:PATH"
-MODELS = ("dcgan",)
+MODELS = ("dcgan", "vae")
 IMAGE_SIZES = (32, 64)
 PRECISIONS = ("no", "fp16", "bf16")
 INTERP_METHODS = ("slerp", "lerp")
@@ -102,9 +102,10 @@ class TrainConfig:
     )
     num_workers: int = _opt(0, "DataLoader workers for file datasets (shapes renders in-process)", _non_negative_int)
     # --- model ---
-    model: str = _opt("dcgan", "model family: dcgan", _one_of(MODELS))
-    ngf: int = _opt(64, "generator width (channels of its last hidden layer)", _positive_int)
-    ndf: int = _opt(64, "discriminator width (channels of its first layer)", _positive_int)
+    model: str = _opt("dcgan", "model family: dcgan | vae (its decoder is the DCGAN generator)", _one_of(MODELS))
+    ngf: int = _opt(64, "generator (VAE: decoder) width (channels of its last hidden layer)", _positive_int)
+    ndf: int = _opt(64, "discriminator (VAE: encoder) width (channels of its first layer)", _positive_int)
+    beta: float = _opt(1.0, "VAE: weight of the KL term (beta-VAE, Higgins et al. 2017; 1 = the ELBO)", _positive_finite)
     # --- hardware ---
     mixed_precision: str = _opt("no", "no | fp16 | bf16 (fp16 needs a GPU)", _one_of(PRECISIONS))
     cpu: bool = _opt(False, "train on the CPU even when a GPU is present")
@@ -154,7 +155,8 @@ class TrainConfig:
         if self.name:
             return self.name
         data = self.dataset.split(":", 1)[0]
-        return f"{data}{self.image_size}-{self.model}-zn{self.zn}-lr{self.lr:g}-s{self.seed}"
+        beta = f"-beta{self.beta:g}" if self.model == "vae" and self.beta != 1 else ""
+        return f"{data}{self.image_size}-{self.model}{beta}-zn{self.zn}-lr{self.lr:g}-s{self.seed}"
 
     @property
     def methods(self) -> list[str]:

@@ -110,7 +110,7 @@ def train(cfg: TrainConfig) -> int:
     start_epoch = state["epoch"] if state else 0
     run_id = (state or {}).get("wandb_id") or (existing or {}).get("wandb_id") or new_run_id()
 
-    trainer = build_trainer(cfg, accelerator, source.channels)
+    trainer = build_trainer(cfg, accelerator, source)
     if state:
         trainer.load_state(state)
     trainer.prepare()
@@ -144,7 +144,7 @@ def train(cfg: TrainConfig) -> int:
     if start_epoch and main:
         progress.print(f"resuming {run.path} after epoch {start_epoch}")
 
-    tracker = Tracker(cfg, run, run_id, record, trainer.SERIES) if main else NullTracker()
+    tracker = Tracker(cfg, run, run_id, record, trainer.SERIES, trainer.GRIDS) if main else NullTracker()
     evaluator = None
     if main and cfg.eval_every and cfg.eval_samples:  # like the grid: the main process alone
         evaluator = Evaluator(cfg, source, accelerator.device, log=progress.print)
@@ -155,7 +155,7 @@ def train(cfg: TrainConfig) -> int:
                              evaluator)
     if main:
         if code == EXIT_OK:
-            tracker.log_final_tables(run.read_metrics(), _panel_rows(cfg, run))
+            tracker.log_final_tables(run.read_metrics(), _panel_rows(cfg, trainer.interp_methods, run))
         tracker.finish(exit_code=code)
         progress.print(_closing_line(code, run, tracker))
     return code
@@ -219,9 +219,13 @@ def _write_epoch(cfg, trainer, run, tracker, epoch, stats, evaluator=None) -> di
     t0 = time.perf_counter()
     grid = run.sample_png(epoch)
     save_png(grid_array(trainer.sample_bank(), cfg.grid_nrow), grid)
+    extra = {}
+    for name, images in trainer.extra_grids().items():  # VAE: "reconstruction"
+        save_png(grid_array(images, cfg.grid_nrow), run.grid_png(name, epoch))
+        extra[f"{name}_grid"] = str(run.grid_png(name, epoch).relative_to(run.path))
     panels = {}
     if epoch == cfg.epochs or (cfg.interp_every and epoch % cfg.interp_every == 0):
-        for method in cfg.methods:
+        for method in trainer.interp_methods:
             paths = trainer.interpolate(method)  # (pairs, steps, C, H, W)
             save_png(panel_array(paths), run.panel_png(epoch, method))
             panels[method] = []
@@ -237,22 +241,24 @@ def _write_epoch(cfg, trainer, run, tracker, epoch, stats, evaluator=None) -> di
         "epoch/train_seconds": round(stats.seconds, 4),
         "epoch/images_per_s": stats.images / max(stats.seconds, 1e-9),
         "sample_grid": str(grid.relative_to(run.path)),
+        **extra,
+        **trainer.latent_stats(),  # VAE: eval/active_units, eval/kl, eval/kl_per_dim
     }
     row["epoch/write_seconds"] = round(time.perf_counter() - t0, 4)
     if evaluator is not None and (epoch % cfg.eval_every == 0 or epoch == cfg.epochs):
         row.update(evaluator(trainer.generate))  # eval/* keys, eval/seconds its cost
     run.append_metrics(row)
-    tracker.log_epoch(epoch, row, grid)
+    tracker.log_epoch(epoch, row)
     if panels:
         tracker.log_panels(epoch, panels)
     return row
 
 
-def _panel_rows(cfg, run: RunDir):
+def _panel_rows(cfg, methods: list[str], run: RunDir):
     """Every interpolation-table row, read back from the run directory."""
     panels = []
     for epoch in sorted({r["epoch"] for r in run.read_metrics()}):
-        for method in cfg.methods:
+        for method in methods:
             pair = 0
             while run.panel_row_png(epoch, method, pair).exists():
                 panels.append([epoch, cfg.zn, method, pair, run.panel_row_png(epoch, method, pair)])
@@ -261,8 +267,9 @@ def _panel_rows(cfg, run: RunDir):
 
 
 def _closing_line(code: int, run: RunDir, tracker) -> str:
+    folders = "".join(f"{d.name}/, " for d in (run.samples, run.reconstructions, run.interpolation) if d.is_dir())
     what = {EXIT_OK: "done", EXIT_PREEMPTED: "preempted (resumable)", EXIT_DIVERGED: "diverged"}.get(code, "stopped")
     return (
-        f"{what}: run directory {run.path}  (samples/, interpolation/, metrics.jsonl, checkpoints/)\n"
+        f"{what}: run directory {run.path}  ({folders}metrics.jsonl, checkpoints/)\n"
         f"{tracker.location}"
     )

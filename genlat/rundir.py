@@ -4,8 +4,10 @@
       config.json          the config as run, library versions, parameter counts, W&B run id
       metrics.jsonl        exactly one JSON line per finished epoch
       samples/epoch_NNN.png            the latent bank's grid after each epoch
+      reconstructions/epoch_NNN.png    VAE: rows of fixed real images, each followed by its reconstruction
       interpolation/epoch_NNN_METHOD.png  interpolation panels (one row per endpoint pair),
-                           and each row alone: epoch_NNN_METHOD_pairK.png
+                           and each row alone: epoch_NNN_METHOD_pairK.png; VAE: METHOD-real
+                           walks between the encodings of two fixed real images
       checkpoints/epoch_NNN.pt         the newest few checkpoints
       wandb/               the W&B run (offline runs: wandb/offline-run-*)
       wandb-data/          W&B's media staging ($WANDB_DATA_DIR), kept inside so `wandb sync` finds it
@@ -57,6 +59,7 @@ class RunDir:
         self.metrics = self.path / "metrics.jsonl"
         self.status = self.path / "status.json"
         self.samples = self.path / "samples"
+        self.reconstructions = self.path / "reconstructions"
         self.interpolation = self.path / "interpolation"
         self.checkpoints = self.path / "checkpoints"
         self.wandb = self.path / "wandb"
@@ -68,6 +71,10 @@ class RunDir:
 
     def sample_png(self, epoch: int) -> Path:
         return self.samples / f"epoch_{epoch:03d}.png"
+
+    def grid_png(self, name: str, epoch: int) -> Path:
+        """An extra grid of a model family (e.g. "reconstruction"), in the folder of its plural."""
+        return self.path / f"{name}s" / f"epoch_{epoch:03d}.png"
 
     def panel_png(self, epoch: int, method: str) -> Path:
         return self.interpolation / f"epoch_{epoch:03d}_{method}.png"

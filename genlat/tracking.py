@@ -1,12 +1,14 @@
 """Everything a run says to W&B goes through here; only the main process ever builds a `Tracker`.
 
 Keys are stable so the W&B UI can merge them across the runs of a sweep:
-  train/<stat>  (GAN: loss_d, loss_g, d_real, d_fake)        every `log_every` steps
+  train/<stat>  (GAN: loss_d, loss_g, d_real, d_fake; VAE: loss, recon, kl)  every `log_every` steps
   epoch/<stat>, epoch/images_per_s, ...                       once per epoch (x-axis: `epoch`);
                                                                metrics.jsonl uses the same keys
   eval/fd, eval/kid, eval/precision, eval/recall, eval/ppl, ... the epoch's evaluation (genlat.metrics);
                                                                eval/feature_space (a string) in the summary
+  eval/active_units, eval/kl, eval/kl_per_dim (a histogram)    VAE: the latent statistics (genlat.vae_trainer)
   samples                                                      the epoch's grid (an image)
+  reconstructions                                              VAE: real images and their reconstructions
   epoch_series / interpolation                                 tables, an immutable copy at the end
   epoch_series_live / interpolation_live                       the same rows, INCREMENTAL, as they come
 The final tables are rebuilt from the run directory, so they hold every epoch even after a resume.
@@ -24,7 +26,7 @@ from urllib.parse import urlsplit
 from genlat.metrics.evaluate import MAIN_KEYS
 from genlat.rundir import RunDir
 
-SERIES_HEAD = ["epoch", "zn", "lr", "grid"]  # then the trainer's SERIES stats, then MAIN_KEYS
+SERIES_HEAD = ["epoch", "zn", "lr", "grid"]  # then the trainer's GRIDS, its SERIES, then MAIN_KEYS
 INTERP_COLUMNS = ["epoch", "zn", "method", "pair", "panel"]
 
 
@@ -53,7 +55,8 @@ def resolve_mode() -> str:
 
 
 class Tracker:
-    def __init__(self, cfg, run: RunDir, run_id: str, config_record: dict[str, Any], series_stats: tuple[str, ...]):
+    def __init__(self, cfg, run: RunDir, run_id: str, config_record: dict[str, Any], series_keys: tuple[str, ...],
+                 grids: tuple[str, ...] = ()):
         import wandb
 
         self.wandb = wandb
@@ -84,10 +87,13 @@ class Tracker:
         self.run.define_metric("train/step")
         self.run.define_metric("train/*", step_metric="train/step")
         self.run.define_metric("epoch")
-        for prefix in ("epoch/*", "eval/*", "samples", "epoch_series_live", "interpolation_live"):
+        self.series_keys, self.grids = tuple(series_keys), tuple(grids)
+        for prefix in ("epoch/*", "eval/*", "samples", *(f"{g}s" for g in self.grids), "epoch_series_live",
+                       "interpolation_live"):
             self.run.define_metric(prefix, step_metric="epoch")
-        self.series_stats = tuple(series_stats)
-        self.series_columns = SERIES_HEAD + list(self.series_stats) + list(MAIN_KEYS)
+        # columns: epoch, zn, lr, grid, [reconstruction], the trainer's keys without their prefix, fd, kid, ...
+        self.series_columns = SERIES_HEAD + list(self.grids) + [k.split("/", 1)[1] for k in self.series_keys] \
+            + list(MAIN_KEYS)
         self.series_live = wandb.Table(columns=self.series_columns, log_mode="INCREMENTAL")
         self.interp_live = wandb.Table(columns=INTERP_COLUMNS, log_mode="INCREMENTAL")
 
@@ -105,11 +111,14 @@ class Tracker:
     def log_train(self, step: int, values: dict[str, float]) -> None:
         self.run.log({"train/step": step, **{f"train/{k}": v for k, v in values.items()}})
 
-    def log_epoch(self, epoch: int, row: dict[str, Any], grid: Path) -> None:
-        image = self.wandb.Image(str(grid), caption=f"epoch {epoch}")
-        self.series_live.add_data(*self._series_row(row, image))
+    def log_epoch(self, epoch: int, row: dict[str, Any]) -> None:
+        images = self._images(row)
+        self.series_live.add_data(*self._series_row(row, images))
         scalars = {k: v for k, v in row.items() if "/" in k and isinstance(v, (int, float))}
-        self.run.log({"epoch": epoch, **scalars, "samples": image, "epoch_series_live": self.series_live})
+        # lists (VAE: eval/kl_per_dim) as histograms: one key, however large zn is
+        hists = {k: self.wandb.Histogram(v) for k, v in row.items() if "/" in k and isinstance(v, list) and v}
+        named = {"samples": images[0], **{f"{g}s": im for g, im in zip(self.grids, images[1:])}}
+        self.run.log({"epoch": epoch, **scalars, **hists, **named, "epoch_series_live": self.series_live})
 
     def log_panels(self, epoch: int, panels: dict[str, list[Path]]) -> None:
         for method, rows in panels.items():
@@ -117,17 +126,22 @@ class Tracker:
                 self.interp_live.add_data(epoch, self.cfg.zn, method, pair, self.wandb.Image(str(path)))
         self.run.log({"epoch": epoch, "interpolation_live": self.interp_live})
 
-    def _series_row(self, row: dict[str, Any], grid_image) -> list[Any]:
+    def _images(self, row: dict[str, Any]) -> list[Any]:
+        """The sample grid, then the trainer's extra grids, of a metrics.jsonl row."""
+        caption = f"epoch {row['epoch']}"
+        paths = [row["sample_grid"], *(row[f"{g}_grid"] for g in self.grids)]
+        return [self.wandb.Image(str(self.run_dir.path / p), caption=caption) for p in paths]
+
+    def _series_row(self, row: dict[str, Any], images: list[Any]) -> list[Any]:
         """An epoch-series row from a metrics.jsonl row; None in epochs without evaluation."""
-        stats = [row.get(f"epoch/{name}") for name in self.series_stats]
-        return [row["epoch"], self.cfg.zn, self.cfg.lr, grid_image, *stats, *(row.get(f"eval/{k}") for k in MAIN_KEYS)]
+        values = [row.get(k) for k in self.series_keys] + [row.get(f"eval/{k}") for k in MAIN_KEYS]
+        return [row["epoch"], self.cfg.zn, self.cfg.lr, *images, *values]
 
     def log_final_tables(self, metrics: list[dict[str, Any]], panels: list[list[Any]]) -> None:
         """Immutable copies of every row, from the run directory's metrics.jsonl and panels (they
         survive resumes)."""
-        image = self.wandb.Image
-        series_rows = [self._series_row(r, image(str(self.run_dir.path / r["sample_grid"]))) for r in metrics]
-        panel_rows = [r[:4] + [image(str(r[4]))] for r in panels]
+        series_rows = [self._series_row(r, self._images(r)) for r in metrics]
+        panel_rows = [r[:4] + [self.wandb.Image(str(r[4]))] for r in panels]
         self.run.log(
             {
                 "epoch_series": self.wandb.Table(columns=self.series_columns, data=series_rows),

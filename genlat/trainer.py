@@ -13,10 +13,11 @@ from genlat.trainer_base import Trainer
 class GANTrainer(Trainer):
     STATS = ("loss_d", "loss_g", "d_real", "d_fake")  # d_real/d_fake: mean D probability on real/generated
     PROGRESS = (("D", "loss_d"), ("G", "loss_g"))
-    SERIES = ("loss_d", "loss_g")
+    SERIES = ("epoch/loss_d", "epoch/loss_g")
 
     def __init__(self, cfg, accelerator: Accelerator, channels: int):
-        g, d = build_models(cfg, channels)
+        nets = build_models(cfg, channels)
+        g, d = nets["g"], nets["d"]
         self.g_params, self.d_params = count_parameters(g), count_parameters(d)
         betas = (cfg.beta1, 0.999)
         opt_g = torch.optim.Adam(g.parameters(), lr=cfg.lr, betas=betas)

@@ -4,8 +4,10 @@ bank, interpolation, and the state to resume from.
 A family (genlat/trainer.py: the GAN; genlat/vae_trainer.py: the VAE) supplies its networks and
 optimizers (`_parts`), one optimisation step (`_step`) and the network that maps z to images
 (`decoder`). It declares the names of the per-step means `_step` returns (`STATS`), which two the
-progress bar shows (`PROGRESS`) and which go into the epoch-series table (`SERIES`); `genlat.run`
-writes them as `epoch/<name>` and `train/<name>` without knowing the family.
+progress bar shows (`PROGRESS`), which row keys are columns of the epoch-series table (`SERIES`)
+and which extra image grids it draws each epoch (`GRIDS`, via `extra_grids`); `genlat.run` writes
+them as `epoch/<name>` and `train/<name>` without knowing the family. A family may add
+interpolation methods (`interp_methods`) and per-epoch latent statistics (`latent_stats`).
 
 The trainer holds no files and no tracker: `genlat.run` decides what is written and logged. The
 same code runs on the CPU, one GPU or many (Accelerate wraps the models in DDP and handles mixed
@@ -43,7 +45,8 @@ class EpochStats:
 class Trainer:
     STATS: tuple[str, ...] = ()  # names of what `_step` returns, in order
     PROGRESS: tuple[tuple[str, str], ...] = ()  # (label, stat) pairs the progress bar shows
-    SERIES: tuple[str, ...] = ()  # stats that are columns of the epoch-series table
+    SERIES: tuple[str, ...] = ()  # metrics.jsonl keys (epoch/..., eval/...) that are epoch-series columns
+    GRIDS: tuple[str, ...] = ()  # names of `extra_grids`, image columns of the epoch-series table
 
     def __init__(self, cfg, accelerator: Accelerator, parts: dict[str, nn.Module | torch.optim.Optimizer]):
         self.cfg, self.accelerator = cfg, accelerator
@@ -68,6 +71,19 @@ class Trainer:
 
     def _on_prepared(self) -> None:
         """Bind the prepared parts to attributes (self.g = self.parts["g"], ...)."""
+
+    def extra_grids(self) -> dict[str, torch.Tensor]:
+        """Named (B, C, H, W) image grids beside the sample grid, drawn after every epoch."""
+        return {}
+
+    @property
+    def interp_methods(self) -> list[str]:
+        """The interpolation panels `interpolate` draws (the latent bank's, by default)."""
+        return self.cfg.methods
+
+    def latent_stats(self) -> dict:
+        """eval/* entries about the latent space itself, after every epoch."""
+        return {}
 
     # --- shared ---
     def load_state(self, state: dict) -> None:

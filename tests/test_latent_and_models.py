@@ -42,7 +42,7 @@ def test_interpolation_paths_use_bank_pairs():
 @pytest.mark.parametrize("channels", [1, 3])
 def test_dcgan_shapes(size, channels):
     cfg = TrainConfig(zn=20, image_size=size, ngf=8, ndf=8)
-    g, d = build_models(cfg, channels)
+    g, d = build_models(cfg, channels).values()
     x = g(torch.randn(5, 20))
     assert x.shape == (5, channels, size, size) and x.min() >= -1 and x.max() <= 1
     assert d(x).shape == (5,)
@@ -51,7 +51,7 @@ def test_dcgan_shapes(size, channels):
 def test_generator_grows_with_zn_discriminator_does_not():
     counts = {}
     for zn in (50, 500):
-        g, d = build_models(TrainConfig(zn=zn, image_size=64), 3)
+        g, d = build_models(TrainConfig(zn=zn, image_size=64), 3).values()
         counts[zn] = (count_parameters(g), count_parameters(d))
     # DESIGN.md: 3.2M vs 6.9M for G at 64x64, D 2.8M either way
     assert round(counts[50][0] / 1e6, 1) == 3.2 and round(counts[500][0] / 1e6, 1) == 6.9
@@ -59,8 +59,8 @@ def test_generator_grows_with_zn_discriminator_does_not():
 
 
 def test_init_is_seeded_and_dcgan_like():
-    g1, _ = build_models(TrainConfig(zn=8, ngf=8, ndf=8), 1)
-    g2, _ = build_models(TrainConfig(zn=8, ngf=8, ndf=8), 1)
+    g1 = build_models(TrainConfig(zn=8, ngf=8, ndf=8), 1)["g"]
+    g2 = build_models(TrainConfig(zn=8, ngf=8, ndf=8), 1)["g"]
     w1, w2 = g1.net[0].weight, g2.net[0].weight
     assert torch.equal(w1, w2)
     assert abs(w1.std().item() - 0.02) < 0.004

@@ -33,7 +33,7 @@ def evaluate_run(path: str | Path, samples: int = 0, log: Callable[[str], None] 
     """(epoch of the checkpoint, the eval/* values, the feature space's summary)."""
     from genlat.data import build_source
     from genlat.metrics.evaluate import Evaluator
-    from genlat.models import build_models
+    from genlat.models import build_models, decoder_of
 
     run = RunDir(path)
     cfg, record = load_run_config(run)
@@ -43,13 +43,14 @@ def evaluate_run(path: str | Path, samples: int = 0, log: Callable[[str], None] 
     if state is None:
         raise OutputError(f"{run.path} has no loadable checkpoint in checkpoints/: train at least one epoch first")
     source = build_source(cfg)
-    g, _ = build_models(cfg, record.get("image_channels") or source.channels)
+    nets = build_models(cfg, record.get("image_channels") or source.channels)
     try:
-        g.load_state_dict(state["g"])
+        for key, net in nets.items():
+            net.load_state_dict(state[key])
     except (KeyError, RuntimeError) as e:
         raise OutputError(f"the checkpoint in {run.checkpoints} does not fit config.json ({type(e).__name__})") from None
     device = torch.device("cuda" if torch.cuda.is_available() and not cfg.cpu else "cpu")
-    g.to(device).eval()
+    g = decoder_of(nets).to(device).eval()
 
     @torch.no_grad()
     def generate(z: torch.Tensor, batch: int = 256) -> torch.Tensor:

@@ -44,6 +44,10 @@ class Generator(nn.Module):
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.net(rearrange(z, "b z -> b z 1 1"))
 
+    def pre_tanh(self, z: torch.Tensor) -> torch.Tensor:
+        """The activation before the final Tanh, (B, channels, S, S): a VAE reads it as logits."""
+        return self.net[:-1](rearrange(z, "b z -> b z 1 1"))
+
 
 class Discriminator(nn.Module):
     def __init__(self, channels: int, image_size: int = 64, ndf: int = 64):

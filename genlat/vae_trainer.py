@@ -1,0 +1,118 @@
+"""The VAE trainer: the ELBO step, reconstructions of fixed real images, interpolation between their
+encodings, and the latent statistics of each epoch (KL per dimension, active units).
+
+The loop, per-epoch noise (here the reparameterisation's eps), sampling the latent bank and resume
+are genlat.trainer_base's, exactly as for the GAN. The fixed real images are held-out images chosen
+from the seed (`genlat.metrics.evaluate.real_images`), the same in every epoch and every run with
+that seed, so the epoch series of reconstructions and real-image panels are comparable.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import torch
+from einops import rearrange
+from accelerate import Accelerator
+
+from genlat.latent import INTERPOLATORS
+from genlat.metrics.evaluate import real_images
+from genlat.models import build_models, count_parameters
+from genlat.models.vae import active_units, bernoulli_nll, kl_per_dim
+from genlat.trainer_base import Trainer
+
+REAL_SUFFIX = "-real"  # "slerp-real": interpolation between the posterior means of two real images
+LATENT_STAT_IMAGES = 1000  # real images behind eval/kl_per_dim and eval/active_units
+ACTIVE_THRESHOLD = 0.01  # Burda et al.'s threshold on Cov_x(E_q[z|x])
+
+
+class VAETrainer(Trainer):
+    STATS = ("loss", "recon", "kl")  # per image: loss = recon + beta * kl (the negative beta-ELBO)
+    PROGRESS = (("recon", "recon"), ("kl", "kl"))
+    SERIES = ("epoch/loss", "epoch/recon", "epoch/kl", "eval/active_units")
+    GRIDS = ("reconstruction",)
+
+    def __init__(self, cfg, accelerator: Accelerator, source):
+        vae = build_models(cfg, source.channels)["vae"]
+        self.g_params, self.e_params = count_parameters(vae.decoder), count_parameters(vae.encoder)
+        opt = torch.optim.Adam(vae.parameters(), lr=cfg.lr, betas=(cfg.beta1, 0.999))
+        super().__init__(cfg, accelerator, {"vae": vae, "opt": opt})
+        self.source = source
+        # The reconstruction grid: whole rows of real images, each followed by its reconstruction row.
+        self.n_recon = max(cfg.grid_nrow, (cfg.n_samples // 2) // cfg.grid_nrow * cfg.grid_nrow)
+
+    @functools.cached_property
+    def real(self) -> torch.Tensor:
+        """The fixed real images (N, C, H, W) in [-1, 1]: held out from training where the dataset
+        allows; loaded on first use (the main process draws, the other ranks never need them)."""
+        n = max(LATENT_STAT_IMAGES, self.n_recon, 2 * self.cfg.interp_pairs)
+        return real_images(self.source, n)
+
+    def _on_prepared(self) -> None:
+        self.vae, self.opt = self.parts["vae"], self.parts["opt"]
+
+    @property
+    def decoder(self):
+        return self.accelerator.unwrap_model(self.vae).decoder
+
+    def param_counts(self) -> dict[str, int]:
+        return {"g_params": self.g_params, "e_params": self.e_params}
+
+    def _step(self, real: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
+        """One Adam step on the negative beta-ELBO (Higgins et al. 2017), averaged over the batch.
+        Returns detached [loss, recon, kl] per image (nats)."""
+        mu, logvar, logits = self.vae(real, eps)
+        recon = bernoulli_nll(logits, real).mean()
+        kl = kl_per_dim(mu, logvar).sum(1).mean()
+        loss = recon + self.cfg.beta * kl
+        self.opt.zero_grad(set_to_none=True)
+        self.accelerator.backward(loss)
+        self.opt.step()
+        return torch.stack([loss, recon, kl]).detach()
+
+    # --- encodings of the fixed real images (eval mode, this process alone) ---
+    @torch.no_grad()
+    def encode(self, images: torch.Tensor, batch: int = 256) -> tuple[torch.Tensor, torch.Tensor]:
+        """Posterior means and log-variances (N, zn) of images (N, C, H, W), on the CPU."""
+        enc = self.accelerator.unwrap_model(self.vae).encoder
+        was_training = enc.training
+        enc.eval()
+        try:
+            outs = [enc(chunk.to(self.accelerator.device)) for chunk in images.split(batch)]
+        finally:
+            enc.train(was_training)
+        return torch.cat([m.float().cpu() for m, _ in outs]), torch.cat([lv.float().cpu() for _, lv in outs])
+
+    def extra_grids(self) -> dict[str, torch.Tensor]:
+        """{"reconstruction": (2 * n_recon, C, H, W)}: rows of real images alternating with the rows of
+        their reconstructions, decoder(posterior mean)."""
+        real = self.real[: self.n_recon]
+        recon = self.generate(self.encode(real)[0])
+        rows = rearrange(torch.stack([real, recon]), "two (r n) c h w -> (r two n) c h w", n=self.cfg.grid_nrow)
+        return {"reconstruction": rows}
+
+    @property
+    def interp_methods(self) -> list[str]:
+        return self.cfg.methods + [m + REAL_SUFFIX for m in self.cfg.methods]
+
+    def interpolate(self, method: str) -> torch.Tensor:
+        """Bank methods as for the GAN; "<method>-real" walks between the posterior means of real
+        images 2k and 2k+1 of the fixed set: (pairs, steps, C, H, W)."""
+        if not method.endswith(REAL_SUFFIX):
+            return super().interpolate(method)
+        pairs, steps = self.cfg.interp_pairs, self.cfg.interp_steps
+        mu = self.encode(self.real[: 2 * pairs])[0]
+        t = torch.linspace(0, 1, steps)
+        paths = INTERPOLATORS[method.removesuffix(REAL_SUFFIX)](mu[0::2], mu[1::2], t)  # (pairs, steps, zn)
+        images = self.generate(rearrange(paths, "p t z -> (p t) z"))
+        return rearrange(images, "(p t) c h w -> p t c h w", p=pairs)
+
+    def latent_stats(self) -> dict:
+        """The epoch's latent statistics over the fixed real images, as eval/* keys."""
+        mu, logvar = self.encode(self.real[:LATENT_STAT_IMAGES])
+        per_dim = kl_per_dim(mu, logvar).mean(0)  # (zn,), mean over images
+        return {
+            "eval/active_units": active_units(mu, ACTIVE_THRESHOLD),
+            "eval/kl": float(per_dim.sum()),
+            "eval/kl_per_dim": [round(v, 6) for v in per_dim.tolist()],
+        }
