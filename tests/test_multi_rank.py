@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
 import torch
 
 from tests.conftest import ROOT, TINY
@@ -17,19 +18,20 @@ PROBE = textwrap.dedent(
     """
     import sys, torch
     sys.path.insert(0, {root!r})
-    import genlat.trainer as trainer_module
+    import genlat.trainer_base as trainer_module
     from genlat.cli import train_main
 
-    original = trainer_module.GANTrainer.train_epoch
+    original = trainer_module.Trainer.train_epoch
 
     def recording(self, *args, **kwargs):
         stats = original(self, *args, **kwargs)
         unwrap = self.accelerator.unwrap_model
-        params = [p.detach().cpu().clone() for net in (self.g, self.d) for p in unwrap(net).parameters()]
+        nets = [part for part in self.parts.values() if isinstance(part, torch.nn.Module)]
+        params = [p.detach().cpu().clone() for net in nets for p in unwrap(net).parameters()]
         torch.save(params, f"{out}/params-rank{{self.accelerator.process_index}}.pt")
         return stats
 
-    trainer_module.GANTrainer.train_epoch = recording
+    trainer_module.Trainer.train_epoch = recording
     sys.exit(train_main(sys.argv[1:]))
     """
 )
@@ -41,7 +43,8 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_two_ranks_share_one_run(tmp_path):
+@pytest.mark.parametrize("model", ["dcgan", pytest.param("vae", marks=pytest.mark.slow)])
+def test_two_ranks_share_one_run(tmp_path, model):
     probe = tmp_path / "probe.py"
     probe.write_text(PROBE.format(root=str(ROOT), out=str(tmp_path)))
     launch = [
@@ -51,7 +54,7 @@ def test_two_ranks_share_one_run(tmp_path):
     ]  # fmt: skip
     env = {**os.environ, "ACCELERATE_USE_CPU": "true", "OMP_NUM_THREADS": "1"}
     proc = subprocess.run(
-        [*launch, str(probe), *TINY, "--out", str(tmp_path / "runs"), "--epochs", "1"],
+        [*launch, str(probe), *TINY, "--out", str(tmp_path / "runs"), "--epochs", "1", "--model", model],
         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=240,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
