@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch.distributions import Normal, kl_divergence
 
-from genlat.cli import train_main
+from genlat.cli import main, train_main
 from genlat.config import TrainConfig
 from genlat.errors import ConfigError
 from genlat.images import load_png
@@ -71,7 +71,7 @@ def test_beta_is_checked_and_named():
     assert TrainConfig(model="vae").run_name == "shapes32-vae-zn100-lr0.0002-s0"
 
 
-def test_vae_run_writes_the_epoch_series_panels_and_latent_statistics(tmp_path, tiny_args):
+def test_vae_run_writes_the_epoch_series_panels_and_latent_statistics(tmp_path, tiny_args, capsys):
     assert train_main([*tiny_args, "--model", "vae", "--beta", "2", "--epochs", "2"]) == 0
     (run,) = (tmp_path / "runs").iterdir()
     assert run.name == "shapes32-vae-beta2-zn8-lr0.0002-s0"
@@ -103,6 +103,12 @@ def test_vae_run_writes_the_epoch_series_panels_and_latent_statistics(tmp_path, 
     bank_start = load_png(run / "interpolation" / "epoch_002_slerp_pair0.png")[2:34, 2:34].astype(int)
     assert np.abs(bank_start - load_png(run / "samples" / "epoch_002.png")[2:34, 2:34].astype(int)).max() <= 1
     assert len(list((run / "wandb").glob("offline-run-*"))) == 1
+
+    # genlat eval loads the VAE's decoder from the checkpoint: the same FD the run logged
+    capsys.readouterr()
+    assert main(["eval", str(run), "--samples", "32"]) == 0
+    fd = next(line for line in capsys.readouterr().out.splitlines() if "eval/fd " in line)
+    assert float(fd.split()[-2]) == pytest.approx(rows[-1]["eval/fd"], rel=1e-3)
 
 
 def test_vae_stop_after_epoch_2_then_resume_equals_uninterrupted(tmp_path, tiny_args, monkeypatch):
