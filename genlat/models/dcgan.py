@@ -49,17 +49,24 @@ class Generator(nn.Module):
         return self.net[:-1](rearrange(z, "b z -> b z 1 1"))
 
 
+def down_stack(channels: int, image_size: int, ndf: int) -> tuple[list[nn.Module], int]:
+    """D's strided convs, (B, channels, S, S) -> (B, width, 4, 4); returns (layers, width).
+    The VAE's encoder is the same stack."""
+    assert image_size in (32, 64), image_size
+    mults = [1, 2, 4, 8] if image_size == 64 else [1, 2, 4]
+    # (B, channels, S, S) -> (B, ndf, S/2, S/2)
+    layers = _down(channels, ndf * mults[0], norm=False)
+    for a, b in zip(mults, mults[1:]):  # S/2 -> ... -> 4x4
+        layers += _down(ndf * a, ndf * b)
+    return layers, ndf * mults[-1]
+
+
 class Discriminator(nn.Module):
     def __init__(self, channels: int, image_size: int = 64, ndf: int = 64):
         super().__init__()
-        assert image_size in (32, 64), image_size
-        mults = [1, 2, 4, 8] if image_size == 64 else [1, 2, 4]
-        # (B, channels, S, S) -> (B, ndf, S/2, S/2)
-        layers = _down(channels, ndf * mults[0], norm=False)
-        for a, b in zip(mults, mults[1:]):  # S/2 -> ... -> 4x4
-            layers += _down(ndf * a, ndf * b)
-        # (B, ndf*mults[-1], 4, 4) -> (B, 1, 1, 1)
-        layers.append(nn.Conv2d(ndf * mults[-1], 1, 4, 1, 0, bias=False))
+        layers, width = down_stack(channels, image_size, ndf)
+        # (B, width, 4, 4) -> (B, 1, 1, 1)
+        layers.append(nn.Conv2d(width, 1, 4, 1, 0, bias=False))
         self.net = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

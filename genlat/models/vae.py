@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from einops import rearrange
 from torch import nn
 
-from genlat.models.dcgan import Generator, _down
+from genlat.models.dcgan import Generator, down_stack
 
 LOGVAR_RANGE = (-30.0, 20.0)  # keeps exp(logvar) finite in bf16 and fp32 early in training
 
@@ -27,14 +27,9 @@ LOGVAR_RANGE = (-30.0, 20.0)  # keeps exp(logvar) finite in bf16 and fp32 early 
 class Encoder(nn.Module):
     def __init__(self, zn: int, channels: int, image_size: int = 64, ndf: int = 64):
         super().__init__()
-        assert image_size in (32, 64), image_size
-        mults = [1, 2, 4, 8] if image_size == 64 else [1, 2, 4]
-        # (B, channels, S, S) -> (B, ndf, S/2, S/2), as the discriminator
-        layers = _down(channels, ndf * mults[0], norm=False)
-        for a, b in zip(mults, mults[1:]):  # S/2 -> ... -> 4x4
-            layers += _down(ndf * a, ndf * b)
-        # (B, ndf*mults[-1], 4, 4) -> (B, 2*zn, 1, 1): mean and log-variance
-        layers.append(nn.Conv2d(ndf * mults[-1], 2 * zn, 4, 1, 0))
+        layers, width = down_stack(channels, image_size, ndf)  # (B, C, S, S) -> (B, width, 4, 4), as D
+        # (B, width, 4, 4) -> (B, 2*zn, 1, 1): mean and log-variance
+        layers.append(nn.Conv2d(width, 2 * zn, 4, 1, 0))
         self.net = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
