@@ -13,6 +13,7 @@ from genlat.errors import ConfigError
 from genlat.images import load_png
 from genlat.models import build_models, count_parameters, decoder_of
 from genlat.models.vae import VAE, active_units, bernoulli_nll, kl_per_dim
+from genlat.sweep.spec import load_spec
 
 
 @pytest.mark.parametrize("k", [0, 3, 7])
@@ -130,3 +131,15 @@ def test_vae_stop_after_epoch_2_then_resume_equals_uninterrupted(tmp_path, tiny_
     assert [r["epoch"] for r in rows_b] == [1, 2, 3, 4]
     for a, b in zip(rows_a, rows_b):
         assert (a["epoch/loss"], a["eval/kl_per_dim"]) == (b["epoch/loss"], b["eval/kl_per_dim"])
+
+
+@pytest.mark.parametrize("path", ["sweeps/vae.yaml", "sweeps/vae-quick.yaml"])
+def test_vae_sweep_files_are_valid_and_every_trial_is_a_vae_config(path):
+    spec = load_spec(path)
+    params = spec.config["parameters"]
+    assert spec.method == "grid" and params["zn"]["values"] == [50, 100, 150, 500]
+    fixed = {k: v["value"] for k, v in params.items() if "value" in v}
+    for zn in params["zn"]["values"]:
+        cfg = TrainConfig.from_dict({**fixed, "zn": zn})
+        assert cfg.model == "vae" and cfg.beta == 1.0
+    assert spec.config["metric"]["name"] == "epoch/loss"
