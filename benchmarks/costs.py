@@ -58,7 +58,7 @@ def epoch_costs(loop, run: RunDir, tracker: Tracker, repeats: int) -> dict:
             ckpt.append(checkpoint)
     panels = _timed(lambda: _write_epoch(cfg, trainer, run, tracker, cfg.epochs, stats), loop.device)
     t0 = time.perf_counter()
-    tracker.log_final_tables(run.read_metrics(), _panel_rows(cfg, run))
+    tracker.log_final_tables(run.read_metrics(), _panel_rows(cfg, trainer.interp_methods, run))
     tracker.finish()
     return {"tracking_s": statistics.median(write), "tracking_all_s": write,
             "checkpoint_s": statistics.median(ckpt), "last_epoch_panels_s": panels,

@@ -21,7 +21,7 @@ class GenlatLoop:
         self.cfg, self.tracker = cfg, None  # the tracker comes later: it needs the trainer's SERIES
         self.accelerator = make_accelerator(cfg)
         self.source = build_source(cfg)
-        self.trainer = build_trainer(cfg, self.accelerator, self.source.channels)
+        self.trainer = build_trainer(cfg, self.accelerator, self.source)
         self.trainer.prepare()
         self.epoch, self.logged = 0, 0
         self.last_stats = None  # the newest block's epoch statistics (what a run's epoch writes)
