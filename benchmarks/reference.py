@@ -34,7 +34,7 @@ REAL_LABEL, FAKE_LABEL = 1.0, 0.0
 class ReferenceLoop:
     def __init__(self, cfg: TrainConfig, device: torch.device, images: int = 2048):
         self.cfg, self.device = cfg, device
-        g, d = build_models(cfg, channels=1)
+        g, d = build_models(cfg, channels=1).values()  # {"g": G, "d": D}
         self.net_g = g.to(device)
         self.net_d = nn.Sequential(d, nn.Sigmoid()).to(device)  # the example's D ends in a Sigmoid
         self.criterion = nn.BCELoss()
