@@ -143,3 +143,25 @@ def test_vae_sweep_files_are_valid_and_every_trial_is_a_vae_config(path):
         cfg = TrainConfig.from_dict({**fixed, "zn": zn})
         assert cfg.model == "vae" and cfg.beta == 1.0
     assert spec.config["metric"]["name"] == "epoch/loss"
+
+
+def test_epoch_series_columns_per_family(tmp_path, monkeypatch):
+    """The GAN's W&B table keeps its columns; the VAE's adds a reconstruction image and its own numbers."""
+    from genlat.rundir import RunDir
+    from genlat.tracking import Tracker
+    from genlat.trainer import GANTrainer
+    from genlat.vae_trainer import VAETrainer
+
+    monkeypatch.setenv("WANDB_MODE", "disabled")
+    run = RunDir(tmp_path / "run")
+    run.create()
+    gan = Tracker(TrainConfig(), run, "gan00001", {}, GANTrainer.SERIES, GANTrainer.GRIDS)
+    assert gan.series_columns == ["epoch", "zn", "lr", "grid", "loss_d", "loss_g", "fd", "kid", "precision", "recall", "ppl"]
+    gan.finish()
+    vae = Tracker(TrainConfig(model="vae"), run, "vae00001", {}, VAETrainer.SERIES, VAETrainer.GRIDS)
+    assert vae.series_columns == ["epoch", "zn", "lr", "grid", "reconstruction", "loss", "recon", "kl", "active_units",
+                                  "fd", "kid", "precision", "recall", "ppl"]
+    row = {"epoch": 3, "epoch/loss": 9.0, "epoch/recon": 7.0, "epoch/kl": 2.0, "eval/active_units": 5, "eval/fd": 1.5}
+    values = vae._series_row(row, ["G", "R"])
+    assert values == [3, 100, 2e-4, "G", "R", 9.0, 7.0, 2.0, 5, 1.5, None, None, None, None]
+    vae.finish()
