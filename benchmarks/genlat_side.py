@@ -8,8 +8,11 @@ with the same per-step callback a run has: a host read of the running losses and
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from itertools import islice
+
+import torch
 
 from genlat.config import TrainConfig
 from genlat.data import build_source
@@ -29,6 +32,16 @@ class GenlatLoop:
     @property
     def device(self):
         return self.accelerator.device
+
+    def eager_step(self):
+        """One training step as a callable, on an uncompiled trainer (FLOP counting needs eager ops)."""
+        trainer = self.trainer
+        if self.cfg.compile:
+            trainer = build_trainer(dataclasses.replace(self.cfg, compile=False), self.accelerator, self.source.channels)
+            trainer.prepare()
+        real = next(self.source.batches(0, self.cfg.batch_size, 0, 1, self.device))
+        z = torch.randn(self.cfg.batch_size, self.cfg.zn, device=self.device)
+        return lambda: trainer._step(real, z)
 
     def _on_step(self, steps: int):
         cfg = self.cfg

@@ -15,7 +15,6 @@ It prints a table, writes the results as JSON (--out), and ends with the line
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import platform
@@ -46,10 +45,12 @@ def build_parser() -> UserArgumentParser:
     p.add_argument("--zn", type=int, default=100, help="latent size (the example's nz)")
     p.add_argument("--ngf", type=int, default=64, help="generator width")
     p.add_argument("--ndf", type=int, default=64, help="discriminator width")
-    p.add_argument("--steps", type=int, default=0, help="steps per timed block (0: 20 on the CPU, 200 on a GPU)")
-    p.add_argument("--repeats", type=int, default=5, help="timed blocks per side")
+    p.add_argument("--steps", type=int, default=0, help="steps per timed block (0: 10 on the CPU, 200 on a GPU)")
+    p.add_argument("--repeats", type=int, default=7, help="timed blocks per side (short blocks, many pairs: drift cancels)")
     p.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch threads, for both sides")
     p.add_argument("--mixed_precision", default="no", help="genlat's side: no | bf16 | fp16 (the reference stays fp32)")
+    p.add_argument("--channels_last", action="store_true", help="genlat's side: channels-last networks and batches")
+    p.add_argument("--compile", action="store_true", help="genlat's side: torch.compile the step's networks")
     p.add_argument("--eval_samples", type=int, default=1000, help="images per evaluation (a run's default)")
     p.add_argument("--epoch_images", type=int, default=12800, help="the epoch the shares are of (a run's default)")
     p.add_argument("--out", default="", help=f"results JSON (default: {RESULTS.name}/train_speed-DEVICE-TIME.json here)")
@@ -57,15 +58,12 @@ def build_parser() -> UserArgumentParser:
 
 
 def make_config(args, root: Path) -> TrainConfig:
-    fields = {f.name for f in dataclasses.fields(TrainConfig)}
     values = dict(zn=args.zn, batch_size=args.batch_size, image_size=args.image_size, ngf=args.ngf, ndf=args.ndf,
                   mixed_precision=args.mixed_precision, cpu=args.device == "cpu", eval_samples=args.eval_samples,
                   epoch_size=max(args.epoch_images, (max(args.steps, 10) + 1) * args.batch_size), out=str(root / "runs"),
                   name="benchmark")
-    for flag in ("channels_last", "compile"):  # genlat's GPU-path flags, passed on when set
-        if getattr(args, flag, False):
-            values[flag] = True
-    return TrainConfig.from_dict({k: v for k, v in values.items() if k in fields})
+    values.update(channels_last=args.channels_last, compile=args.compile)
+    return TrainConfig.from_dict(values)
 
 
 def check_args(args) -> None:
@@ -77,7 +75,7 @@ def check_args(args) -> None:
     if args.device == "cuda" and not torch.cuda.is_available():
         raise ConfigError("--device=cuda: no CUDA device is visible; use --device cpu")
     on_gpu = args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available())
-    args.steps = args.steps or (200 if on_gpu else 20)
+    args.steps = args.steps or (200 if on_gpu else 10)
 
 
 def run_benchmark(args, root: Path, progress: Progress) -> dict:
@@ -95,9 +93,7 @@ def run_benchmark(args, root: Path, progress: Progress) -> dict:
     steps = args.steps
 
     progress.update(task, description="FLOPs per step")
-    real = next(genlat.source.batches(0, cfg.batch_size, 0, 1, device))
-    z = torch.randn(cfg.batch_size, cfg.zn, device=device)
-    flops = {"genlat": step_flops(lambda: genlat.trainer._step(real, z)),
+    flops = {"genlat": step_flops(genlat.eager_step()),
              "reference": step_flops(lambda: reference.step(0))}
     progress.advance(task)
 

@@ -109,6 +109,8 @@ class TrainConfig:
     # --- hardware ---
     mixed_precision: str = _opt("no", "no | fp16 | bf16 (fp16 needs a GPU)", _one_of(PRECISIONS))
     cpu: bool = _opt(False, "train on the CPU even when a GPU is present")
+    channels_last: bool = _opt(False, "channels-last memory format for the networks and batches (faster convs on GPUs)")
+    compile: bool = _opt(False, "torch.compile the training step's networks (minutes of warm-up; for long GPU runs)")
     # --- the epoch series and interpolation panels ---
     n_samples: int = _opt(64, "latent-bank samples in each epoch's grid", _positive_int)
     grid_nrow: int = _opt(8, "images per row of the sample grid", _positive_int)
@@ -178,7 +180,7 @@ class TrainConfig:
 # Settings that only say where or how a run is shown; resuming with other values is fine.
 COSMETIC = {"out", "name", "resume", "keep_checkpoints", "log_every", "num_workers", "data_dir",
             "wandb_project", "wandb_entity", "wandb_group", "debug", "cpu", "interp_every", "epochs",
-            "eval_every"}
+            "eval_every", "channels_last", "compile"}  # the last two change speed, not the experiment
 
 
 def _convert(f: dataclasses.Field, value: Any) -> Any:

@@ -19,13 +19,21 @@ class GANTrainer(Trainer):
         nets = build_models(cfg, channels)
         g, d = nets["g"], nets["d"]
         self.g_params, self.d_params = count_parameters(g), count_parameters(d)
-        betas = (cfg.beta1, 0.999)
-        opt_g = torch.optim.Adam(g.parameters(), lr=cfg.lr, betas=betas)
-        opt_d = torch.optim.Adam(d.parameters(), lr=cfg.lr, betas=betas)
+        # fused: one kernel for all parameters on a GPU (the CPU default, a loop, is as fast there)
+        adam = dict(lr=cfg.lr, betas=(cfg.beta1, 0.999), fused=accelerator.device.type == "cuda" or None)
+        opt_g = torch.optim.Adam(g.parameters(), **adam)
+        opt_d = torch.optim.Adam(d.parameters(), **adam)
         super().__init__(cfg, accelerator, {"g": g, "d": d, "opt_g": opt_g, "opt_d": opt_d})
 
     def _on_prepared(self) -> None:
         self.g, self.d, self.opt_g, self.opt_d = (self.parts[k] for k in ("g", "d", "opt_g", "opt_d"))
+        # G's step needs gradients through D's input, not D's weights. It calls D without its DDP
+        # wrapper (Accelerate's autocast kept) and back-propagates into G's weights alone: D's weight
+        # gradients are never computed, and D's DDP reducer, which expects a gradient for every
+        # parameter after a forward through the wrapper, never sees this pass.
+        d_plain = self.accelerator.unwrap_model(self.d, keep_fp32_wrapper=True, keep_torch_compile=False)
+        self.g_weights = list(self.g.parameters())
+        self.g_step, self.d_step, self.d_for_g = (self._for_step(m) for m in (self.g, self.d, d_plain))
 
     @property
     def decoder(self):
@@ -37,20 +45,20 @@ class GANTrainer(Trainer):
     def _step(self, real: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """The DCGAN step (non-saturating loss). Returns detached [loss_d, loss_g, D(x), D(G(z))]."""
         acc = self.accelerator
-        fake = self.g(z)
+        fake = self.g_step(z)
         # D: real -> 1, fake -> 0 (the fake is detached: this step does not train G)
-        real_logits = self.d(real)
-        fake_logits = self.d(fake.detach())
+        real_logits = self.d_step(real)
+        fake_logits = self.d_step(fake.detach())
         loss_d = F.binary_cross_entropy_with_logits(real_logits.float(), torch.ones_like(real_logits, dtype=torch.float)) + \
             F.binary_cross_entropy_with_logits(fake_logits.float(), torch.zeros_like(fake_logits, dtype=torch.float))
         self.opt_d.zero_grad(set_to_none=True)
         acc.backward(loss_d)
         self.opt_d.step()
-        # G: make D call the fake real
-        gen_logits = self.d(fake)
+        # G: make D call the fake real (gradients for G's weights only, see _on_prepared)
+        gen_logits = self.d_for_g(fake)
         loss_g = F.binary_cross_entropy_with_logits(gen_logits.float(), torch.ones_like(gen_logits, dtype=torch.float))
         self.opt_g.zero_grad(set_to_none=True)
-        acc.backward(loss_g)
+        acc.backward(loss_g, inputs=self.g_weights)
         self.opt_g.step()
         with torch.no_grad():
             return torch.stack(

@@ -85,6 +85,12 @@ class Trainer:
         """eval/* entries about the latent space itself, after every epoch."""
         return {}
 
+    def _for_step(self, module: nn.Module) -> nn.Module:
+        """`module` as the training step calls it: compiled with --compile. Only the step uses the
+        compiled callable; checkpoints and sampling keep the plain prepared module, so state_dict
+        keys stay the same (and Accelerate's unwrap never touches a compiled wrapper)."""
+        return torch.compile(module) if self.cfg.compile else module
+
     # --- shared ---
     def load_state(self, state: dict) -> None:
         for key, part in self._raw.items():
@@ -94,6 +100,12 @@ class Trainer:
             torch.set_rng_state(state["rng_cpu"])
 
     def prepare(self) -> None:
+        if self.cfg.channels_last:  # in place, before DDP wraps them; loading a state_dict keeps the layout
+            for part in self._raw.values():
+                if isinstance(part, nn.Module):
+                    part.to(memory_format=torch.channels_last)
+        if self.accelerator.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True  # fixed shapes every step: let cuDNN pick its fastest kernels
         prepared = self.accelerator.prepare(*self._raw.values())
         prepared = prepared if len(self._raw) > 1 else (prepared,)  # prepare() unpacks a single object
         self.parts = dict(zip(self._raw, prepared))
@@ -131,7 +143,9 @@ class Trainer:
         gen = torch.Generator(device=device).manual_seed(derived_seed(self.cfg.seed, "z", epoch, acc.process_index))
         sums = torch.zeros(len(self.STATS), device=device)
         t0, done = time.perf_counter(), 0
+        layout = torch.channels_last if self.cfg.channels_last else torch.contiguous_format
         for step, real in enumerate(batches, start=1):
+            real = real.contiguous(memory_format=layout)  # a no-op unless --channels_last
             noise = torch.randn(real.shape[0], self.cfg.zn, generator=gen, device=device)
             sums += self._step(real, noise)
             done = step

@@ -140,3 +140,13 @@ def test_too_few_images_for_one_step_is_a_data_error():
     src = ShapesSource(size=10, image_size=32)
     with pytest.raises(DataError, match="lower --batch_size or raise --epoch_size"):
         src.steps_per_epoch(batch_size=8, world_size=2)
+
+
+def test_masked_rendering_is_pixel_identical():
+    """The GPU path (every shape's test on every image, no host sync) draws the same pixels as the
+    per-shape selection the CPU uses; here both run on the CPU."""
+    from genlat.data.shapes import render
+
+    factors = sample_factors(torch.arange(600), seed=3)
+    for size in (32, 64):
+        assert torch.equal(render(factors, size, masked=True), render(factors, size, masked=False))

@@ -11,6 +11,7 @@ and 2*pi, the same angle twice).
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -56,8 +57,8 @@ class Factors:
     @classmethod
     def from_classes(cls, classes: torch.Tensor) -> "Factors":
         """Factors of chosen class indices (B, 5), e.g. a traversal of one factor."""
-        values = torch.stack([table[c] for table, c in zip(_VALUES, classes.cpu().T)], dim=1)
-        return cls(classes, values.to(classes.device))
+        values = torch.stack([table[c] for table, c in zip(_tables(classes.device)[0], classes.T)], dim=1)
+        return cls(classes, values)
 
     def __len__(self) -> int:
         return self.classes.shape[0]
@@ -68,6 +69,21 @@ class Factors:
 
     def to(self, device) -> "Factors":
         return Factors(self.classes.to(device), self.values.to(device))
+
+
+@functools.lru_cache(maxsize=None)
+def _tables(device: torch.device) -> tuple[tuple[torch.Tensor, ...], torch.Tensor]:
+    """_VALUES and each shape's (u stretch, v stretch, v shift) (3, 3) on `device`, float64: copied
+    once per device, since a copy from host memory in every batch would stall a GPU's queue."""
+    stretch = torch.tensor([[su, sv, shift] for _, su, sv, shift in _SHAPES], dtype=torch.float64)
+    return tuple(t.to(device) for t in _VALUES), stretch.to(device)
+
+
+def compute_device(device) -> torch.device:
+    """Where the renderer does its float64 and integer maths: on a CUDA device the whole batch stays
+    there (no host sync in a training step); elsewhere the CPU (MPS, for one, has no float64)."""
+    device = torch.device(device if device is not None else "cpu")
+    return device if device.type == "cuda" else torch.device("cpu")
 
 
 def _shr(z: torch.Tensor, k: int) -> torch.Tensor:
@@ -112,11 +128,12 @@ _SHAPES = ((_square, 1.0, 1.0, 0.0), (_ellipse, 1.0, 1 / ELLIPSE_MINOR, 0.0),
            (_heart, 1 / HEART_SCALE, 1 / HEART_SCALE, HEART_CENTRE))
 
 
-def _placement(factors: Factors, size: int, window: int) -> torch.Tensor:
-    """Per image, in float64 on the CPU (vectorized and scalar trig can differ in the last bit;
-    rounding to float32 later hides that, so an image does not depend on its batch): the window's top-left pixel (ox, oy), the shape centre
-    (cx, cy) in window pixels, and cos/scale, sin/scale in 1/pixels. (B, 6)"""
-    v = factors.values.detach().to("cpu", torch.float64)
+def _placement(factors: Factors, size: int, window: int, work: torch.device) -> torch.Tensor:
+    """Per image, in float64 on `work` (vectorized and scalar trig can differ in the last bit;
+    rounding to float32 later hides that, so an image does not depend on its batch; a GPU's trig
+    may still differ from the CPU's in rare edge pixels): the window's top-left pixel (ox, oy), the
+    shape centre (cx, cy) in window pixels, and cos/scale, sin/scale in 1/pixels. (B, 6)"""
+    v = factors.values.detach().to(work, torch.float64)
     scale, theta, x, y = v[:, 1], v[:, 2], v[:, 3], v[:, 4]
     px = (MARGIN + (1 - 2 * MARGIN) * x) * size  # centre in image pixels, from the left
     py = (MARGIN + (1 - 2 * MARGIN) * y) * size  # from the top
@@ -134,26 +151,11 @@ def _picked(along_cols, along_rows, sel, stretch, shift, device):
     return cols, rows
 
 
-def render(factors: Factors, size: int, device=None) -> torch.Tensor:
-    """Images (B, 1, size, size) in [0, 1] on `device` (default: where the factors are).
-
-    Each shape is drawn only in a window around it (a scale-1 shape's bounding square), with
-    ss x ss samples per pixel averaged for anti-aliasing, then pasted into the image."""
-    device = factors.values.device if device is None else torch.device(device)
-    ss = max(1, SUPERSAMPLE // size)
-    w = min(size, math.ceil(2 * RADIUS * size) + 1)  # window side in pixels
-    m = w * ss  # samples per window side
-    place = _placement(factors, size, w)  # (B, 6) float64, CPU
-    t = (torch.arange(m, dtype=torch.float64) + 0.5) / ss  # (m,) sample centres in window pixels
-    dx = t.view(1, m) - place[:, 2:3]  # (B, m) right of the centre
-    dy = place[:, 3:4] - t.view(1, m)  # (B, m) above the centre (rows go down)
-    cos, sin = place[:, 4:5], place[:, 5:6]  # (B, 1)
-    # Shape coordinates (rotate by -theta, unscale) as separable row + column terms:
-    # u = cos*dx + sin*dy, v = cos*dy - sin*dx; only the final sums are (B, m, m).
-    ux, uy, vx, vy = cos * dx, sin * dy, -sin * dx, cos * dy  # each (B, m)
-    shape = factors.classes[:, 0].cpu()  # (B,)
-    win = torch.zeros(len(factors), m, m, device=device)  # (B, m, m) coverage samples
-    for k, (inside, su, sv, shift) in enumerate(_SHAPES):  # a loop over the 3 shapes, not the images
+def _coverage(ux, uy, vx, vy, shape, device) -> torch.Tensor:
+    """(B, m, m) inside-the-shape samples, each shape's test on its own images (a loop over the 3
+    shapes, not the images)."""
+    win = torch.zeros(len(shape), ux.shape[1], ux.shape[1], device=device)
+    for k, (inside, su, sv, shift) in enumerate(_SHAPES):
         sel = (shape == k).nonzero().squeeze(1)
         if sel.numel() == 0:
             continue
@@ -162,9 +164,49 @@ def render(factors: Factors, size: int, device=None) -> torch.Tensor:
         cols, rows = _picked(vx, vy, sel, sv, shift, device)
         v = cols + rows
         win[sel.to(device)] = inside(u, v).float()
+    return win
+
+
+def _masked_coverage(ux, uy, vx, vy, shape, device) -> torch.Tensor:
+    """The same samples with every test on every image, each image keeping its own shape's."""
+    stretch = _tables(shape.device)[1][shape]  # (B, 3): u stretch, v stretch, v shift of each image's shape
+    su, sv, shift = stretch[:, 0:1], stretch[:, 1:2], stretch[:, 2:3]
+    every = slice(None)
+    cols, rows = _picked(ux, uy, every, su, torch.zeros_like(su), device)
+    u = cols + rows  # (B, m, m)
+    cols, rows = _picked(vx, vy, every, sv, shift, device)
+    v = cols + rows
+    kind = shape.to(device).view(-1, 1, 1)
+    return torch.where(kind == 2, _heart(u, v), torch.where(kind == 1, _ellipse(u, v), _square(u, v))).float()
+
+
+def render(factors: Factors, size: int, device=None, masked: bool | None = None) -> torch.Tensor:
+    """Images (B, 1, size, size) in [0, 1] on `device` (default: where the factors are).
+
+    Each shape is drawn only in a window around it (a scale-1 shape's bounding square), with
+    ss x ss samples per pixel averaged for anti-aliasing, then pasted into the image.
+    `masked` (default: on a CUDA device) tests every shape on every image and keeps each image's
+    own, instead of selecting each shape's images: no data-dependent sizes, so no host sync; the
+    pixels are the same either way."""
+    device = factors.values.device if device is None else torch.device(device)
+    work = compute_device(device)
+    masked = work.type == "cuda" if masked is None else masked
+    ss = max(1, SUPERSAMPLE // size)
+    w = min(size, math.ceil(2 * RADIUS * size) + 1)  # window side in pixels
+    m = w * ss  # samples per window side
+    place = _placement(factors, size, w, work)  # (B, 6) float64
+    t = (torch.arange(m, dtype=torch.float64, device=work) + 0.5) / ss  # (m,) sample centres in window pixels
+    dx = t.view(1, m) - place[:, 2:3]  # (B, m) right of the centre
+    dy = place[:, 3:4] - t.view(1, m)  # (B, m) above the centre (rows go down)
+    cos, sin = place[:, 4:5], place[:, 5:6]  # (B, 1)
+    # Shape coordinates (rotate by -theta, unscale) as separable row + column terms:
+    # u = cos*dx + sin*dy, v = cos*dy - sin*dx; only the final sums are (B, m, m).
+    ux, uy, vx, vy = cos * dx, sin * dy, -sin * dx, cos * dy  # each (B, m)
+    shape = factors.classes[:, 0].to(work)  # (B,)
+    win = _masked_coverage(ux, uy, vx, vy, shape, device) if masked else _coverage(ux, uy, vx, vy, shape, device)
     win = F.avg_pool2d(win.unsqueeze(1), ss).squeeze(1)  # (B, w, w)
     img = torch.zeros(len(factors), size, size, device=device)
-    ar = torch.arange(w)
+    ar = torch.arange(w, device=work)
     rows = (place[:, 1:2].long() + ar).to(device)  # (B, w)
     cols = (place[:, 0:1].long() + ar).to(device)
     batch = torch.arange(len(factors), device=device).view(-1, 1, 1)
@@ -195,5 +237,6 @@ class ShapesSource(ImageSource):
         return img.repeat(1, self.channels, 1, 1) if self.channels > 1 else img
 
     def batches(self, epoch, batch_size, rank=0, world_size=1, device=None, skip=0):
-        for idx in self.epoch_indices(epoch, batch_size, rank, world_size, skip):
-            yield self.render_indices(idx, device)
+        indices = self.epoch_indices(epoch, batch_size, rank, world_size, skip)
+        if indices:  # one copy of the epoch's indices to a GPU, none per step
+            yield from (self.render_indices(idx, device) for idx in torch.stack(indices).to(compute_device(device)))
