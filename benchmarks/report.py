@@ -37,6 +37,9 @@ def print_table(r: dict, out: Path, console: Console | None = None) -> None:
     t.add_row("genlat images/s", *_rate(r["images_per_s"]["genlat"]), "GANTrainer + renderer, W&B train/* every log_every")
     t.add_row("step ratio genlat/reference", f"{r['ratio']['median']:.2f}",
               f"{r['ratio']['min']:.2f} – {r['ratio']['max']:.2f}", "per pair of neighbouring blocks")
+    t.add_row("step ratio per CPU second", f"{r['ratio_cpu_time']['median']:.2f}",
+              f"{r['ratio_cpu_time']['min']:.2f} – {r['ratio_cpu_time']['max']:.2f}",
+              "the same blocks by this process's CPU time: steady on a shared CPU")
     t.add_row("tracking per epoch", f"{e['tracking_s']:.3f} s", f"{e['tracking_share']:.2%} of the epoch",
               f"grid PNG, metrics line, W&B image + table; epoch = {e['images']:,} images ({e['train_s']:.1f} s)")
     t.add_row("checkpoint per epoch", f"{e['checkpoint_s']:.3f} s", f"{e['checkpoint_share']:.2%} of the epoch",

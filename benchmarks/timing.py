@@ -4,6 +4,7 @@ shared machine (other processes, clocks, caches) hits both sides alike; medians 
 from __future__ import annotations
 
 import statistics
+import time
 from typing import Callable
 
 Runner = Callable[[int], tuple[int, float]]  # steps -> (images, seconds)
@@ -18,18 +19,23 @@ def summarize(values: list[float]) -> dict:
 
 
 def interleave(runners: dict[str, Runner], steps: int, repeats: int, warmup_steps: int,
-               on_block: Callable[[str, int, float], None] = lambda name, rep, rate: None) -> dict[str, list[float]]:
-    """images/s of each runner in `repeats` blocks of `steps` steps, taken in turns."""
+               on_block: Callable[[str, int, float], None] = lambda name, rep, rate: None,
+               ) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """images/s of each runner in `repeats` blocks of `steps` steps, taken in turns: per wall-clock
+    second, and per CPU second of this process (what the work costs, whoever else shares the CPU)."""
     for run in runners.values():
         run(warmup_steps)  # first calls: allocator, kernels picked, lazy imports, W&B's first log
     rates: dict[str, list[float]] = {name: [] for name in runners}
+    cpu_rates: dict[str, list[float]] = {name: [] for name in runners}
     for rep in range(repeats):
         order = list(runners) if rep % 2 == 0 else list(reversed(runners))  # A B, B A, ...: no side always goes first
         for name in order:
+            cpu0 = time.process_time()
             images, seconds = runners[name](steps)
             rates[name].append(images / seconds)
+            cpu_rates[name].append(images / max(time.process_time() - cpu0, 1e-9))
             on_block(name, rep, rates[name][-1])
-    return rates
+    return rates, cpu_rates
 
 
 def paired_ratios(a: list[float], b: list[float]) -> list[float]:

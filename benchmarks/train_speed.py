@@ -114,7 +114,7 @@ def run_benchmark(args, root: Path, progress: Progress) -> dict:
             progress.console.print(f"block {rep + 1}/{args.repeats}: {name} {rate:,.1f} img/s", highlight=False)
 
     progress.update(task, description="warm-up")
-    rates = interleave({"genlat": measured("genlat", genlat), "reference": measured("reference", reference)},
+    rates, cpu_rates = interleave({"genlat": measured("genlat", genlat), "reference": measured("reference", reference)},
                        steps, args.repeats, warmup_steps=max(2, steps // 2), on_block=on_block)
     progress.advance(task)
     progress.update(task, description="renderer")
@@ -129,6 +129,7 @@ def run_benchmark(args, root: Path, progress: Progress) -> dict:
     reference.close()
 
     ratios = paired_ratios(rates["genlat"], rates["reference"])
+    cpu_ratios = paired_ratios(cpu_rates["genlat"], cpu_rates["reference"])
     summary = {name: summarize(values) for name, values in rates.items()}
     g_rate = summary["genlat"]["median"]
     train_s = args.epoch_images / g_rate  # a default epoch's training at genlat's median rate
@@ -147,6 +148,8 @@ def run_benchmark(args, root: Path, progress: Progress) -> dict:
                         "cpu_count": os.cpu_count(), "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
         "images_per_s": summary,
         "ratio": summarize(ratios),
+        "images_per_cpu_s": {name: summarize(values) for name, values in cpu_rates.items()},
+        "ratio_cpu_time": summarize(cpu_ratios),
         "ratio_with_tracking": ratio_with(epoch["tracking_s"]),
         "ratio_with_tracking_checkpoint_eval": ratio_with(epoch["tracking_s"], epoch["checkpoint_s"], evaluation["eval_s"]),
         "epoch": {"images": args.epoch_images, "train_s": train_s, **epoch, **evaluation,

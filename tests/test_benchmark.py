@@ -20,9 +20,10 @@ def test_interleave_alternates_and_takes_medians():
             return steps * 10, seconds
         return run
 
-    rates = interleave({"a": runner("a", 1.0), "b": runner("b", 2.0)}, steps=3, repeats=3, warmup_steps=1)
+    rates, cpu_rates = interleave({"a": runner("a", 1.0), "b": runner("b", 2.0)}, steps=3, repeats=3, warmup_steps=1)
     assert calls == [("a", 1), ("b", 1), ("a", 3), ("b", 3), ("b", 3), ("a", 3), ("a", 3), ("b", 3)]
     assert rates == {"a": [30.0] * 3, "b": [15.0] * 3}
+    assert all(len(v) == 3 and min(v) > 0 for v in cpu_rates.values())
     assert summarize(paired_ratios(rates["a"], rates["b"]))["median"] == 2.0
     s = summarize([1.0, 4.0, 2.0])
     assert (s["median"], s["min"], s["max"], s["spread"]) == (2.0, 1.0, 4.0, 1.5)
@@ -38,7 +39,7 @@ def test_benchmark_writes_results_and_ends_with_the_ratio(tmp_path, capsys):
     for side in ("genlat", "reference"):
         assert r["images_per_s"][side]["n"] == 2 and r["images_per_s"][side]["median"] > 0
         assert r["flops"]["per_step"][side] > 0 and r["memory"]["peak_bytes"][side] > 0
-    assert r["ratio"]["n"] == 2
+    assert r["ratio"]["n"] == 2 and r["ratio_cpu_time"]["median"] > 0
     for key in ("tracking_share", "checkpoint_share", "eval_share", "tracking_s", "eval_s", "train_s"):
         assert r["epoch"][key] > 0, key
     assert r["renderer"]["images_per_s"] > 0 and r["renderer"]["times_training"] > 0
