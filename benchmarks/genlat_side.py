@@ -37,7 +37,7 @@ class GenlatLoop:
         """One training step as a callable, on an uncompiled trainer (FLOP counting needs eager ops)."""
         trainer = self.trainer
         if self.cfg.compile:
-            trainer = build_trainer(dataclasses.replace(self.cfg, compile=False), self.accelerator, self.source.channels)
+            trainer = build_trainer(dataclasses.replace(self.cfg, compile=False), self.accelerator, self.source)
             trainer.prepare()
         real = next(self.source.batches(0, self.cfg.batch_size, 0, 1, self.device))
         z = torch.randn(self.cfg.batch_size, self.cfg.zn, device=self.device)

@@ -50,6 +50,7 @@ class VAETrainer(Trainer):
 
     def _on_prepared(self) -> None:
         self.vae, self.opt = self.parts["vae"], self.parts["opt"]
+        self.vae_step = self._for_step(self.vae)  # compiled with --compile
 
     @property
     def decoder(self):
@@ -61,7 +62,7 @@ class VAETrainer(Trainer):
     def _step(self, real: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
         """One Adam step on the negative beta-ELBO (Higgins et al. 2017), averaged over the batch.
         Returns detached [loss, recon, kl] per image (nats)."""
-        mu, logvar, logits = self.vae(real, eps)
+        mu, logvar, logits = self.vae_step(real, eps)
         recon = bernoulli_nll(logits, real).mean()
         kl = kl_per_dim(mu, logvar).sum(1).mean()
         loss = recon + self.cfg.beta * kl
