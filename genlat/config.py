@@ -35,6 +35,14 @@ def _positive_finite(v):
     return None if math.isfinite(v) and v > 0 else "must be a positive finite number"
 
 
+def _non_negative_finite(v):
+    return None if math.isfinite(v) and v >= 0 else "must be a finite number >= 0"
+
+
+def _smoothing(v):
+    return None if 0 <= v < 0.5 else "must be in [0, 0.5)"
+
+
 def _one_of(choices):
     def check(v):
         return None if v in choices else f"must be one of {', '.join(map(str, choices))}"
@@ -106,6 +114,15 @@ class TrainConfig:
     ngf: int = _opt(64, "generator (VAE: decoder) width (channels of its last hidden layer)", _positive_int)
     ndf: int = _opt(64, "discriminator (VAE: encoder) width (channels of its first layer)", _positive_int)
     beta: float = _opt(1.0, "VAE: weight of the KL term (beta-VAE, Higgins et al. 2017; 1 = the ELBO)", _positive_finite)
+    instance_noise: float = _opt(
+        0.2, "GAN: std of Gaussian noise added to D's inputs (0 = plain DCGAN)", _non_negative_finite
+    )
+    instance_noise_images: int = _opt(
+        25600, "GAN: the noise shrinks linearly to 0 over this many training images", _positive_int
+    )
+    label_smoothing: float = _opt(
+        0.1, "GAN: one-sided label smoothing, D's target for real images is 1 - this (0 = plain DCGAN)", _smoothing
+    )
     # --- hardware ---
     mixed_precision: str = _opt("no", "no | fp16 | bf16 (fp16 needs a GPU)", _one_of(PRECISIONS))
     cpu: bool = _opt(False, "train on the CPU even when a GPU is present")

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from accelerate import Accelerator
 
 from genlat.models import build_models, count_parameters
-from genlat.trainer_base import Trainer
+from genlat.trainer_base import Trainer, derived_seed
 
 
 class GANTrainer(Trainer):
@@ -24,6 +24,7 @@ class GANTrainer(Trainer):
         opt_g = torch.optim.Adam(g.parameters(), **adam)
         opt_d = torch.optim.Adam(d.parameters(), **adam)
         super().__init__(cfg, accelerator, {"g": g, "d": d, "opt_g": opt_g, "opt_d": opt_d})
+        self._start_instance_noise(1, 0)  # train_epoch restarts it for each epoch
 
     def _on_prepared(self) -> None:
         self.g, self.d, self.opt_g, self.opt_d = (self.parts[k] for k in ("g", "d", "opt_g", "opt_d"))
@@ -42,14 +43,36 @@ class GANTrainer(Trainer):
     def param_counts(self) -> dict[str, int]:
         return {"g_params": self.g_params, "d_params": self.d_params}
 
+    def train_epoch(self, epoch: int, batches, steps: int, *args, **kwargs):
+        self._start_instance_noise(epoch, steps)
+        return super().train_epoch(epoch, batches, steps, *args, **kwargs)
+
+    def _start_instance_noise(self, epoch: int, steps: int) -> None:
+        # The noise shrinks linearly with the images trained on before this epoch, reaching 0 after
+        # --instance_noise_images; a schedule of images, not of --epochs, so extending a run changes
+        # nothing already trained. It comes from the epoch's own seed, like z: a resumed epoch replays exactly.
+        seen = (epoch - 1) * steps * self.cfg.batch_size * self.accelerator.num_processes
+        self._sigma = self.cfg.instance_noise * max(0.0, 1 - seen / self.cfg.instance_noise_images)
+        seed = derived_seed(self.cfg.seed, "instance_noise", epoch, self.accelerator.process_index)
+        self._noise_gen = torch.Generator(device=self.accelerator.device).manual_seed(seed)
+
+    def _noisy(self, x: torch.Tensor) -> torch.Tensor:
+        """D's input plus instance noise (Sønderby et al. 2016; Arjovsky & Bottou 2017): real shapes are
+        binary and sparse, so without it D separates real from generated at once and G learns slowly."""
+        if not self._sigma:
+            return x
+        return x + self._sigma * torch.randn(x.shape, generator=self._noise_gen, device=x.device, dtype=x.dtype)
+
     def _step(self, real: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """The DCGAN step (non-saturating loss). Returns detached [loss_d, loss_g, D(x), D(G(z))]."""
         acc = self.accelerator
-        fake = self.g_step(z)
-        # D: real -> 1, fake -> 0 (the fake is detached: this step does not train G)
+        real, fake = self._noisy(real), self._noisy(self.g_step(z))
+        # D: real -> 1 - label_smoothing (one-sided, Salimans et al. 2016), fake -> 0 (the fake is
+        # detached: this step does not train G)
         real_logits = self.d_step(real)
         fake_logits = self.d_step(fake.detach())
-        loss_d = F.binary_cross_entropy_with_logits(real_logits.float(), torch.ones_like(real_logits, dtype=torch.float)) + \
+        real_target = torch.full_like(real_logits, 1 - self.cfg.label_smoothing, dtype=torch.float)
+        loss_d = F.binary_cross_entropy_with_logits(real_logits.float(), real_target) + \
             F.binary_cross_entropy_with_logits(fake_logits.float(), torch.zeros_like(fake_logits, dtype=torch.float))
         self.opt_d.zero_grad(set_to_none=True)
         acc.backward(loss_d)

@@ -41,6 +41,8 @@ def test_run_name_from_config():
         (["--model", "vit"], "--model"),
         (["--mixed_precision", "fp8"], "--mixed_precision"),
         (["--beta1", "1.0"], "--beta1"),
+        (["--instance_noise", "-0.1"], "--instance_noise"),
+        (["--label_smoothing", "0.5"], "--label_smoothing"),
         (["--interp_methods", "slerp,cubic"], "--interp_methods"),
         (["--interp_steps", "1"], "--interp_steps"),
         (["--name", "a/b"], "--name"),
