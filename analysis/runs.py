@@ -8,7 +8,9 @@ from pathlib import Path
 
 from genlat.rundir import RunDir
 
-_PANEL = re.compile(r"^epoch_(\d+)_([a-z]+)\.png$")
+# METHOD is slerp, lerp, or e.g. slerp-real (a VAE walking between encodings of two real images)
+_PANEL = re.compile(r"^epoch_(\d+)_([a-z-]+)\.png$")
+_EPOCH_PNG = re.compile(r"^epoch_(\d+)\.png$")
 
 
 @dataclass
@@ -19,6 +21,7 @@ class RunRecord:
     status: dict
     samples: dict[int, Path] = field(default_factory=dict)  # epoch -> sample grid PNG
     panels: dict[tuple[int, str], Path] = field(default_factory=dict)  # (epoch, method) -> panel PNG
+    reconstructions: dict[int, Path] = field(default_factory=dict)  # epoch -> reconstruction grid (VAE)
 
     @property
     def name(self) -> str:
@@ -42,12 +45,16 @@ def load_run(path: str | Path) -> RunRecord:
     config = run.read_config()
     metrics = sorted(run.read_metrics(), key=lambda m: m["epoch"])  # a line cut by a kill is dropped
     record = RunRecord(run.path, config, metrics, run.read_status() or {})
-    for png in sorted(run.samples.glob("epoch_*.png")):
-        record.samples[int(png.stem.split("_")[1])] = png
+    record.samples = _epoch_pngs(run.samples)
+    record.reconstructions = _epoch_pngs(run.path / "reconstructions")
     for png in sorted(run.interpolation.glob("epoch_*.png")):
         if m := _PANEL.match(png.name):
             record.panels[(int(m.group(1)), m.group(2))] = png
     return record
+
+
+def _epoch_pngs(folder: Path) -> dict[int, Path]:
+    return {int(m.group(1)): png for png in sorted(folder.glob("epoch_*.png")) if (m := _EPOCH_PNG.match(png.name))}
 
 
 def find_runs(root: str | Path) -> list[RunRecord]:

@@ -13,6 +13,7 @@ commands:
   train     train one run (the same flags as train.py; see `genlat train --help`)
   eval      evaluate a run directory's newest checkpoint: genlat eval RUN_DIR [--samples N]
   sweep     run a W&B sweep file with no server: genlat sweep FILE [--workers K] [--count N] [--dir DIR]
+  report    answer Q1-Q3 from a sweep's runs: genlat report SWEEP_DIR [--out DIR] [--runs RUN_DIR ...] [--wandb E/P[/ID]] [--publish]
 """
 
 
@@ -67,7 +68,15 @@ def sweep_main(argv: list[str]) -> int:
     return main(argv)
 
 
-COMMANDS = {"train": lambda argv: train_main(argv, prog="genlat train"), "eval": eval_main, "sweep": sweep_main}
+def report_main(argv: list[str]) -> int:
+    from analysis.report import main as main  # matplotlib only when a report is made
+
+    return main(argv)
+
+
+COMMANDS = {
+    "train": lambda argv: train_main(argv, prog="genlat train"), "eval": eval_main, "sweep": sweep_main, "report": report_main,
+}  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:

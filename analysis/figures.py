@@ -1,0 +1,161 @@
+"""The report's figures: matplotlib (Agg, no display) to PNG. Each function takes numbers and image
+paths and returns the PNG it wrote; none of them knows about runs or findings."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
+from PIL import Image  # noqa: E402
+
+DPI = 110
+PAD = 2  # genlat/images.py: make_grid padding, pad value 255
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9.]+", "-", text).strip("-") or "x"
+
+
+def load(path: Path) -> np.ndarray:
+    with Image.open(path) as img:
+        return np.asarray(img.convert("RGB"))
+
+
+def tiles(grid: np.ndarray, nrow: int, count: int) -> list[np.ndarray]:
+    """The first `count` images of a sample grid (nrow per row, PAD pixels around each)."""
+    size = (grid.shape[1] - PAD) // nrow - PAD  # grid width = nrow * (size + PAD) + PAD
+    out = []
+    for i in range(count):
+        r, c = divmod(i, nrow)
+        y, x = PAD + r * (size + PAD), PAD + c * (size + PAD)
+        if y + size > grid.shape[0]:
+            break
+        out.append(grid[y : y + size, x : x + size])
+    return out
+
+
+def _strip(images: list[np.ndarray], axis: int) -> np.ndarray:
+    """Images in a row (axis=1) or column (axis=0) with a white PAD gap between them."""
+    gap_shape = list(images[0].shape)
+    gap_shape[axis] = PAD
+    gap = np.full(gap_shape, 255, dtype=np.uint8)
+    parts = []
+    for img in images:
+        parts += [img, gap]
+    return np.concatenate(parts[:-1], axis=axis)
+
+
+def _save(fig, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=DPI, bbox_inches="tight", facecolor="white")
+    plt.close(fig)
+    return path
+
+
+def _bare(ax) -> None:
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+
+
+def comparison(rows: list[tuple[str, Path, int]], count: int, path: Path) -> Path:
+    """rows: (label, sample grid PNG, grid_nrow). One row per setting: the bank's first `count` images."""
+    strips = [(label, _strip(tiles(load(png), nrow, count), axis=1)) for label, png, nrow in rows]
+    width = max(s.shape[1] for _, s in strips)
+    fig, axes = plt.subplots(len(strips), 1, figsize=(min(14, 1.2 + width / 40), 0.3 + 0.9 * len(strips)), squeeze=False)
+    for ax, (label, strip) in zip(axes[:, 0], strips):
+        ax.imshow(strip, cmap="gray", interpolation="nearest", aspect="equal")
+        _bare(ax)
+        ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
+    return _save(fig, path)
+
+
+def against_settings(values: dict[str, dict[str, list[float]]], labels: list[str], path: Path, cols: int = 4) -> Path:
+    """values: metric -> setting label -> per-seed values. Small multiples: mean (line), seeds (dots), ±1 std."""
+    keys = list(values)
+    rows = -(-len(keys) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.3 * rows), squeeze=False)
+    x = np.arange(len(labels))
+    for ax, key in zip(axes.flat, keys):
+        means, stds = [], []
+        for i, label in enumerate(labels):
+            v = [f for f in values[key].get(label, []) if np.isfinite(f)]
+            means.append(np.mean(v) if v else np.nan)
+            stds.append(np.std(v, ddof=1) if len(v) > 1 else 0.0)
+            ax.scatter([i] * len(v), v, s=10, color="tab:blue", alpha=0.5, zorder=3)
+        means, stds = np.array(means), np.array(stds)
+        ax.plot(x, means, color="tab:blue", marker="o", ms=3)
+        ax.fill_between(x, means - stds, means + stds, color="tab:blue", alpha=0.15)
+        ax.set_title(key, fontsize=9)
+        ax.set_xticks(x, labels, fontsize=7, rotation=30 if len(labels) > 4 else 0)
+        ax.tick_params(axis="y", labelsize=7)
+    for ax in list(axes.flat)[len(keys) :]:
+        ax.axis("off")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def epoch_strip(grids: dict[int, Path], nrow: int, count: int, path: Path) -> Path:
+    """Columns = epochs, rows = the bank's first `count` images: how the same z develops."""
+    epochs = sorted(grids)
+    columns = [_strip(tiles(load(grids[e]), nrow, count), axis=0) for e in epochs]
+    picture = _strip(columns, axis=1)
+    fig, ax = plt.subplots(figsize=(min(16, 1 + 0.75 * len(epochs)), 0.5 + 0.75 * count))
+    ax.imshow(picture, cmap="gray", interpolation="nearest")
+    col_w = columns[0].shape[1] + PAD
+    ax.set_xticks([col_w * i + col_w / 2 for i in range(len(epochs))], [str(e) for e in epochs], fontsize=8)
+    ax.set_yticks([])
+    ax.set_xlabel("epoch", fontsize=8)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    return _save(fig, path)
+
+
+def curves(series: dict[str, dict[str, list[tuple[int, float]]]], marks: dict[str, dict[str, int]], path: Path, cols: int = 3) -> Path:
+    """series: metric -> setting -> (epoch, mean over seeds); marks: metric -> setting -> plateau epoch."""
+    keys = list(series)
+    rows = -(-len(keys) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 2.6 * rows), squeeze=False)
+    colors = plt.get_cmap("viridis")
+    order = list(dict.fromkeys(label for s in series.values() for label in s))
+    for ax, key in zip(axes.flat, keys):
+        for i, label in enumerate(order):
+            pts = series[key].get(label)
+            if not pts:
+                continue
+            color = colors(i / max(1, len(order) - 1) * 0.9)
+            ax.plot([e for e, _ in pts], [v for _, v in pts], marker="o", ms=3, color=color, label=label)
+            if (e := marks.get(key, {}).get(label)) is not None:
+                v = dict(pts)[e]
+                ax.scatter([e], [v], s=90, facecolors="none", edgecolors=color, linewidths=1.5, zorder=4)
+        ax.set_title(key, fontsize=9)
+        ax.set_xlabel("epoch", fontsize=8)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.tick_params(labelsize=7)
+    for ax in list(axes.flat)[len(keys) :]:
+        ax.axis("off")
+    if keys:
+        axes.flat[0].legend(fontsize=7)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def side_by_side(panels: list[tuple[str, Path]], path: Path) -> Path:
+    """Panels (title, PNG) next to each other, e.g. slerp | lerp."""
+    images = [(title, load(png)) for title, png in panels]
+    widths = [img.shape[1] for _, img in images]
+    height = max(img.shape[0] for _, img in images)
+    fig, axes = plt.subplots(1, len(images), figsize=(min(16, 1 + sum(widths) / 45), 0.6 + height / 45),
+                             squeeze=False, gridspec_kw={"width_ratios": widths})  # fmt: skip
+    for ax, (title, img) in zip(axes[0], images):
+        ax.imshow(img, cmap="gray", interpolation="nearest")
+        _bare(ax)
+        ax.set_title(title, fontsize=9)
+    return _save(fig, path)

@@ -1,0 +1,37 @@
+"""report.md: the same Document as Markdown, figures as relative PNG links. Strings from runs are
+escaped for Markdown (and for the HTML that Markdown viewers let through)."""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+from pathlib import Path
+
+from analysis.document import Document, Figure, Findings, Para, Table
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]{}|#!])")
+
+
+def esc(text: str) -> str:
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=False)).replace("\n", " ")
+
+
+def render(doc: Document, out_dir: Path) -> str:
+    lines = [f"# {esc(doc.title)}", "", *(f"{esc(m)}  " for m in doc.meta), ""]
+    for section in doc.sections:
+        lines += [f"## {esc(section.title)}", "", f"*{esc(section.question)}*", ""]
+        for block in section.blocks:
+            if isinstance(block, Para):
+                lines += [esc(block.text), ""]
+            elif isinstance(block, Figure):
+                rel = Path(os.path.relpath(block.path, out_dir)).as_posix()
+                lines += [f"![{esc(block.caption)}]({rel})", "", f"*{esc(block.caption)}*", ""]
+            elif isinstance(block, Table):
+                lines.append("| " + " | ".join(esc(h) or " " for h in block.header) + " |")
+                lines.append("|" + "---|" * len(block.header))
+                lines += ["| " + " | ".join(esc(c) for c in row) + " |" for row in block.rows]
+                lines.append("")
+            elif isinstance(block, Findings):
+                lines += ["**Findings**", "", *(f"- {esc(i)}" for i in block.items), ""]
+    return "\n".join(lines)

@@ -1,0 +1,101 @@
+"""`genlat report SWEEP_DIR [--out DIR]` (also `python -m analysis.report`): Q1-Q3 answered from the
+runs' own records, as report.html (self-contained), report.md and the figures as PNG.
+
+Sources: a sweep DIR (sweep.json + runs/, or any folder of run directories), `--runs RUN_DIR ...`,
+or `--wandb ENTITY/PROJECT[/SWEEP_ID]` (the W&B public API). `--publish` also builds a W&B Report."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from genlat.config import UserArgumentParser
+from genlat.errors import ConfigError, GenlatError, OutputError
+
+DEFAULT_LOOSE_OUT = "report"
+
+
+def parse(argv: list[str]):
+    p = UserArgumentParser(prog="genlat report", description=__doc__.split("\n\n")[0])
+    p.add_argument("sweep_dir", nargs="?", help="a genlat sweep DIR (or a folder of run directories)")
+    p.add_argument("--out", help="where to write (default: SWEEP_DIR/report; with --runs/--wandb: ./report)")
+    p.add_argument("--runs", nargs="+", metavar="RUN_DIR", help="report on these run directories instead")
+    p.add_argument("--wandb", metavar="ENTITY/PROJECT[/SWEEP_ID]", help="read the runs through the W&B public API instead")
+    p.add_argument("--publish", action="store_true", help="also build and save a W&B Report (needs `wandb login`)")
+    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    args = p.parse_args(argv)
+    sources = [x for x in (args.sweep_dir, args.runs, args.wandb) if x]
+    if len(sources) != 1:
+        raise ConfigError("give exactly one of SWEEP_DIR, --runs RUN_DIR ..., --wandb ENTITY/PROJECT[/SWEEP_ID]")
+    return args
+
+
+def load_study(args, out: Path):
+    from analysis import study
+
+    if args.sweep_dir:
+        return study.load_sweep(args.sweep_dir)
+    if args.runs:
+        return study.load_loose(args.runs)
+    from analysis.wandb_source import load_wandb
+
+    return load_wandb(args.wandb, out / "wandb-runs")
+
+
+def write(args, console: Console) -> int:
+    from analysis import render_html, render_markdown, sections
+
+    out = Path(args.out or (Path(args.sweep_dir) / "report" if args.sweep_dir else DEFAULT_LOOSE_OUT))
+    t0 = time.perf_counter()
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), console=console, transient=True, disable=not console.is_terminal) as bar:  # fmt: skip
+        task = bar.add_task("reading runs", total=6)
+        study = load_study(args, out)
+        fig_dir = out / "figures"
+        try:
+            shutil.rmtree(fig_dir, ignore_errors=True)  # figures of an earlier report would linger otherwise
+            fig_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise OutputError(f"--out {out}: cannot write there ({e.strerror}); pick another --out") from None
+        bar.advance(task)
+
+        def step(name: str) -> None:
+            bar.update(task, description=name, advance=1)
+
+        doc = sections.build(study, fig_dir, step)
+        bar.update(task, description="writing report.html, report.md", advance=1)
+        (out / "report.html").write_text(render_html.render(doc), encoding="utf-8")
+        (out / "report.md").write_text(render_markdown.render(doc, out), encoding="utf-8")
+        bar.advance(task)
+    n_figs = len(list(fig_dir.glob("*.png")))
+    console.print(f"report: {out / 'report.html'}  (also {out / 'report.md'}, {n_figs} figures in {fig_dir}/; "
+                  f"{len(study.runs)} runs, {len(study.problems)} problem(s) named; {time.perf_counter() - t0:.1f}s)",
+                  highlight=False, markup=False, soft_wrap=True)  # fmt: skip
+    if args.publish:
+        from analysis.wandb_report import publish
+
+        url = publish(doc, study)
+        console.print(f"W&B report: {url}", highlight=False, markup=False, soft_wrap=True)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in argv
+    console = Console(stderr=False, soft_wrap=True)
+    try:
+        return write(parse(argv), console)
+    except GenlatError as e:
+        if debug:
+            raise
+        print(f"genlat: error: {e}", file=sys.stderr)
+        return e.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

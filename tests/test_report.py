@@ -1,0 +1,252 @@
+"""`genlat report` on a real tiny sweep (made by `genlat sweep`, one trial of each zn failing), on
+loose run directories, and through a fake W&B API: the files, the three sections, findings that
+carry the runs' own numbers, escaping, the failure named, --publish offline, the W&B Report's shape."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import re
+from html import escape
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from accelerate.state import AcceleratorState
+
+from analysis.report import main as report_main
+from genlat.cli import train_main
+from genlat.sweep.spec import load_spec
+from genlat.sweep.state import SweepState, new_trial, refresh_from_run
+from tests.sweep_util import ROOT, TINY_PARAMS, run_sweep, sweep_file
+
+EPOCHS = 2
+
+
+EVIL = "sw<img src=x onerror=alert(1)>&"  # a folder name a report must show as text, never as markup
+TRIALS = [  # (zn, seed, dataset): zn=8 twice (seeds pool), zn=16 once, one trial whose data is missing
+    (8, 0, "shapes"), (8, 1, "shapes"), (16, 0, "shapes"), (16, 1, "folder:{root}/nonexistent"),
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def tiny_sweep(tmp_path_factory, genlat_cache):
+    """A sweep DIR as `genlat sweep` leaves it: its own state code (sweep.json, trial names) and real
+    runs of train.py, in-process to keep the default suite fast; one trial fails (exit 3). The same
+    through the real runner: test_genlat_sweep_then_report (slow)."""
+    root = tmp_path_factory.mktemp("report") / EVIL
+    d = root / "sweep"
+    with pytest.MonkeyPatch.context() as mp:  # the isolation conftest gives each test, for the whole module
+        mp.setenv("WANDB_MODE", "disabled")
+        mp.setenv("GENLAT_OFFLINE", "1")
+        mp.setenv("GENLAT_CACHE", str(genlat_cache))
+        spec = load_spec(sweep_file(tmp_path_factory.mktemp("spec") / "tiny-report.yaml", zn=(8, 16),
+                                    params={"seed": {"values": [0, 1]}, "eval_every": 1, "epochs": EPOCHS}))  # fmt: skip
+        state = SweepState(d)
+        state.create_or_check(spec)
+        for i, (zn, seed, dataset) in enumerate(TRIALS):
+            dataset = dataset.format(root=root)
+            params = {**TINY_PARAMS, "zn": zn, "seed": seed, "eval_every": 1, "epochs": EPOCHS, "dataset": dataset}
+            trial = new_trial(i, params, ["zn", "seed"], None)
+            err = io.StringIO()
+            with contextlib.redirect_stderr(err):
+                rc = train_main([*(f"--{k}={v}" for k, v in params.items()), "--eval_samples=32", "--out", str(state.runs), "--name", trial["name"], "--wandb_group", spec.name])
+            trial.update(state="finished" if rc == 0 else "failed", exit_code=rc, attempts=1, error=err.getvalue().strip().splitlines()[-1])
+            refresh_from_run(trial, state.run_dir(trial), spec.metric, spec.goal)
+            with state.locked() as data:
+                data["trials"].append(trial)
+            AcceleratorState._reset_state(reset_partial_state=True)
+    return d
+
+
+@pytest.fixture(scope="module")
+def sweep_report(tiny_sweep):
+    proc = subprocess.run([sys.executable, "-m", "genlat", "report", str(tiny_sweep)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    return tiny_sweep / "report", proc
+
+
+def _metrics(run_dir: Path) -> list[dict]:
+    return [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+
+
+def test_sweep_report_files_sections_and_inline_images(sweep_report):
+    out, proc = sweep_report
+    assert f"report: {out / 'report.html'}" in proc.stdout
+    html = (out / "report.html").read_text()
+    for key, title in (("q1", "Q1: latent size"), ("q2", "Q2: training over time"), ("q3", "Q3: interpolation")):
+        assert f'<section id="{key}"><h2>{title}</h2>' in html
+    pngs = sorted(p.name for p in (out / "figures").glob("*.png"))
+    assert {"q1_comparison.png", "q1_metrics.png", "q2_curves.png", "q2_series_zn-8.png", "q3_interp_zn-16.png"} <= set(pngs)
+    srcs = re.findall(r'<img src="([^"]*)"', html)
+    assert len(srcs) == len(pngs) and all(s.startswith("data:image/png;base64,") for s in srcs)  # nothing external
+    assert not re.search(r'(src|href)="(?!data:|#)', html)
+    md = (out / "report.md").read_text()
+    for png in pngs:
+        assert f"](figures/{png})" in md
+
+
+def _finals(sweep: Path) -> dict[int, list[dict]]:
+    """zn -> the final metrics line of each of its runs, read straight from metrics.jsonl."""
+    out: dict[int, list[dict]] = {}
+    for run in sorted((sweep / "runs").iterdir()):
+        if (run / "metrics.jsonl").exists():
+            out.setdefault(json.loads((run / "config.json").read_text())["zn"], []).append(_metrics(run)[-1])
+    return out
+
+
+def test_findings_carry_the_runs_numbers(sweep_report, tiny_sweep):
+    from analysis.findings import describe, fmt
+
+    out, _ = sweep_report
+    md = (out / "report.md").read_text().replace("\\", "")
+    finals = _finals(tiny_sweep)
+    assert {zn: len(rows) for zn, rows in finals.items()} == {8: 2, 16: 1}
+    fd = {zn: [r["eval/fd"] for r in rows] for zn, rows in finals.items()}
+    mean = {zn: sum(v) / len(v) for zn, v in fd.items()}
+    best, other = sorted(mean, key=mean.get)
+    gap = abs(mean[best] - mean[other]) / mean[other]
+    assert f"eval/fd: zn={best} is best ({describe(fd[best])}), {gap:.0%} lower than the runner-up zn={other} ({fmt(mean[other])})" in md
+    assert "n=2" in md and "One seed for zn=16" in md  # zn=8 pools two seeds; zn=16's single seed is said
+    assert "Plateau rule:" in md
+    g = {zn: json.loads(next((tiny_sweep / "runs").glob(f"t*-zn{zn}-seed0")).joinpath("config.json").read_text())["g_params"] for zn in (8, 16)}
+    assert f"Capacity confound: G has {g[8]:,} parameters at zn=8 and {g[16]:,} at zn=16" in md
+
+
+def test_failed_trial_named_and_strings_escaped(sweep_report, tiny_sweep):
+    out, _ = sweep_report
+    html = (out / "report.html").read_text()
+    (failed,) = [t for t in json.loads((tiny_sweep / "sweep.json").read_text())["trials"] if t["state"] == "failed"]
+    assert "does not exist" in failed["error"] and EVIL in failed["error"]
+    assert f"{failed['name']} (failed): {escape(failed['error'])}" in html
+    assert "1 problem(s)" in html
+    assert "<img src=x" not in html and escape(EVIL) in html  # the folder name from the path and the error, as text
+    md = (out / "report.md").read_text()
+    assert "<img src=x" not in md and "&lt;img src=x onerror=alert(1)&gt;&amp;" in md
+
+
+def test_loose_runs(tiny_sweep, tmp_path):
+    out = tmp_path / "loose"
+    dirs = sorted(str(p) for p in (tiny_sweep / "runs").iterdir() if (p / "metrics.jsonl").exists())
+    assert report_main(["--runs", *dirs, "--out", str(out)]) == 0
+    html = (out / "report.html").read_text()
+    assert "3 run(s) with results in 2 setting(s)" in html and "0 problem(s)" in html
+    assert len(re.findall(r'<img src="data:image/png;base64,', html)) == len(list((out / "figures").glob("*.png")))
+
+
+def test_two_epochs_make_no_plateau_claim():
+    from analysis.findings import plateau_sentence
+
+    text = plateau_sentence("zn=8", "eval/fd", [(1, 900.0), (2, 400.0)], "min")
+    assert "too few to say when improvement stops" in text
+    assert "plateaus at epoch 2" in plateau_sentence("zn=8", "eval/fd", [(1, 900.0), (2, 400.0), (3, 395.0), (4, 398.0)], "min")
+    assert "unstable" in plateau_sentence("zn=8", "eval/fd", [(1, 900.0), (2, 400.0), (3, 800.0)], "min")
+    assert "still improving" in plateau_sentence("zn=8", "eval/fd", [(1, 900.0), (2, 600.0), (3, 300.0)], "min")
+
+
+def test_bad_sources_are_one_line_errors(tmp_path, capsys):
+    assert report_main([str(tmp_path / "nope")]) == 2
+    assert report_main(["--runs", str(tmp_path)]) == 2
+    assert report_main([]) == 2
+    err = capsys.readouterr().err
+    assert err.count("genlat: error:") == 3 and "Traceback" not in err
+
+
+def test_publish_offline_writes_the_report_then_exits_69(tiny_sweep, tmp_path, capsys):
+    out = tmp_path / "pub"
+    assert report_main([str(tiny_sweep), "--out", str(out), "--publish"]) == 69
+    assert (out / "report.html").exists()
+    err = capsys.readouterr().err
+    assert "publishing a W&B Report needs a login: run `wandb login`" in err
+
+
+def test_wandb_report_structure(tiny_sweep, tmp_path):
+    import wandb_workspaces.reports.v2 as wr
+
+    from analysis import sections, wandb_report
+    from analysis.study import load_sweep
+
+    study = load_sweep(tiny_sweep)
+    doc = sections.build(study, tmp_path / "figs")
+    entity, project, filters = wandb_report.target(study)
+    assert project == "genlat" and filters == "Metric('Group') = 'tiny-report'"
+    report = wandb_report.build_report(doc, study, "me", project, filters)  # built, never saved
+    assert [b.text for b in report.blocks if isinstance(b, wr.H1)] == ["The runs", "Q1: latent size", "Q2: training over time", "Q3: interpolation"]
+    grids = [b for b in report.blocks if isinstance(b, wr.PanelGrid)]
+    assert all(rs.filters == filters and rs.groupby == ["config.zn"] and rs.project == "genlat" for g in grids for rs in g.runsets)
+    tables = [p.table_name for g in grids for p in g.panels if isinstance(p, wr.WeavePanelSummaryTable)]
+    assert tables == ["epoch_series", "interpolation"]
+    lines = {y for g in grids for p in g.panels if isinstance(p, wr.LinePlot) for y in p.y}
+    assert {"eval/fd", "eval/kid", "eval/precision", "eval/recall", "epoch/loss_g"} <= lines
+    md = [b.text for b in report.blocks if isinstance(b, wr.MarkdownBlock)]
+    assert len(md) == 4 and any("eval/fd: zn=" in t for t in md)
+
+
+class FakeFile:
+    def __init__(self, name, source: Path):
+        self.name, self.source = name, source
+
+    def download(self, root=".", replace=False, exist_ok=False):
+        dest = Path(root) / self.name
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(self.source.read_bytes())
+
+
+class FakeRun:
+    """What wandb.Api().runs() yields, made from a real run directory (its history as W&B logged it)."""
+
+    def __init__(self, run_dir: Path, table_dir: Path):
+        config = json.loads((run_dir / "config.json").read_text())
+        self.id, self.name, self.state, self.config = config["wandb_id"], config["run_name"], "finished", config
+        self.files, history = {}, []
+        for row in _metrics(run_dir):
+            name = f"media/images/samples_{row['epoch']}.png"
+            self.files[name] = run_dir / row["sample_grid"]
+            history.append({"train/step": 1, "train/loss_g": 1.0})  # rows without an epoch are ignored
+            history.append({**row, "samples": {"_type": "image-file", "path": name}})
+        self._history = history
+        rows = []
+        for png in sorted((run_dir / "interpolation").glob("epoch_*_pair*.png")):
+            epoch, method, pair = re.match(r"epoch_(\d+)_([a-z-]+)_pair(\d+)\.png", png.name).groups()
+            name = f"media/images/{png.name}"
+            self.files[name] = png
+            rows.append([int(epoch), config["zn"], method, int(pair), {"_type": "image-file", "path": name}])
+        table = table_dir / f"{self.id}.table.json"
+        table.write_text(json.dumps({"columns": ["epoch", "zn", "method", "pair", "panel"], "data": rows}))
+        self.files["media/table/interpolation.table.json"] = table
+        self.summary = {"interpolation": {"_type": "table-file", "path": "media/table/interpolation.table.json"}}
+
+    def scan_history(self):
+        return iter(self._history)
+
+    def file(self, name):
+        return FakeFile(name, self.files[name])
+
+
+class FakeApi:
+    def __init__(self, runs):
+        self._runs = runs
+
+    def runs(self, path):
+        assert path == "me/genlat"
+        return self._runs
+
+
+def test_wandb_source_with_a_fake_api(tiny_sweep, tmp_path):
+    from analysis import sections
+    from analysis.runs import load_run
+    from analysis.wandb_source import load_wandb
+
+    run_dirs = [p for p in sorted((tiny_sweep / "runs").iterdir()) if (p / "metrics.jsonl").exists()]
+    study = load_wandb("me/genlat", tmp_path / "cache", api=FakeApi([FakeRun(p, tmp_path) for p in run_dirs]))
+    assert [s.label for s in study.settings] == ["zn=8", "zn=16"]
+    local = load_run(run_dirs[0])
+    remote = next(r for r in study.runs if r.name == local.name)
+    assert remote.series("eval/fd") == local.series("eval/fd") and sorted(remote.samples) == sorted(local.samples)
+    assert set(remote.panels) == set(local.panels)  # the pair rows stacked back into panels
+    doc = sections.build(study, tmp_path / "figs")
+    assert any("eval/fd: zn=" in f for s in doc.sections for f in s.findings())
+    assert len(list((tmp_path / "figs").glob("q3_interp_*.png"))) == 2
