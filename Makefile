@@ -18,10 +18,12 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $@
 
 # The main job: the default offline sweep (sweeps/quick.yaml: zn 50/100/150/500, 4 short epochs)
-# on the built-in shapes dataset, then its table of trials. Re-running continues or does nothing.
+# on the built-in shapes dataset, then its table of trials and the report (Q1-Q3, report.html).
+# Re-running continues or does nothing.
 study: $(STAMP)
 	$(PY) -m genlat sweep sweeps/quick.yaml --workers 2
 	$(PY) -m genlat sweep --status runs/sweep-zn-quick
+	$(PY) -m genlat report runs/sweep-zn-quick
 
 test: $(STAMP)
 	$(PY) -m pytest -q

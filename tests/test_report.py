@@ -7,12 +7,15 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
+import shutil
 import re
 from html import escape
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from accelerate.state import AcceleratorState
@@ -147,6 +150,18 @@ def test_two_epochs_make_no_plateau_claim():
     assert "still improving" in plateau_sentence("zn=8", "eval/fd", [(1, 900.0), (2, 600.0), (3, 300.0)], "min")
 
 
+def test_seed_spread_decides_whether_a_difference_is_claimed():
+    from analysis.findings import best_setting, collapsed
+
+    apart = best_setting("eval/fd", {"zn=50": [100.0, 102.0], "zn=500": [200.0, 204.0]})
+    assert apart.startswith("eval/fd: zn=50 is best (101 ± 1.414 (n=2)), 50% lower than the runner-up zn=500 (202)")
+    assert "more than twice the larger seed spread (2.828)" in apart
+    close = best_setting("eval/recall", {"zn=50": [0.2, 0.4], "zn=500": [0.3, 0.1]})
+    assert "zn=50 is best" in close and "not a reliable difference" in close
+    assert best_setting("eval/feature_space_size", {"a": [1.0], "b": [2.0]}) is None  # no known better side: no claim
+    assert collapsed({"zn=50": {"eval/precision": 0.0, "eval/recall": 0.0}, "zn=100": {"eval/precision": 0.1, "eval/recall": 0.0}}).startswith("zn=50: precision = recall = 0")
+
+
 def test_bad_sources_are_one_line_errors(tmp_path, capsys):
     assert report_main([str(tmp_path / "nope")]) == 2
     assert report_main(["--runs", str(tmp_path)]) == 2
@@ -250,3 +265,58 @@ def test_wandb_source_with_a_fake_api(tiny_sweep, tmp_path):
     doc = sections.build(study, tmp_path / "figs")
     assert any("eval/fd: zn=" in f for s in doc.sections for f in s.findings())
     assert len(list((tmp_path / "figs").glob("q3_interp_*.png"))) == 2
+
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--hide-scrollbars"]  # fmt: skip
+
+
+def _chromium() -> str | None:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None and os.environ.get("CI", "").lower() in ("1", "true"):
+        pytest.fail("chromium is missing: .ci/run installs it (apt-get install -y chromium)")
+    return found
+
+
+def test_report_opens_in_a_real_browser(sweep_report, tmp_path):
+    """Headless Chromium loads report.html from disk (no network): every image decodes, the three
+    sections are there, and the screenshot is a page, not a blank."""
+    chromium = _chromium()
+    if chromium is None:
+        pytest.skip("chromium is not installed (CI installs it and fails instead of skipping)")
+    out, _ = sweep_report
+    url = (out / "report.html").resolve().as_uri()
+    base = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]
+    dom = subprocess.run([*base, "--virtual-time-budget=10000", "--dump-dom", url], capture_output=True, text=True, timeout=120)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    check = re.search(r'id="image-check" data-loaded="(\d+)" data-total="(\d+)"', dom.stdout)
+    assert check, "the page's load script did not run"
+    loaded, total = map(int, check.groups())
+    assert total == len(list((out / "figures").glob("*.png"))) and loaded == total
+    for key in ("runs", "q1", "q2", "q3"):
+        assert f'<section id="{key}">' in dom.stdout
+    shot = tmp_path / "shot.png"
+    run = subprocess.run([*base, f"--screenshot={shot}", "--window-size=1280,2000", url], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0 and shot.exists(), run.stderr[-2000:]
+    from PIL import Image
+
+    pixels = np.asarray(Image.open(shot).convert("L"), dtype=np.float32)
+    assert pixels.shape == (2000, 1280)
+    assert (pixels < 128).mean() > 0.01 and pixels.std() > 20  # text and figures, not an empty white page
+
+
+@pytest.mark.slow
+def test_genlat_sweep_then_report(tmp_path):
+    """The real runner end to end: `genlat sweep` (one zn's trial fails: its dataset folder is missing),
+    then `genlat report`, which names the failure and compares the rest."""
+    params = {"epochs": 2, "eval_every": 1, "eval_samples": 32, "dataset": {"values": ["shapes", f"folder:{tmp_path}/nonexistent"]}}
+    d = tmp_path / "sweep"
+    done = run_sweep([str(sweep_file(tmp_path / "e2e.yaml", params=params)), "--dir", str(d), "--workers", "2", "--retries", "0"])
+    assert done.returncode == 0, done.stderr
+    proc = subprocess.run([sys.executable, "-m", "genlat", "report", str(d)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert f"report: {d / 'report' / 'report.html'}" in proc.stdout
+    html = (d / "report" / "report.html").read_text()
+    failed = [t for t in json.loads((d / "sweep.json").read_text())["trials"] if t["state"] == "failed"]
+    assert len(failed) == 2 and all(f"{t['name']} (failed):" in html for t in failed)
+    assert "2 run(s) with results in 2 setting(s)" in html
