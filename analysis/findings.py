@@ -9,7 +9,7 @@ import statistics
 
 # Which way is better, by key (prefixes match whole families); keys not listed get no "best" claim.
 LOWER = ("eval/fd", "eval/kid", "eval/coverage_kl", "eval/ppl", "eval/interp_cv", "eval/interp_peak", "epoch/recon")
-HIGHER = ("eval/precision", "eval/recall", "eval/active_units")
+HIGHER = ("eval/precision", "eval/recall")  # not eval/active_units: it grows with zn by itself (said in Q1 as a share)
 PLATEAU_FRACTION = 0.10  # "improvement stops": later epochs improve by at most this share of the total
 PLATEAU_RULE = (
     f"the plateau epoch is the first epoch after which no later epoch improves the metric by more than "

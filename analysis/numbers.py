@@ -12,7 +12,7 @@ from analysis.study import Setting
 MAIN = ("eval/fd", "eval/kid", "eval/precision", "eval/recall", "eval/ppl", "eval/coverage_kl_mean",
         "eval/active_units", "eval/interp_cv_slerp", "eval/interp_cv_lerp")  # fmt: skip
 BOOKKEEPING = ("eval/samples", "eval/seconds")  # numbers about the evaluation, not the generator
-TRAINING = ("epoch/loss_g", "epoch/loss_d", "epoch/recon", "epoch/kl")  # per-epoch training curves, when logged
+TRAINING = ("epoch/loss_g", "epoch/loss_d", "epoch/loss", "epoch/recon", "epoch/kl")  # GAN, then VAE  # per-epoch training curves, when logged
 
 
 def _is_number(v) -> bool:
