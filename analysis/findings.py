@@ -68,16 +68,18 @@ def best_setting(key: str, by_setting: dict[str, list[float]]) -> str | None:
     if means[best] == means[worst]:
         return f"{key}: every setting scores {fmt(means[best])}; no setting is better by this metric."
     word = "lower" if way == "min" else "higher"
-    text = (f"{key}: {best} is best ({describe(scored[best])}), {_gap(means[best], means[second])} {word} than the "
-            f"runner-up {second} ({fmt(means[second])}) and {_gap(means[best], means[worst])} {word} than the worst, "
-            f"{worst} ({fmt(means[worst])}).")  # fmt: skip
+    text = f"{key}: {best} is best ({describe(scored[best])}), {_gap(means[best], means[second])} {word} than the runner-up {second} ({fmt(means[second])})"
+    if worst != second:
+        text += f" and {_gap(means[best], means[worst])} {word} than the worst, {worst} ({fmt(means[worst])})"
+    text += "."
     return f"{text} {_seed_support(scored[best], scored[second])}".rstrip()
 
 
 def _gap(a: float, b: float) -> str:
     if b == 0:
         return f"{fmt(abs(a - b))}"
-    return f"{abs(a - b) / abs(b):.0%}"
+    share = abs(a - b) / abs(b)
+    return f"{share:.0%}" if share >= 0.01 else f"{share:.2%}"
 
 
 def _seed_support(best: list[float], second: list[float]) -> str:
