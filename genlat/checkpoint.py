@@ -26,7 +26,7 @@ def save_checkpoint(folder: Path, epoch: int, state: dict[str, Any], keep: int) 
     buf = io.BytesIO()
     torch.save(state, buf)
     path = checkpoint_path(folder, epoch)
-    atomic_write_bytes(path, buf.getvalue())
+    atomic_write_bytes(path, buf.getvalue(), fault="checkpoint")
     for old in list_checkpoints(folder)[:-keep]:
         old.unlink(missing_ok=True)
     return path

@@ -49,6 +49,7 @@ def eval_main(argv: list[str]) -> int:
     parser = UserArgumentParser(prog="genlat eval", description="Evaluate a run directory's newest checkpoint (writes nothing).")
     parser.add_argument("run_dir", help="a run directory (OUT/NAME)")
     parser.add_argument("--samples", type=int, default=0, help="images per evaluation (default: the run's eval_samples)")
+    parser.add_argument("--debug", action="store_true", help="print tracebacks for user errors too")
     try:
         args = parser.parse_args(argv)
         if args.samples and args.samples < 16:
@@ -59,6 +60,8 @@ def eval_main(argv: list[str]) -> int:
         print_table(args.run_dir, epoch, values, summary)
         return 0
     except GenlatError as e:
+        if "--debug" in argv:
+            raise
         return _report(e)
 
 

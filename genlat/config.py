@@ -146,6 +146,11 @@ class TrainConfig:
     eval_inception: str = _opt(
         "", "torchvision Inception-v3 weights for file datasets ('' = the torch hub cache's, else a net trained on the data)"
     )
+    # --- divergence (genlat.health): non-finite losses always end a run; total mode collapse too ---
+    collapse_spread: float = _opt(
+        0.03, "end the run as diverged when the latent bank's spread, once above this fraction of the real "
+        "data's, falls below it (0 = never)", lambda v: None if math.isfinite(v) and 0 <= v < 1 else "must be in [0, 1)")
+    collapse_epochs: int = _opt(3, "epochs in a row below --collapse_spread that end the run", _positive_int)
     # --- output, tracking, checkpoints ---
     out: str = _opt("runs", "output root; the run lives in OUT/NAME")
     name: str = _opt("", "run name (default: derived from the config)", _name)
@@ -197,7 +202,8 @@ class TrainConfig:
 # Settings that only say where or how a run is shown; resuming with other values is fine.
 COSMETIC = {"out", "name", "resume", "keep_checkpoints", "log_every", "num_workers", "data_dir",
             "wandb_project", "wandb_entity", "wandb_group", "debug", "cpu", "interp_every", "epochs",
-            "eval_every", "channels_last", "compile"}  # the last two change speed, not the experiment
+            "eval_every", "channels_last", "compile",  # these two change speed, not the experiment
+            "collapse_spread", "collapse_epochs"}  # these two only decide when to give up
 
 
 def _convert(f: dataclasses.Field, value: Any) -> Any:

@@ -8,6 +8,7 @@ the seed and epoch), and the replayed epoch's metrics line replaces the orphan o
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 import signal
@@ -20,10 +21,12 @@ from pathlib import Path
 import torch
 from accelerate import Accelerator
 
+from genlat import faults
 from genlat.checkpoint import load_latest, save_checkpoint
 from genlat.config import COSMETIC, TrainConfig
 from genlat.data import build_source
 from genlat.errors import EXIT_DIVERGED, EXIT_OK, EXIT_PREEMPTED, ConfigError, OutputError
+from genlat.health import CollapseWatch, nonfinite, spread
 from genlat.images import grid_array, panel_array, save_png
 from genlat.metrics.evaluate import Evaluator
 from genlat.progress import TrainProgress
@@ -95,6 +98,7 @@ class StopFlag:
 
 
 def train(cfg: TrainConfig) -> int:
+    faults.check_env()
     accelerator = make_accelerator(cfg)
     main = accelerator.is_main_process
     run = RunDir(Path(cfg.out) / cfg.run_name)
@@ -136,6 +140,8 @@ def train(cfg: TrainConfig) -> int:
         except OSError as e:
             raise OutputError(f"cannot write the run directory {run.path}: {e.strerror}; check --out") from None
         run.keep_metrics_through(start_epoch)
+        for path in run.remove_temp_files():
+            progress.print(f"[note] removed {path.name}, a write cut short by a kill (the file it was replacing is intact)")
         for note in skipped:
             progress.print(f"[warning] skipped an unreadable checkpoint: {note}")
     if start_epoch >= cfg.epochs:
@@ -145,14 +151,22 @@ def train(cfg: TrainConfig) -> int:
         progress.print(f"resuming {run.path} after epoch {start_epoch}")
 
     tracker = Tracker(cfg, run, run_id, record, trainer.SERIES, trainer.GRIDS) if main else NullTracker()
-    evaluator = None
+    evaluator, watch = None, None
+    if main:
+        history = [r.get("epoch/bank_spread") for r in run.read_metrics()]
+        watch = CollapseWatch(_real_spread(cfg, source, accelerator.device), cfg.collapse_spread, cfg.collapse_epochs, history)
     if main and cfg.eval_every and cfg.eval_samples:  # like the grid: the main process alone
         evaluator = Evaluator(cfg, source, accelerator.device, log=progress.print)
         tracker.summary(evaluator.summary())
     accelerator.wait_for_everyone()
     with StopFlag() as stop, progress:
-        code = _train_epochs(cfg, accelerator, trainer, source, run, tracker, progress, stop, start_epoch, steps, run_id,
-                             evaluator)
+        try:
+            code = _train_epochs(cfg, accelerator, trainer, source, run, tracker, progress, stop, start_epoch, steps,
+                                 run_id, evaluator, watch)
+        except OutputError as e:  # a full disk mid-run: the last checkpoint stays the resume point
+            if main:
+                tracker.finish(exit_code=e.exit_code)
+            raise
     if main:
         if code == EXIT_OK:
             tracker.log_final_tables(run.read_metrics(), _panel_rows(cfg, trainer.interp_methods, run))
@@ -161,8 +175,37 @@ def train(cfg: TrainConfig) -> int:
     return code
 
 
+def _real_spread(cfg, source, device) -> float:
+    """The spread of as many real images as the latent bank holds: the collapse rule's yardstick."""
+    n = max(2, min(cfg.n_samples, len(source)))
+    return spread(next(iter(source.batches(0, n, 0, 1, device))))
+
+
+def _agree(accelerator, flag: bool) -> bool:
+    """True on every rank when it is true on any (the main process alone samples the bank)."""
+    if accelerator.num_processes == 1:
+        return flag
+    t = torch.tensor([float(flag)], device=accelerator.device)
+    return bool(accelerator.reduce(t, reduction="max").item())
+
+
+def _write_error(e: OSError, run: RunDir) -> OutputError:
+    if e.errno == errno.ENOSPC:
+        return OutputError(f"no space left on the disk holding {run.path}: free some, then re-run the same command "
+                           "(it resumes from the last checkpoint)")  # fmt: skip
+    return OutputError(f"cannot write {e.filename or run.path}: {e.strerror or e}; check --out, then re-run the same "
+                       "command to resume")  # fmt: skip
+
+
+def _diverged(run, tracker, progress, epoch: int, last_good: int, reason: str) -> int:
+    run.write_status("diverged", last_good, reason=reason)
+    tracker.summary({"state": "diverged", "diverged_epoch": epoch, "reason": reason})
+    progress.print(f"diverged in epoch {epoch}: {reason}")
+    return EXIT_DIVERGED
+
+
 def _train_epochs(cfg, accelerator, trainer, source, run, tracker, progress, stop, start_epoch, steps, run_id,
-                  evaluator=None) -> int:
+                  evaluator=None, watch=None) -> int:
     main, world = accelerator.is_main_process, accelerator.num_processes
 
     def should_stop(step: int) -> bool:
@@ -175,11 +218,14 @@ def _train_epochs(cfg, accelerator, trainer, source, run, tracker, progress, sto
         return bool(accelerator.reduce(flag, reduction="max").item())
 
     for epoch in range(start_epoch + 1, cfg.epochs + 1):
+        faults.set_epoch(epoch)
         progress.start_epoch(epoch)
         t0 = time.perf_counter()
         base = (epoch - 1) * steps
 
         def on_step(step, sums):
+            if step == max(1, steps // 2):
+                faults.hit("mid-epoch")
             progress.advance(cfg.batch_size * world)
             if main and (step % cfg.log_every == 0 or step == steps):
                 now = dict(zip(trainer.STATS, (sums / step).tolist()))  # one host sync every log_every steps
@@ -194,31 +240,38 @@ def _train_epochs(cfg, accelerator, trainer, source, run, tracker, progress, sto
                 run.write_status("preempted", epoch - 1)
                 progress.print(f"stopped by a signal in epoch {epoch}; resume with the same command")
             return EXIT_PREEMPTED
-        if not stats.finite:
-            if main:
-                run.write_status("diverged", epoch, **{k: repr(v) for k, v in stats.means.items()})
-                tracker.summary({"state": "diverged", "diverged_epoch": epoch})
-                progress.print(f"diverged in epoch {epoch}: " + " ".join(f"{k}={v}" for k, v in stats.means.items()))
-            return EXIT_DIVERGED
+        if faults.hit("loss"):
+            stats.means[next(iter(stats.means))] = float("nan")
+        reason = nonfinite(stats.means)  # the same reduced means on every rank
+        if reason:  # nothing of this epoch is written: the last checkpoint is the last good state
+            return _diverged(run, tracker, progress, epoch, epoch - 1, reason) if main else EXIT_DIVERGED
         if main:
-            row = _write_epoch(cfg, trainer, run, tracker, epoch, stats, evaluator)
-            state = {**trainer.state_dict(), "epoch": epoch, "wandb_id": run_id, "config": cfg.to_dict()}
-            save_checkpoint(run.checkpoints, epoch, state, cfg.keep_checkpoints)
-            run.write_status("finished" if epoch == cfg.epochs else "running", epoch)
+            try:
+                row = _write_epoch(cfg, trainer, run, tracker, epoch, stats, evaluator, watch)
+                reason = watch.update(row["epoch/bank_spread"])
+                state = {**trainer.state_dict(), "epoch": epoch, "wandb_id": run_id, "config": cfg.to_dict()}
+                save_checkpoint(run.checkpoints, epoch, state, cfg.keep_checkpoints)
+                if not reason:
+                    run.write_status("finished" if epoch == cfg.epochs else "running", epoch)
+            except OSError as e:
+                raise _write_error(e, run) from None
             progress.end_epoch(
                 f"epoch {epoch}/{cfg.epochs}  " + "".join(f"{k} {v:.3f}  " for k, v in stats.means.items()) +
                 f"{row['epoch/images_per_s']:,.0f} img/s  {time.perf_counter() - t0:.1f}s"
                 + (f"  FD {row['eval/fd']:.3g}  recall {row['eval/recall']:.2f}" if "eval/fd" in row else "")
             )
+        if _agree(accelerator, bool(reason)):  # collapsed: the epoch is kept (its grid shows it), the run ends
+            return _diverged(run, tracker, progress, epoch, epoch, reason) if main else EXIT_DIVERGED
         accelerator.wait_for_everyone()
     return EXIT_OK
 
 
-def _write_epoch(cfg, trainer, run, tracker, epoch, stats, evaluator=None) -> dict:
+def _write_epoch(cfg, trainer, run, tracker, epoch, stats, evaluator, watch) -> dict:
     """The epoch's grid and panels as PNGs, its metrics line, and its W&B entries."""
     t0 = time.perf_counter()
     grid = run.sample_png(epoch)
-    save_png(grid_array(trainer.sample_bank(), cfg.grid_nrow), grid)
+    bank = trainer.sample_bank()
+    save_png(grid_array(bank, cfg.grid_nrow), grid)
     extra = {}
     for name, images in trainer.extra_grids().items():  # VAE: "reconstruction"
         save_png(grid_array(images, cfg.grid_nrow), run.grid_png(name, epoch))
@@ -243,6 +296,7 @@ def _write_epoch(cfg, trainer, run, tracker, epoch, stats, evaluator=None) -> di
         "sample_grid": str(grid.relative_to(run.path)),
         **extra,
         **trainer.latent_stats(),  # VAE: eval/active_units, eval/kl, eval/kl_per_dim
+        "epoch/bank_spread": watch.ratio(bank),  # genlat.health: ~1 like real data, 0 when every z gives one image
     }
     row["epoch/write_seconds"] = round(time.perf_counter() - t0, 4)
     if evaluator is not None and (epoch % cfg.eval_every == 0 or epoch == cfg.epochs):

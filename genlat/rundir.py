@@ -22,6 +22,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterable
 
+from genlat import faults
+
 
 def _umask() -> int:
     mask = os.umask(0)
@@ -30,18 +32,28 @@ def _umask() -> int:
 
 
 _FILE_MODE = 0o666 & ~_umask()  # what open() would give; mkstemp alone makes files private (0600)
+TEMP_SUFFIX = ".tmp"
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write to a temp file in the same folder, fsync, then rename: readers never see half a file."""
+def atomic_write_bytes(path: Path, data: bytes, fault: str = "") -> None:
+    """Write to a temp file in the same folder, fsync, then rename: readers never see half a file.
+    A failed write (a full disk) removes the temp file; a SIGKILL leaves it, for `remove_temp_files`.
+    `fault` names the file's fault points (genlat.faults): FAULT-write and FAULT-rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
     try:
         os.fchmod(fd, _FILE_MODE)
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            half = len(data) // 2
+            f.write(data[:half])
+            if fault:
+                f.flush()
+                faults.hit(f"{fault}-write")
+            f.write(data[half:])
             f.flush()
             os.fsync(f.fileno())
+        if fault:
+            faults.hit(f"{fault}-rename")
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -107,10 +119,24 @@ class RunDir:
         return rows
 
     def append_metrics(self, row: dict[str, Any]) -> None:
+        line = json.dumps(row, sort_keys=True) + "\n"
         with open(self.metrics, "a") as f:
-            f.write(json.dumps(row, sort_keys=True) + "\n")
+            f.write(line[: len(line) // 2])
+            if os.environ.get(faults.ENV):
+                f.flush()
+                faults.hit("metrics-append")
+            f.write(line[len(line) // 2 :])
             f.flush()
             os.fsync(f.fileno())
+
+    def remove_temp_files(self) -> list[Path]:
+        """Temp files of writes cut short by a kill (their targets are intact): safe to delete
+        because a run directory has one writer, and that is us."""
+        stale = [p for d in (self.path, self.checkpoints, self.samples, self.interpolation) if d.is_dir()
+                 for p in d.glob(f".*{TEMP_SUFFIX}") if p.is_file()]  # fmt: skip
+        for p in stale:
+            p.unlink(missing_ok=True)
+        return stale
 
     def keep_metrics_through(self, epoch: int) -> None:
         """Drop lines of epochs after `epoch` (written before a kill, but not checkpointed)."""

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import netrc
 import os
+import socket
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -40,6 +42,30 @@ def has_wandb_login() -> bool:
         return bool(netrc.netrc(path).authenticators(host))
     except (OSError, netrc.NetrcParseError):
         return False
+
+
+def base_url() -> str:
+    return os.environ.get("WANDB_BASE_URL", "https://api.wandb.ai")
+
+
+def server_problem(timeout_s: float = 5.0) -> str | None:
+    """Why W&B's server cannot be reached (one TCP connect), or None when it can. W&B's own start
+    would retry an unreachable server for its whole init_timeout; this answers in seconds."""
+    parts = urlsplit(base_url())
+    host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
+    result: list = []
+
+    def probe():  # in a thread: name resolution has no timeout of its own
+        try:
+            socket.create_connection((host, port), timeout=timeout_s).close()
+            result.append(None)
+        except OSError as e:
+            result.append(str(e) or type(e).__name__)
+
+    worker = threading.Thread(target=probe, daemon=True)
+    worker.start()
+    worker.join(timeout_s + 1)
+    return result[0] if result else "timed out"
 
 
 def resolve_mode() -> str:
@@ -74,14 +100,19 @@ class Tracker:
             dir=str(run.path),
             config=config_record,
         )
+        problem = server_problem() if self.mode == "online" else None
         try:
+            if problem:
+                raise ConnectionError(f"cannot reach {base_url()}: {problem}")
             self.run = wandb.init(mode=self.mode, settings=self._settings(), **kwargs)
-        except Exception as e:  # logged in, but the server is out of reach: keep the run, log offline
+        except Exception as e:  # no network, a wrong API key, a server down: keep the run, log offline
             if self.mode != "online":
                 raise
-            print(f"genlat: warning: W&B online failed ({type(e).__name__}); logging offline, "
+            why = " ".join(str(e).split())[:160] or type(e).__name__  # one line; W&B's messages never hold the key
+            print(f"genlat: warning: W&B online failed ({why}); logging offline, "
                   f"upload later with `wandb sync {run.wandb}`", file=sys.stderr)
             self.mode = "offline"
+            wandb.teardown()  # W&B's service still holds the failed run's id; a fresh one takes it offline
             self.run = wandb.init(mode="offline", settings=self._settings(), **kwargs)
         # Custom x-axes instead of W&B's own step, which cannot go back after a resume.
         self.run.define_metric("train/step")

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import yaml
 
+from tests.conftest import child_env
+
 ROOT = Path(__file__).resolve().parents[1]
 
 # The tiny run of conftest.TINY as sweep parameters (no evaluation: it is another test's business).
@@ -39,7 +41,7 @@ def sweep_file(path: Path, zn=(8, 16), method="grid", command=None, **extra) -> 
 def runner(args: list[str], **kw) -> subprocess.Popen:
     """`python -m genlat sweep ...` from the repository root (where `program: train.py` resolves)."""
     return subprocess.Popen(
-        [sys.executable, "-m", "genlat", "sweep", *args], cwd=ROOT, env=dict(os.environ), text=True,
+        [sys.executable, "-m", "genlat", "sweep", *args], cwd=ROOT, env=child_env(), text=True,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw,
     )  # fmt: skip
 

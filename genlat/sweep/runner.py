@@ -238,7 +238,7 @@ class Runner:
     def _record(self, a: Active) -> None:
         run = self.state.run_dir(a.trial)
         fresh = _mtime(run.status) not in (None, a.status_before)
-        status = read_status(run).get("state") if fresh else None
+        status = read_status(run) if fresh else {}
         with self.state.locked() as data:
             t = _find(data, a.trial["name"])
             refresh_from_run(t, run, self.spec.metric, self.spec.goal)
@@ -252,16 +252,18 @@ class Runner:
         note = f"  ({error})" if error else ""
         self.display.event(f"{outcome} {trial['name']} after {time.monotonic() - a.t0:.1f}s, epoch {trial['epoch']}{metric}{note}")
 
-    def _classify(self, a: Active, status: str | None) -> tuple[str, str]:
+    def _classify(self, a: Active, status: dict) -> tuple[str, str]:
         """What happened, from the run's own status.json first: `accelerate launch` turns every
-        non-zero exit of train.py into 1, so the exit code alone cannot tell preempted from failed."""
-        if status == "finished":
+        non-zero exit of train.py into 1, so the exit code alone cannot tell preempted from failed.
+        A diverged trial is a result, like a finished one: it is never retried."""
+        state = status.get("state")
+        if state == "finished":
             return "finished", ""
         if a.stop == "stopped":
             return "stopped", "stopped by hyperband"
-        if status == "diverged":
-            return "diverged", "training diverged (non-finite losses)"
-        if a.stop == "preempted" or a.rc == EXIT_PREEMPTED or status == "preempted":
+        if state == "diverged":
+            return "diverged", status.get("reason") or "training diverged"
+        if a.stop == "preempted" or a.rc == EXIT_PREEMPTED or state == "preempted":
             return "preempted", ""
         if a.rc == 0:
             return "finished", ""

@@ -5,13 +5,10 @@ the state, except --sync, which records the trials it uploaded."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import threading
 from collections import Counter
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from rich.console import Console
 from rich.table import Table
@@ -85,9 +82,9 @@ def summary_lines(data: dict, state: SweepState) -> list[str]:
                      f"{state.runs / best['name']}")  # fmt: skip
     elif metric and any(t["state"] in ("finished", "stopped") for t in data["trials"]):
         lines.append(f"no trial has logged {metric['name']!r} (see a trial's metrics.jsonl for the keys it writes)")
-    failed = [t for t in data["trials"] if t["state"] == "failed"]
-    for t in failed[:5]:
-        lines.append(f"failed: {t['name']}: {t['error']}")
+    for what in ("failed", "diverged"):  # why, for the trials that did not end well
+        for t in [t for t in data["trials"] if t["state"] == what][:5]:
+            lines.append(f"{what}: {t['name']}: {t['error']}")
     return lines
 
 
@@ -105,31 +102,16 @@ def _fmt(value) -> str:
 
 
 # --- sync -------------------------------------------------------------------------------------------
-def check_online(timeout_s: float = 5.0) -> str:
+def check_online() -> str:
     """Fail fast, with one line, when `wandb sync` could only hang: no login, or the server unreachable."""
-    from genlat.tracking import has_wandb_login
+    from genlat.tracking import base_url, has_wandb_login, server_problem
 
-    base = os.environ.get("WANDB_BASE_URL", "https://api.wandb.ai")
     if not has_wandb_login():
         raise OfflineError("not logged in to W&B: run `wandb login` (or set WANDB_API_KEY), then --sync again")
-    parts = urlsplit(base)
-    host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
-    result: list = []
-
-    def probe():  # in a thread: name resolution has no timeout of its own
-        try:
-            socket.create_connection((host, port), timeout=timeout_s).close()
-            result.append(None)
-        except OSError as e:
-            result.append(e)
-
-    worker = threading.Thread(target=probe, daemon=True)
-    worker.start()
-    worker.join(timeout_s + 1)
-    problem = result[0] if result else "timed out"
+    problem = server_problem()
     if problem is not None:
-        raise OfflineError(f"cannot reach W&B at {base} ({problem}); run --sync again once this machine is online")
-    return base
+        raise OfflineError(f"cannot reach W&B at {base_url()} ({problem}); run --sync again once this machine is online")
+    return base_url()
 
 
 def sync(root: str | Path, console: Console | None = None) -> int:

@@ -1,0 +1,91 @@
+"""W&B without a network and with a wrong API key, in each mode: a run never hangs on a server and
+never fails for W&B's sake; online falls back to offline with one warning line."""
+
+import http.server
+import json
+import socket
+import threading
+
+import pytest
+
+from genlat.cli import train_main
+
+KEY = "k" * 40  # a well-formed key the server does not know
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]  # nothing listens on it once the socket is closed
+
+
+@pytest.fixture
+def refusing_server():
+    """A local HTTP server that answers every request 401, as W&B's server does for a wrong key."""
+
+    class Refuse(http.server.BaseHTTPRequestHandler):
+        def _refuse(self):
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(401)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b'{"errors": [{"message": "user is not logged in"}]}')
+
+        do_GET = do_POST = _refuse
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Refuse)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def _train(tmp_path, tiny_args):
+    return train_main([*tiny_args, "--epochs", "1", "--eval_every", "0"])
+
+
+def _offline_runs(tmp_path):
+    (run,) = (tmp_path / "runs").iterdir()
+    return list((run / "wandb").glob("offline-run-*")), json.loads((run / "config.json").read_text())
+
+
+@pytest.mark.parametrize("mode", ["offline", "disabled"])
+def test_offline_and_disabled_never_try_the_server(mode, tmp_path, tiny_args, monkeypatch, capfd):
+    monkeypatch.setenv("WANDB_MODE", mode)
+    monkeypatch.setenv("WANDB_API_KEY", KEY)
+    monkeypatch.setenv("WANDB_BASE_URL", f"http://127.0.0.1:{_closed_port()}")
+    assert _train(tmp_path, tiny_args) == 0
+    err = capfd.readouterr().err
+    assert "warning" not in err.lower() and "127.0.0.1" not in err
+    runs, _ = _offline_runs(tmp_path)
+    assert len(runs) == (1 if mode == "offline" else 0)
+
+
+def test_online_without_a_network_logs_offline_at_once(tmp_path, tiny_args, monkeypatch, capfd):
+    base = f"http://127.0.0.1:{_closed_port()}"
+    monkeypatch.setenv("WANDB_MODE", "online")
+    monkeypatch.setenv("WANDB_API_KEY", KEY)
+    monkeypatch.setenv("WANDB_BASE_URL", base)
+    assert _train(tmp_path, tiny_args) == 0
+    err = capfd.readouterr().err
+    # "cannot reach" comes from genlat's probe: W&B's own start would have retried for init_timeout (30 s)
+    (line,) = [l for l in err.splitlines() if "W&B online failed" in l]
+    assert f"cannot reach {base}" in line and "logging offline" in line and "wandb sync" in line
+    runs, config = _offline_runs(tmp_path)
+    assert len(runs) == 1 and runs[0].name.endswith(config["wandb_id"])
+    assert KEY not in err
+
+
+def test_online_with_a_wrong_api_key_logs_offline(tmp_path, tiny_args, monkeypatch, capfd, refusing_server):
+    monkeypatch.setenv("WANDB_MODE", "online")
+    monkeypatch.setenv("WANDB_API_KEY", KEY)
+    monkeypatch.setenv("WANDB_BASE_URL", refusing_server)
+    assert _train(tmp_path, tiny_args) == 0
+    captured = capfd.readouterr()
+    (line,) = [l for l in captured.err.splitlines() if "W&B online failed" in l]
+    assert "logging offline" in line
+    runs, _ = _offline_runs(tmp_path)
+    assert len(runs) == 1
+    assert KEY not in captured.err + captured.out
