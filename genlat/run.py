@@ -266,7 +266,7 @@ def _train_epochs(cfg, accelerator, trainer, source, run, tracker, progress, sto
     return EXIT_OK
 
 
-def _write_epoch(cfg, trainer, run, tracker, epoch, stats, evaluator, watch) -> dict:
+def _write_epoch(cfg, trainer, run, tracker, epoch, stats, evaluator=None, watch=None) -> dict:
     """The epoch's grid and panels as PNGs, its metrics line, and its W&B entries."""
     t0 = time.perf_counter()
     grid = run.sample_png(epoch)
@@ -296,8 +296,9 @@ def _write_epoch(cfg, trainer, run, tracker, epoch, stats, evaluator, watch) -> 
         "sample_grid": str(grid.relative_to(run.path)),
         **extra,
         **trainer.latent_stats(),  # VAE: eval/active_units, eval/kl, eval/kl_per_dim
-        "epoch/bank_spread": watch.ratio(bank),  # genlat.health: ~1 like real data, 0 when every z gives one image
     }
+    if watch is not None:
+        row["epoch/bank_spread"] = watch.ratio(bank)  # genlat.health: ~1 like real data, 0 when every z gives one image
     row["epoch/write_seconds"] = round(time.perf_counter() - t0, 4)
     if evaluator is not None and (epoch % cfg.eval_every == 0 or epoch == cfg.epochs):
         row.update(evaluator(trainer.generate))  # eval/* keys, eval/seconds its cost

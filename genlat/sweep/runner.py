@@ -46,6 +46,7 @@ class Active:
     exited: float | None = None
     metrics_mtime: float = 0.0
     status_before: int | None = None  # status.json's mtime at the start: an older status is not this attempt's
+    epoch_before: int = 0  # the trial's last finished epoch when this attempt started
 
 
 def visible_gpus() -> list[str]:
@@ -148,7 +149,7 @@ class Runner:
                 self.display.event(f"{trial['name']}: cannot start: {e}")
                 return True
             trial["owner"]["pgid"] = proc.pid  # start_new_session: the launcher leads the group
-            self.active[trial["name"]] = Active(dict(trial), proc, slot, status_before=before)
+            self.active[trial["name"]] = Active(dict(trial), proc, slot, status_before=before, epoch_before=trial["epoch"])
         self.started += 1
         what = "resume" if trial["attempts"] > 1 else "start"
         params = " ".join(f"{k}={v}" for k, v in trial["params"].items() if k in self.spec.varying)
@@ -242,7 +243,7 @@ class Runner:
         with self.state.locked() as data:
             t = _find(data, a.trial["name"])
             refresh_from_run(t, run, self.spec.metric, self.spec.goal)
-            outcome, error = self._classify(a, status)
+            outcome, error = self._classify(a, status, t["epoch"])
             t.update(state=outcome, exit_code=a.rc, ended=now_iso(), owner=None, heartbeat=None, error=error,
                      seconds=round(t["seconds"] + time.monotonic() - a.t0, 2))  # fmt: skip
             if outcome == "failed":
@@ -252,7 +253,7 @@ class Runner:
         note = f"  ({error})" if error else ""
         self.display.event(f"{outcome} {trial['name']} after {time.monotonic() - a.t0:.1f}s, epoch {trial['epoch']}{metric}{note}")
 
-    def _classify(self, a: Active, status: dict) -> tuple[str, str]:
+    def _classify(self, a: Active, status: dict, epoch: int) -> tuple[str, str]:
         """What happened, from the run's own status.json first: `accelerate launch` turns every
         non-zero exit of train.py into 1, so the exit code alone cannot tell preempted from failed.
         A diverged trial is a result, like a finished one: it is never retried."""
@@ -267,6 +268,11 @@ class Runner:
             return "preempted", ""
         if a.rc == 0:
             return "finished", ""
+        if a.rc is not None and a.rc < 0 and epoch > a.epoch_before:
+            # killed from outside (a scheduler, the OOM killer) after it had checkpointed progress: an
+            # interruption, resumed like a preemption; one killed before any progress counts as a failure,
+            # so a trial that is killed every time it starts is given up after --retries
+            return "preempted", f"killed by {signal.Signals(-a.rc).name} after epoch {epoch}; resumes"
         return "failed", _failure_line(self.state.log_path(a.trial), a.rc)
 
     def _watch(self) -> None:
