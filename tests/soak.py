@@ -101,7 +101,7 @@ class Soak:
             deadline = time.monotonic() + 120  # wait for a trial to be at work, so kills hit work in progress
             while not self.running_trials() and self.runner.poll() is None and time.monotonic() < deadline:
                 time.sleep(0.5)
-            time.sleep(self.rng.uniform(0.5, 8.0))
+            time.sleep(self.rng.uniform(1.0, 20.0))  # trials start in seconds, train for tens
             if self.runner.poll() is not None:  # the sweep finished before all kills: nothing left to kill
                 if self.runner.returncode == 0:
                     break
