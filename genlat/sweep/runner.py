@@ -268,6 +268,8 @@ class Runner:
             return "preempted", ""
         if a.rc == 0:
             return "finished", ""
+        if a.rc == -signal.SIGTERM:  # a stop request that came before train.py could install its handler
+            return "preempted", "stopped by SIGTERM while starting; resumes"
         if a.rc is not None and a.rc < 0 and epoch > a.epoch_before:
             # killed from outside (a scheduler, the OOM killer) after it had checkpointed progress: an
             # interruption, resumed like a preemption; one killed before any progress counts as a failure,
