@@ -5,7 +5,7 @@ import dataclasses
 
 import pytest
 
-from genlat.cli import eval_main, train_main
+from genlat.cli import eval_main, main, train_main
 from genlat.config import MODELS, TrainConfig
 from genlat.errors import EXIT_DATA, EXIT_OUTPUT, EXIT_USAGE, GenlatError
 from genlat.sweep.cli import sweep_main
@@ -106,8 +106,12 @@ def test_debug_shows_the_traceback_in_every_command(tmp_path, capsys):
         eval_main([str(tmp_path / "no-run"), "--debug"])
     with pytest.raises(GenlatError):
         sweep_main([str(tmp_path / "no.yaml"), "--debug"])
+    with pytest.raises(GenlatError):
+        main(["report", str(tmp_path / "no-sweep"), "--debug"])
     # and without it: one line each
     assert eval_main([str(tmp_path / "no-run")]) != 0
     assert str(tmp_path / "no-run") in _one_error_line(capsys)
     assert sweep_main([str(tmp_path / "no.yaml")]) == EXIT_USAGE
     assert "no.yaml" in _one_error_line(capsys)
+    assert main(["report", str(tmp_path / "no-sweep")]) != 0
+    assert "no-sweep" in _one_error_line(capsys)
