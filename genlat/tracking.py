@@ -6,7 +6,7 @@ Keys are stable so the W&B UI can merge them across the runs of a sweep:
                                                                metrics.jsonl uses the same keys
   eval/fd, eval/kid, eval/precision, eval/recall, eval/ppl, ... the epoch's evaluation (genlat.metrics);
                                                                eval/feature_space (a string) in the summary
-  eval/active_units, eval/kl, eval/kl_per_dim (a histogram)    VAE: the latent statistics (genlat.vae_trainer)
+  eval/active_units, eval/kl, eval/kl_per_dim, eval/mu_var_per_dim (lists: histograms)  VAE: latent statistics
   samples                                                      the epoch's grid (an image)
   reconstructions                                              VAE: real images and their reconstructions
   epoch_series / interpolation                                 tables, an immutable copy at the end

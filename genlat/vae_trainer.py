@@ -112,8 +112,12 @@ class VAETrainer(Trainer):
         """The epoch's latent statistics over the fixed real images, as eval/* keys."""
         mu, logvar = self.encode(self.real[:LATENT_STAT_IMAGES])
         per_dim = kl_per_dim(mu, logvar).mean(0)  # (zn,), mean over images
+        # The quantity active units threshold, per dimension: a report can read the spectrum's elbow
+        # or count at another threshold (short trainings leave unused dims just above 0.01).
+        mu_var = mu.var(dim=0)
         return {
             "eval/active_units": active_units(mu, ACTIVE_THRESHOLD),
             "eval/kl": float(per_dim.sum()),
             "eval/kl_per_dim": [round(v, 6) for v in per_dim.tolist()],
+            "eval/mu_var_per_dim": [round(v, 6) for v in mu_var.tolist()],
         }
