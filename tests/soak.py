@@ -28,19 +28,19 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 ZNS = (8, 16, 24, 32)
-EPOCHS = 3
+EPOCHS = 3  # per trial, by default; --epochs makes the sweep long enough for many kills on a fast machine
 PARAMS = {
-    "epochs": EPOCHS, "image_size": 32, "epoch_size": 512, "batch_size": 16, "ngf": 8, "ndf": 8, "n_samples": 16,
+    "image_size": 32, "epoch_size": 512, "batch_size": 16, "ngf": 8, "ndf": 8, "n_samples": 16,
     "grid_nrow": 4, "interp_pairs": 2, "interp_steps": 4, "log_every": 4, "eval_every": 0,
 }  # fmt: skip
 EPOCH_LINE = re.compile(r"^epoch (\d+)/(\d+)  ")  # the end-of-epoch line train.py prints
 
 
-def write_sweep(path: Path) -> Path:
+def write_sweep(path: Path, epochs: int) -> Path:
     config = {
         "name": "soak", "program": "train.py", "method": "grid",
         "metric": {"name": "epoch/loss_g", "goal": "minimize"},
-        "parameters": {**{k: {"value": v} for k, v in PARAMS.items()}, "zn": {"values": list(ZNS)}},
+        "parameters": {**{k: {"value": v} for k, v in {**PARAMS, "epochs": epochs}.items()}, "zn": {"values": list(ZNS)}},
         "command": ["${env}", "${interpreter}", "${program}", "${args}"],
     }  # fmt: skip
     path.write_text(yaml.safe_dump(config, sort_keys=False))
@@ -55,10 +55,10 @@ def environment(root: Path) -> dict[str, str]:
 
 
 class Soak:
-    def __init__(self, root: Path, kills: int, workers: int, rng: random.Random, retries: int):
-        self.root, self.kills, self.rng = root, kills, rng
+    def __init__(self, root: Path, kills: int, workers: int, rng: random.Random, retries: int, epochs: int = EPOCHS):
+        self.root, self.kills, self.rng, self.epochs = root, kills, rng, epochs
         self.sweep_dir = root / "sweep"
-        self.sweep = write_sweep(root / "soak.yaml")
+        self.sweep = write_sweep(root / "soak.yaml", epochs)
         self.argv = [sys.executable, "-m", "genlat", "sweep", str(self.sweep), "--dir", str(self.sweep_dir),
                      "--workers", str(workers), "--retries", str(retries), "--grace", "60"]  # fmt: skip
         self.env = environment(root)
@@ -132,7 +132,7 @@ class Soak:
                 problems.append(f"{t['name']}: {t['state']} ({t['error']})")
             lines = (run / "metrics.jsonl").read_text().splitlines() if (run / "metrics.jsonl").exists() else []
             epochs = [json.loads(line)["epoch"] for line in lines]
-            if epochs != list(range(1, EPOCHS + 1)):
+            if epochs != list(range(1, self.epochs + 1)):
                 problems.append(f"{t['name']}: metrics.jsonl holds epochs {epochs}")
             for path in list_checkpoints(run / "checkpoints"):
                 checkpoints += 1
@@ -146,7 +146,7 @@ class Soak:
             trained += sum(1 for line in text.splitlines() if EPOCH_LINE.match(line))
         if temp_files:
             problems.append(f"{temp_files} temp file(s) left in run directories")
-        expected = len(ZNS) * EPOCHS
+        expected = len(ZNS) * self.epochs
         return {
             "kills": len(self.done),
             "kills_by_kind": _count(f"{k['signal']} {k['target'].split()[0]}" for k in self.done),
@@ -177,15 +177,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--kills", type=int, default=20, help="how many kills")
     p.add_argument("--dir", help="where the sweep runs (default: a new temp folder)")
     p.add_argument("--seed", type=int, default=0, help="seed of the kill schedule")
+    p.add_argument("--epochs", type=int, default=EPOCHS, help="epochs per trial (more: room for more kills)")
     p.add_argument("--workers", type=int, default=2, help="trials at once")
     p.add_argument("--retries", type=int, default=3,
                    help="the runner's --retries: a trial killed before it finished an epoch counts as a failure")
     args = p.parse_args(argv)
     root = Path(args.dir or tempfile.mkdtemp(prefix="genlat-soak-"))
     root.mkdir(parents=True, exist_ok=True)
-    soak = Soak(root, args.kills, args.workers, random.Random(args.seed), args.retries)
+    soak = Soak(root, args.kills, args.workers, random.Random(args.seed), args.retries, args.epochs)
     result = soak.run()
     (root / "soak.json").write_text(json.dumps(result, indent=2) + "\n")
+    if result["kills"] < args.kills:
+        print(f"the sweep finished after {result['kills']} of {args.kills} kills; --epochs {args.epochs * 3} gives room for more")
     print(f"kills survived: {result['kills']} ({', '.join(f'{n} {k}' for k, n in result['kills_by_kind'].items())}); "
           f"runner started {result['runner_starts']} times")
     print(f"trials: {result['trials_finished']}/{len(ZNS)} finished, trials lost: {result['trials_lost']}, "

@@ -235,6 +235,9 @@ class Runner:
                 continue
             self._record(a)
             del self.active[name]
+            # a slot is free: claim now, not after the 1 s back-off, or the loop would see no active
+            # trial and end the sweep with this one (e.g. preempted on its own) left to resume
+            self.next_claim = 0.0
 
     def _record(self, a: Active) -> None:
         run = self.state.run_dir(a.trial)
