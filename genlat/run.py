@@ -209,13 +209,9 @@ def _train_epochs(cfg, accelerator, trainer, source, run, tracker, progress, sto
     main, world = accelerator.is_main_process, accelerator.num_processes
 
     def should_stop(step: int) -> bool:
-        if world == 1:
-            return stop.raised
-        if step % cfg.log_every and step != steps:
-            return False
-        # ranks must agree, or one would wait forever in the next collective
-        flag = torch.tensor([float(stop.raised)], device=accelerator.device)
-        return bool(accelerator.reduce(flag, reduction="max").item())
+        if world > 1 and step % cfg.log_every and step != steps:
+            return False  # ranks agree only every log_every steps (a collective), or one would wait forever
+        return _agree(accelerator, stop.raised)
 
     for epoch in range(start_epoch + 1, cfg.epochs + 1):
         faults.set_epoch(epoch)
