@@ -78,8 +78,13 @@ def stand_in_feature_net(cfg, cache: Path) -> None:
 def eval_cost(loop, repeats: int) -> dict:
     """Seconds of one per-epoch evaluation (cfg.eval_samples images, every metric a run records)."""
     evaluator = Evaluator(loop.cfg, loop.source, loop.device, log=lambda msg: None)
-    times = [_timed(lambda: evaluator(loop.trainer.generate), loop.device) for _ in range(repeats + 1)][1:]
-    return {"eval_s": statistics.median(times), "eval_all_s": times, "eval_samples": loop.cfg.eval_samples}
+    decoder = loop.accelerator.unwrap_model(loop.trainer.decoder)
+    rows = []
+    times = [_timed(lambda: rows.append(evaluator(loop.trainer.generate, decoder)), loop.device)
+             for _ in range(repeats + 1)][1:]
+    claims = [row["eval/claims_seconds"] for row in rows[1:]]  # detail, fragments, Jacobian (issue 14)
+    return {"eval_s": statistics.median(times), "eval_all_s": times, "eval_samples": loop.cfg.eval_samples,
+            "claims_s": statistics.median(claims), "claims_all_s": claims}
 
 
 def renderer_rate(loop, batches: int, repeats: int) -> dict:

@@ -45,7 +45,9 @@ def print_table(r: dict, out: Path, console: Console | None = None) -> None:
     t.add_row("checkpoint per epoch", f"{e['checkpoint_s']:.3f} s", f"{e['checkpoint_share']:.2%} of the epoch",
               "models, optimizers, RNG; atomic write")
     t.add_row("evaluation per epoch", f"{e['eval_s']:.3f} s", f"{e['eval_share']:.2%} of the epoch",
-              f"{e['eval_samples']} samples: FD, KID, P/R, coverage, PPL, evenness")
+              f"{e['eval_samples']} samples: FD, KID, P/R, coverage, PPL, evenness, claims")
+    t.add_row("  of which claims' measures", f"{e['claims_s']:.3f} s", f"{e['claims_share']:.2%} of the epoch",
+              "detail, fragments, Jacobian spectrum")
     t.add_row("once per run", f"{e['last_epoch_panels_s'] + e['final_tables_s']:.3f} s", "",
               "last epoch's panels + final W&B tables + finish")
     t.add_row("ratio with tracking", f"{r['ratio_with_tracking']:.2f}", "", "step ratio × training share of the epoch")

@@ -154,7 +154,7 @@ def run_benchmark(args, root: Path, progress: Progress) -> dict:
         "ratio_with_tracking_checkpoint_eval": ratio_with(epoch["tracking_s"], epoch["checkpoint_s"], evaluation["eval_s"]),
         "epoch": {"images": args.epoch_images, "train_s": train_s, **epoch, **evaluation,
                   "tracking_share": epoch["tracking_s"] / train_s, "checkpoint_share": epoch["checkpoint_s"] / train_s,
-                  "eval_share": evaluation["eval_s"] / train_s},
+                  "eval_share": evaluation["eval_s"] / train_s, "claims_share": evaluation["claims_s"] / train_s},
         "renderer": {**render, "times_training": render["images_per_s"] / g_rate},
         "memory": {"peak_bytes": peaks, "kind": "cuda max_memory_allocated" if device.type == "cuda"
                    else "process peak RSS (both sides share one process)"},

@@ -297,7 +297,7 @@ def _write_epoch(cfg, trainer, run, tracker, epoch, stats, evaluator=None, watch
         row["epoch/bank_spread"] = watch.ratio(bank)  # genlat.health: ~1 like real data, 0 when every z gives one image
     row["epoch/write_seconds"] = round(time.perf_counter() - t0, 4)
     if evaluator is not None and (epoch % cfg.eval_every == 0 or epoch == cfg.epochs):
-        row.update(evaluator(trainer.generate))  # eval/* keys, eval/seconds its cost
+        row.update(evaluator(trainer.generate, trainer.accelerator.unwrap_model(trainer.decoder)))  # eval/* keys, eval/seconds its cost
     run.append_metrics(row)
     tracker.log_epoch(epoch, row)
     if panels:

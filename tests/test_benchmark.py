@@ -40,7 +40,7 @@ def test_benchmark_writes_results_and_ends_with_the_ratio(tmp_path, capsys):
         assert r["images_per_s"][side]["n"] == 2 and r["images_per_s"][side]["median"] > 0
         assert r["flops"]["per_step"][side] > 0 and r["memory"]["peak_bytes"][side] > 0
     assert r["ratio"]["n"] == 2 and r["ratio_cpu_time"]["median"] > 0
-    for key in ("tracking_share", "checkpoint_share", "eval_share", "tracking_s", "eval_s", "train_s"):
+    for key in ("tracking_share", "checkpoint_share", "eval_share", "claims_share", "tracking_s", "eval_s", "claims_s", "train_s"):
         assert r["epoch"][key] > 0, key
     assert r["renderer"]["images_per_s"] > 0 and r["renderer"]["times_training"] > 0
     assert r["flops"]["achieved_per_s"] > 0 and r["flops"]["bf16_peak_per_s"] is None  # the CPU has no known peak

@@ -90,6 +90,7 @@ def test_vae_run_writes_the_epoch_series_panels_and_latent_statistics(tmp_path, 
         assert isinstance(r["eval/active_units"], int) and 0 <= r["eval/active_units"] <= 8
         assert r["eval/active_units"] == sum(v > 0.01 for v in r["eval/mu_var_per_dim"])  # the same set, per dim
         assert "eval/fd" in r  # the decoder's samples go through the GAN's evaluation unchanged
+        assert 1 <= r["eval/jacobian_dims90"] <= 8  # the decoder's latent usage, on the GAN's axis
         assert (run / r["reconstruction_grid"]).exists() and (run / r["sample_grid"]).exists()
     # 16 bank samples -> 8 real images in 2 rows of 4, each row followed by its reconstructions
     recon = load_png(run / "reconstructions" / "epoch_002.png")

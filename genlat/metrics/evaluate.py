@@ -1,6 +1,7 @@
 """`Evaluator`: the per-epoch evaluation. Built once per run on the main process (feature space,
 real-image statistics, the fixed evaluation z), then called with a `generate(z) -> images`
-function; returns a flat dict whose keys are the W&B keys (`eval/fd`, `eval/kid`, ...).
+function (and, for the latent-usage numbers, the decoder module itself: they need its Jacobian);
+returns a flat dict whose keys are the W&B keys (`eval/fd`, `eval/kid`, ...).
 
 Real images: for shapes, held-out indices (>= epoch_size) rendered exactly like training batches;
 for file datasets, the items outside the epoch's subset when there are enough, else the subset.
@@ -17,9 +18,12 @@ import torch
 from genlat.data import ShapesSource
 from genlat.latent import latent_bank
 from genlat.metrics.coverage import factor_coverage
+from genlat.metrics.detail import detail_ratio, high_frequency_share
 from genlat.metrics.features import (
     FeatureSpace, inception_feature_space, inception_weights, rotation_feature_space, shapes_feature_space,
 )
+from genlat.metrics.fragments import fragmentation
+from genlat.metrics.jacobian import jacobian_points, latent_usage
 from genlat.metrics.quality import QualityMetrics
 from genlat.metrics.smoothness import interpolation_smoothness, perceptual_path_length
 from genlat.seeds import derived_seed
@@ -72,7 +76,10 @@ class Evaluator:
         t0 = time.perf_counter()
         self.space = build_feature_space(cfg, source, log)
         self.space.net.to(device or "cpu")
-        self.real = self.space.features(real_images(source, self.n))  # (n, dim), once per run
+        real = real_images(source, self.n)
+        self.real = self.space.features(real)  # (n, dim), once per run
+        self.real_hf_share = high_frequency_share(real)
+        self.shapes = isinstance(source, ShapesSource)  # fragments and class flips need one object per image
         self.quality = QualityMetrics(self.real, seed=cfg.seed)
         gen = torch.Generator().manual_seed(derived_seed(cfg.seed, "eval"))
         self.z = torch.randn(self.n, cfg.zn, generator=gen)  # the same z at every epoch
@@ -90,8 +97,22 @@ class Evaluator:
         out["eval/setup_seconds"] = round(self.setup_seconds, 1)  # feature net (training or cache) + real stats
         return out
 
+    def _shape_class(self, images: torch.Tensor) -> torch.Tensor:
+        return self.space.features_and_factors(images)[1][:, 0]  # (N,) predicted shape
+
+    def claims(self, fake: torch.Tensor, decoder: torch.nn.Module | None) -> dict:
+        """The study's claims' own measures (detail, fragments, latent usage); class flips ride on
+        the interpolation rows."""
+        values = {"detail_hf_ratio": detail_ratio(fake, self.real_hf_share)}
+        if self.shapes:
+            values.update(fragmentation(fake))
+        if decoder is not None:
+            values.update(latent_usage(decoder, self.bank[: jacobian_points(self.cfg.zn, len(self.bank))]))
+        return values
+
     @torch.no_grad()
-    def __call__(self, generate: Callable[[torch.Tensor], torch.Tensor]) -> dict:
+    def __call__(self, generate: Callable[[torch.Tensor], torch.Tensor], decoder: torch.nn.Module | None = None) -> dict:
+        """`decoder`: the module behind `generate` (unwrapped), for the Jacobian; without it no eval/jacobian_*."""
         t0 = time.perf_counter()
         fake = generate(self.z)  # (n, C, H, W)
         if self.space.predicts_factors:
@@ -102,7 +123,10 @@ class Evaluator:
         values["ppl"] = perceptual_path_length(generate, self.space.features, self.cfg.zn, self.ppl_pairs,
                                                derived_seed(self.cfg.seed, "ppl"))
         values.update(interpolation_smoothness(generate, self.space.features, self.bank, self.cfg.interp_steps,
-                                               self.cfg.methods))
+                                               self.cfg.methods, self._shape_class if self.space.predicts_factors else None))
+        t1 = time.perf_counter()
+        values.update(self.claims(fake, decoder))
+        values["claims_seconds"] = round(time.perf_counter() - t1, 3)
         row = {"eval/feature_space": self.space.name, "eval/samples": self.n}
         row.update({f"eval/{k}": v for k, v in values.items()})
         row["eval/seconds"] = round(time.perf_counter() - t0, 3)

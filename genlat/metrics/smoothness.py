@@ -10,6 +10,9 @@
   step, a jump) and `peak` is max/mean (1 = even, T - 1 = one jump). Mean over rows.
 - Latent norm along the path: |z_t| / E|z| under the prior, mean over the interior points. Lerp
   dips toward 0.71 mid-way (off the prior's shell); slerp stays near 1.
+- Class flips (shapes only, for the claim that z morphs gradually, Q3): how often the predicted
+  shape class changes between neighbouring steps of a row, mean over rows. A row between two
+  different shapes needs at least 1; 1 is a gradual morph, more is jumping back and forth.
 """
 
 from __future__ import annotations
@@ -49,9 +52,15 @@ def prior_norm(zn: int) -> float:
     return math.sqrt(2) * math.exp(math.lgamma((zn + 1) / 2) - math.lgamma(zn / 2))
 
 
+def class_flips(classes: torch.Tensor) -> float:
+    """(rows, steps) predicted classes along each row -> mean number of changes between neighbours."""
+    return float((classes[:, 1:] != classes[:, :-1]).sum(1).double().mean())
+
+
 def interpolation_smoothness(generate: Callable, features: Callable, bank: torch.Tensor, steps: int,
-                             methods: list[str]) -> dict[str, float]:
-    """Rows from bank[2k] to bank[2k+1] (the panels' pairs first), per method: step evenness and z norm."""
+                             methods: list[str], classify: Callable | None = None) -> dict[str, float]:
+    """Rows from bank[2k] to bank[2k+1] (the panels' pairs first), per method: step evenness and z norm,
+    and with `classify` (images (N, C, H, W) -> classes (N,)) the class flips."""
     a, b = bank[0::2], bank[1::2]
     n = min(len(a), len(b))
     a, b = a[:n], b[:n]
@@ -59,7 +68,10 @@ def interpolation_smoothness(generate: Callable, features: Callable, bank: torch
     out = {}
     for method in methods:
         z = INTERPOLATORS[method](a, b, t)  # (rows, steps, zn)
-        f = features(generate(z.reshape(n * steps, -1))).reshape(n, steps, -1)
+        images = generate(z.reshape(n * steps, -1))
+        f = features(images).reshape(n, steps, -1)
+        if classify is not None:
+            out[f"class_flips_{method}"] = class_flips(classify(images).reshape(n, steps))
         d = (f[:, 1:] - f[:, :-1]).norm(dim=-1).double()  # (rows, steps - 1)
         mean = d.mean(1).clamp_min(1e-12)
         out[f"interp_cv_{method}"] = float((d.std(1, unbiased=False) / mean).mean())

@@ -58,7 +58,7 @@ def evaluate_run(path: str | Path, samples: int = 0, log: Callable[[str], None] 
 
     default = TrainConfig.__dataclass_fields__["eval_samples"].default
     evaluator = Evaluator(cfg, source, device, samples=samples or cfg.eval_samples or default, log=log)
-    return int(state["epoch"]), evaluator(generate), evaluator.summary()
+    return int(state["epoch"]), evaluator(generate, g), evaluator.summary()
 
 
 def print_table(run_path, epoch: int, values: dict, summary: dict) -> None:
