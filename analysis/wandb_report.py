@@ -9,7 +9,8 @@ from analysis import numbers as N
 from analysis.document import Document, Para
 from analysis.render_markdown import esc
 from analysis.study import Study
-from genlat.sweep.status import OfflineError
+from genlat.errors import OfflineError
+from genlat.wandb_access import has_wandb_login
 
 SECTION_TABLES = {"q2": "epoch_series", "q3": "interpolation"}  # genlat/tracking.py's final tables
 
@@ -61,8 +62,6 @@ def build_report(doc: Document, study: Study, entity: str, project: str, filters
 
 
 def publish(doc: Document, study: Study) -> str:
-    from genlat.tracking import has_wandb_login
-
     if not has_wandb_login():
         raise OfflineError("--publish: publishing a W&B Report needs a login: run `wandb login` (or set WANDB_API_KEY), "
                            "then --publish again; the local report above is complete")  # fmt: skip

@@ -13,8 +13,8 @@ from PIL import Image
 
 from analysis.runs import RunRecord
 from analysis.study import Study, from_records
-from genlat.errors import ConfigError
-from genlat.sweep.status import OfflineError
+from genlat.errors import ConfigError, OfflineError
+from genlat.wandb_access import has_wandb_login
 
 # W&B run states -> the run directory's words (status.json)
 STATES = {"finished": "finished", "running": "running", "crashed": "failed", "failed": "failed", "killed": "preempted"}
@@ -28,8 +28,6 @@ def parse_path(path: str) -> tuple[str, str, str | None]:
 
 
 def default_api():
-    from genlat.tracking import has_wandb_login
-
     if not has_wandb_login():
         raise OfflineError("--wandb: reading runs from W&B needs a login: run `wandb login` (or set WANDB_API_KEY)")
     import wandb

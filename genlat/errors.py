@@ -9,7 +9,8 @@ EXIT_FAILED = 1  # an unexpected error (a bug): printed with its traceback
 EXIT_USAGE = 2  # bad flag or value: nothing was trained
 EXIT_DATA = 3  # dataset missing, empty or unreadable: nothing was trained
 EXIT_OUTPUT = 4  # the output directory cannot be written, or holds an incompatible run
-EXIT_DIVERGED = 5  # training produced non-finite losses; the run is recorded as diverged
+EXIT_DIVERGED = 5  # non-finite losses, or total mode collapse; the run is recorded as diverged
+EXIT_UNAVAILABLE = 69  # W&B cannot be reached or refused: nothing was uploaded or read (EX_UNAVAILABLE)
 EXIT_PREEMPTED = 75  # stopped by SIGTERM/SIGINT; resumable from the last checkpoint (EX_TEMPFAIL)
 
 
@@ -29,3 +30,9 @@ class DataError(GenlatError):
 
 class OutputError(GenlatError):
     exit_code = EXIT_OUTPUT
+
+
+class OfflineError(GenlatError):
+    """W&B is needed (sync, publish, read runs) but there is no login or no server."""
+
+    exit_code = EXIT_UNAVAILABLE

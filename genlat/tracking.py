@@ -16,68 +16,17 @@ The final tables are rebuilt from the run directory, so they hold every epoch ev
 
 from __future__ import annotations
 
-import netrc
 import os
-import socket
 import sys
-import threading
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-from genlat.metrics.evaluate import MAIN_KEYS
+from genlat.keys import MAIN_KEYS
 from genlat.rundir import RunDir
+from genlat.wandb_access import base_url, resolve_mode, server_problem
 
 SERIES_HEAD = ["epoch", "zn", "lr", "grid"]  # then the trainer's GRIDS, its SERIES, then MAIN_KEYS
 INTERP_COLUMNS = ["epoch", "zn", "method", "pair", "panel"]
-
-
-def has_wandb_login() -> bool:
-    """True when an API key is at hand (env or netrc). Checked locally: never touches the network."""
-    if os.environ.get("WANDB_API_KEY"):
-        return True
-    host = urlsplit(os.environ.get("WANDB_BASE_URL", "https://api.wandb.ai")).hostname or ""
-    path = os.environ.get("NETRC") or os.path.expanduser("~/.netrc")
-    try:
-        return bool(netrc.netrc(path).authenticators(host))
-    except (OSError, netrc.NetrcParseError):
-        return False
-
-
-def base_url() -> str:
-    return os.environ.get("WANDB_BASE_URL", "https://api.wandb.ai")
-
-
-def server_problem(timeout_s: float = 5.0) -> str | None:
-    """Why W&B's server cannot be reached (one TCP connect), or None when it can. W&B's own start
-    would retry an unreachable server for its whole init_timeout; this answers in seconds."""
-    parts = urlsplit(base_url())
-    host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
-    result: list = []
-
-    def probe():  # in a thread: name resolution has no timeout of its own
-        try:
-            socket.create_connection((host, port), timeout=timeout_s).close()
-            result.append(None)
-        except OSError as e:
-            result.append(str(e) or type(e).__name__)
-
-    worker = threading.Thread(target=probe, daemon=True)
-    worker.start()
-    worker.join(timeout_s + 1)
-    return result[0] if result else "timed out"
-
-
-def resolve_mode() -> str:
-    """WANDB_MODE wins; otherwise online when logged in, offline when not (never wait on a server)."""
-    mode = os.environ.get("WANDB_MODE", "").strip().lower()
-    if mode == "dryrun":
-        return "offline"
-    if mode in ("online", "offline", "disabled"):
-        return mode
-    if os.environ.get("WANDB_DISABLED", "").lower() in ("1", "true", "yes"):
-        return "disabled"
-    return "online" if has_wandb_login() else "offline"
 
 
 class Tracker:

@@ -95,7 +95,7 @@ def test_wandb_disabled_writes_no_wandb_files(tmp_path, tiny_args, monkeypatch):
 
 
 def test_mode_resolution(monkeypatch, tmp_path):
-    from genlat.tracking import resolve_mode
+    from genlat.wandb_access import resolve_mode
 
     monkeypatch.delenv("WANDB_MODE")
     assert resolve_mode() == "offline"  # no key, no netrc: never try a server

@@ -1,12 +1,15 @@
 """`genlat sweep --status DIR` and `--sync DIR`, on a sweep state written by hand (no training)."""
 
 import json
+import subprocess
+import sys
 
 import pytest
 
 from genlat.sweep.cli import sweep_main
 from genlat.sweep.spec import load_spec
 from genlat.sweep.state import SweepState, new_trial
+from tests.conftest import child_env
 from tests.sweep_util import ROOT, sweep_file
 
 
@@ -49,3 +52,15 @@ def test_sync_fails_fast_when_the_server_is_unreachable(sweep_dir, capsys, monke
     (line,) = capsys.readouterr().err.splitlines()
     assert "cannot reach W&B at http://127.0.0.1:9" in line and "once this machine is online" in line
     assert not any(t["synced"] for t in json.loads(sweep_dir.file.read_text())["trials"])
+
+
+def test_sync_imports_neither_torch_nor_wandb_to_probe_the_server(sweep_dir):
+    """--sync opens one socket before it calls `wandb sync`; it must not pay torch's import for it."""
+    code = ("import sys; from genlat.cli import main; code = main(['sweep', '--sync', sys.argv[1]]); "
+            "print(sorted(m for m in ('torch', 'torchmetrics', 'wandb') if m in sys.modules)); sys.exit(code)")
+    env = child_env(WANDB_API_KEY="x" * 40, WANDB_BASE_URL="http://127.0.0.1:9")
+    proc = subprocess.run([sys.executable, "-c", code, str(sweep_dir.root)], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    assert proc.returncode == 69, proc.stderr
+    assert "cannot reach W&B" in proc.stderr
+    assert proc.stdout.strip() == "[]"

@@ -51,12 +51,39 @@ def _offline_runs(tmp_path):
     return list((run / "wandb").glob("offline-run-*")), json.loads((run / "config.json").read_text())
 
 
+@pytest.fixture
+def counting_listener():
+    """A socket that listens and counts the connections it accepts: proof of whether anyone dialled."""
+    accepted = []
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.2)
+
+    def serve():
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except (socket.timeout, OSError):
+                continue
+            accepted.append(1)
+            conn.close()
+
+    stop = threading.Event()
+    worker = threading.Thread(target=serve, daemon=True)
+    worker.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}", accepted
+    stop.set()
+    worker.join()
+    server.close()
+
+
 @pytest.mark.parametrize("mode", ["offline", "disabled"])
-def test_offline_and_disabled_never_try_the_server(mode, tmp_path, tiny_args, monkeypatch, capfd):
+def test_offline_and_disabled_never_try_the_server(mode, tmp_path, tiny_args, monkeypatch, capfd, counting_listener):
+    url, accepted = counting_listener
     monkeypatch.setenv("WANDB_MODE", mode)
     monkeypatch.setenv("WANDB_API_KEY", KEY)
-    monkeypatch.setenv("WANDB_BASE_URL", f"http://127.0.0.1:{_closed_port()}")
+    monkeypatch.setenv("WANDB_BASE_URL", url)
     assert _train(tmp_path, tiny_args) == 0
+    assert accepted == []  # not one connection: not genlat's probe, not W&B's own client
     err = capfd.readouterr().err
     assert "warning" not in err.lower() and "127.0.0.1" not in err
     runs, _ = _offline_runs(tmp_path)

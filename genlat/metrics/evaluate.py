@@ -29,7 +29,6 @@ from genlat.metrics.smoothness import interpolation_smoothness, perceptual_path_
 from genlat.seeds import derived_seed
 
 SMOOTH_ROWS = 16  # interpolation rows for step evenness: the panels' pairs first, then more from the bank
-MAIN_KEYS = ("fd", "kid", "precision", "recall", "ppl")  # also columns of the epoch-series table
 
 
 def build_feature_space(cfg, source, log: Callable[[str], None] = print) -> FeatureSpace:

@@ -13,16 +13,12 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from genlat.errors import GenlatError
+from genlat.errors import EXIT_UNAVAILABLE, OfflineError
 from genlat.sweep.spec import SweepFileError, load_spec
 from genlat.sweep.state import SweepState, owner_alive, refresh_from_run
+from genlat.wandb_access import base_url, has_wandb_login, server_problem
 
-EXIT_UNAVAILABLE = 69  # EX_UNAVAILABLE: W&B cannot be reached (nothing was uploaded)
 SYNC_TIMEOUT_S = 900
-
-
-class OfflineError(GenlatError):
-    exit_code = EXIT_UNAVAILABLE
 
 
 def _varying(state: SweepState, trials: list[dict]) -> list[str]:
@@ -104,8 +100,6 @@ def _fmt(value) -> str:
 # --- sync -------------------------------------------------------------------------------------------
 def check_online() -> str:
     """Fail fast, with one line, when `wandb sync` could only hang: no login, or the server unreachable."""
-    from genlat.tracking import base_url, has_wandb_login, server_problem
-
     if not has_wandb_login():
         raise OfflineError("not logged in to W&B: run `wandb login` (or set WANDB_API_KEY), then --sync again")
     problem = server_problem()
