@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from genlat.config import UserArgumentParser
-from genlat.errors import ConfigError, GenlatError, OutputError
+from genlat.errors import ConfigError, OutputError, entry_point
 
 DEFAULT_LOOSE_OUT = "report"
 
@@ -84,17 +84,9 @@ def write(args, console: Console) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    debug = "--debug" in argv
-    console = Console(stderr=False, soft_wrap=True)
-    try:
-        return write(parse(argv), console)
-    except GenlatError as e:
-        if debug:
-            raise
-        print(f"genlat: error: {e}", file=sys.stderr)
-        return e.exit_code
+@entry_point
+def main(argv: list[str]) -> int:
+    return write(parse(argv), Console(stderr=False, soft_wrap=True))
 
 
 if __name__ == "__main__":

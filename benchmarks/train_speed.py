@@ -31,7 +31,7 @@ from benchmarks.device import bf16_peak, peak_bytes, reset_peak, step_flops
 from benchmarks.report import print_table
 from benchmarks.timing import interleave, paired_ratios, summarize
 from genlat.config import TrainConfig, UserArgumentParser
-from genlat.errors import ConfigError, GenlatError
+from genlat.errors import ConfigError, entry_point
 
 RESULTS = Path(__file__).resolve().parent / "results"  # ignored by git
 
@@ -54,6 +54,7 @@ def build_parser() -> UserArgumentParser:
     p.add_argument("--eval_samples", type=int, default=1000, help="images per evaluation (a run's default)")
     p.add_argument("--epoch_images", type=int, default=12800, help="the epoch the shares are of (a run's default)")
     p.add_argument("--out", default="", help=f"results JSON (default: {RESULTS.name}/train_speed-DEVICE-TIME.json here)")
+    p.add_argument("--debug", action="store_true", help="print tracebacks for user errors too")
     return p
 
 
@@ -163,29 +164,24 @@ def run_benchmark(args, root: Path, progress: Progress) -> dict:
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    console = Console(stderr=True)
+@entry_point
+def main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    check_args(args)
+    torch.set_num_threads(args.threads)  # one process: both sides share the setting
+    with tempfile.TemporaryDirectory(prefix="genlat-bench-") as tmp:
+        root = Path(tmp)
+        os.environ.update(WANDB_MODE="offline", WANDB_SILENT="true", WANDB_DIR=str(root))
+        with Progress(TextColumn("[bold]benchmark"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
+                      TimeElapsedColumn(), console=Console(stderr=True), transient=True) as progress:  # fmt: skip
+            results = run_benchmark(args, root, progress)
+    stamp = f"{results['environment']['device']}-{time.strftime('%Y%m%d-%H%M%S')}"
+    out = Path(args.out) if args.out else RESULTS / f"train_speed-{stamp}.json"
     try:
-        args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
-        check_args(args)
-        torch.set_num_threads(args.threads)  # one process: both sides share the setting
-        out = Path(args.out) if args.out else None
-        with tempfile.TemporaryDirectory(prefix="genlat-bench-") as tmp:
-            root = Path(tmp)
-            os.environ.update(WANDB_MODE="offline", WANDB_SILENT="true", WANDB_DIR=str(root))
-            with Progress(TextColumn("[bold]benchmark"), BarColumn(), MofNCompleteColumn(),
-                          TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
-                          transient=True) as progress:
-                results = run_benchmark(args, root, progress)
-        out = out or RESULTS / f"train_speed-{results['environment']['device']}-{time.strftime('%Y%m%d-%H%M%S')}.json"
-        try:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(json.dumps(results, indent=1, default=float) + "\n")
-        except OSError as e:
-            raise ConfigError(f"--out={out}: cannot write the results ({e.strerror}); pick another path") from None
-    except GenlatError as e:
-        print(f"genlat: error: {e}", file=sys.stderr)
-        return e.exit_code
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(results, indent=1, default=float) + "\n")
+    except OSError as e:
+        raise ConfigError(f"--out={out}: cannot write the results ({e.strerror}); pick another path") from None
     print_table(results, out)
     print(f"genlat/reference images/s ratio: {results['ratio_with_tracking']:.2f}")
     return 0

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
-from genlat.errors import EXIT_USAGE, GenlatError
+from genlat.errors import EXIT_USAGE, entry_point
 
 USAGE = """usage: genlat <command> [options]
 
@@ -17,30 +16,18 @@ commands:
 """
 
 
-def _report(error: GenlatError) -> int:
-    # Under `accelerate launch` every rank hits the same input error; one line is enough.
-    if os.environ.get("RANK", "0") == "0":
-        print(f"genlat: error: {error}", file=sys.stderr)
-    return error.exit_code
-
-
-def train_main(argv: list[str] | None = None, prog: str = "train.py") -> int:
+@entry_point
+def train_main(argv: list[str], prog: str = "train.py") -> int:
     """`python train.py …`, `accelerate launch train.py …` and `genlat train …` all land here."""
-    argv = sys.argv[1:] if argv is None else argv
-    debug = any(a in ("--debug", "--debug=true", "--debug=True") for a in argv)
-    try:
-        from genlat.config import parse_args
+    from genlat.config import parse_args
 
-        cfg = parse_args(argv, prog=prog)
-        from genlat.run import train  # the heavy imports (torch, wandb) only after the flags are fine
+    cfg = parse_args(argv, prog=prog)
+    from genlat.run import train  # the heavy imports (torch, wandb) only after the flags are fine
 
-        return train(cfg)
-    except GenlatError as e:
-        if debug:
-            raise
-        return _report(e)
+    return train(cfg)
 
 
+@entry_point
 def eval_main(argv: list[str]) -> int:
     """`genlat eval RUN_DIR [--samples N]`: print the eval/* numbers of the newest checkpoint."""
     from genlat.config import UserArgumentParser
@@ -50,19 +37,14 @@ def eval_main(argv: list[str]) -> int:
     parser.add_argument("run_dir", help="a run directory (OUT/NAME)")
     parser.add_argument("--samples", type=int, default=0, help="images per evaluation (default: the run's eval_samples)")
     parser.add_argument("--debug", action="store_true", help="print tracebacks for user errors too")
-    try:
-        args = parser.parse_args(argv)
-        if args.samples and args.samples < 16:
-            raise ConfigError(f"--samples={args.samples}: must be at least 16")
-        from genlat.metrics.standalone import evaluate_run, print_table
+    args = parser.parse_args(argv)
+    if args.samples and args.samples < 16:
+        raise ConfigError(f"--samples={args.samples}: must be at least 16")
+    from genlat.metrics.standalone import evaluate_run, print_table
 
-        epoch, values, summary = evaluate_run(args.run_dir, args.samples, log=lambda m: print(m, file=sys.stderr))
-        print_table(args.run_dir, epoch, values, summary)
-        return 0
-    except GenlatError as e:
-        if "--debug" in argv:
-            raise
-        return _report(e)
+    epoch, values, summary = evaluate_run(args.run_dir, args.samples, log=lambda m: print(m, file=sys.stderr))
+    print_table(args.run_dir, epoch, values, summary)
+    return 0
 
 
 def sweep_main(argv: list[str]) -> int:

@@ -1,8 +1,15 @@
 """Exit codes and the user-facing errors behind them.
 
 A sweep runner reads the exit code to decide what happened to a trial, so each kind of outcome
-has its own code. User errors carry a one-line message; the CLI prints it without a traceback.
+has its own code. User errors carry a one-line message; `entry_point` prints it without a traceback.
 """
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from typing import Callable
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # an unexpected error (a bug): printed with its traceback
@@ -36,3 +43,34 @@ class OfflineError(GenlatError):
     """W&B is needed (sync, publish, read runs) but there is no login or no server."""
 
     exit_code = EXIT_UNAVAILABLE
+
+
+def wants_debug(argv: list[str]) -> bool:
+    """`--debug`, `--debug=true` or `--debug true` (wandb agent renders booleans as values)."""
+    for i, arg in enumerate(argv):
+        if arg == "--debug":
+            return i + 1 == len(argv) or argv[i + 1].lower() not in ("0", "false", "no", "off")
+        if arg.startswith("--debug="):
+            return arg.split("=", 1)[1].lower() in ("1", "true", "yes", "on")
+    return False
+
+
+def entry_point(main: Callable[..., int]) -> Callable[..., int]:
+    """Wraps a command's `main(argv, ...)`: argv defaults to sys.argv[1:]; a GenlatError becomes
+    `genlat: error: ...` on stderr and its exit code, or its traceback when argv asks for --debug."""
+
+    @functools.wraps(main)
+    def run(argv: list[str] | None = None, *args, **kwargs) -> int:
+        argv = sys.argv[1:] if argv is None else list(argv)
+        try:
+            return main(argv, *args, **kwargs)
+        except GenlatError as e:
+            if wants_debug(argv):
+                raise
+            # Under `accelerate launch` every rank hits the same input error; one copy is enough.
+            if os.environ.get("RANK", "0") == "0":
+                for line in str(e).splitlines() or [""]:
+                    print(f"genlat: error: {line}", file=sys.stderr)
+            return e.exit_code
+
+    return run

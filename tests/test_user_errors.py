@@ -5,6 +5,7 @@ import dataclasses
 
 import pytest
 
+from benchmarks.train_speed import main as benchmark_main
 from genlat.cli import eval_main, main, train_main
 from genlat.config import MODELS, TrainConfig
 from genlat.errors import EXIT_DATA, EXIT_OUTPUT, EXIT_USAGE, GenlatError
@@ -108,6 +109,8 @@ def test_debug_shows_the_traceback_in_every_command(tmp_path, capsys):
         sweep_main([str(tmp_path / "no.yaml"), "--debug"])
     with pytest.raises(GenlatError):
         main(["report", str(tmp_path / "no-sweep"), "--debug"])
+    with pytest.raises(GenlatError):
+        benchmark_main(["--zn", "0", "--debug"])
     # and without it: one line each
     assert eval_main([str(tmp_path / "no-run")]) != 0
     assert str(tmp_path / "no-run") in _one_error_line(capsys)
@@ -115,3 +118,7 @@ def test_debug_shows_the_traceback_in_every_command(tmp_path, capsys):
     assert "no.yaml" in _one_error_line(capsys)
     assert main(["report", str(tmp_path / "no-sweep")]) != 0
     assert "no-sweep" in _one_error_line(capsys)
+    assert benchmark_main(["--zn", "0"]) == EXIT_USAGE
+    assert "--zn=0" in _one_error_line(capsys)
+    assert train_main(["--zn", "-5", "--debug=false"]) == EXIT_USAGE  # the agent's rendering of a false flag
+    assert "--zn" in _one_error_line(capsys)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 
 from genlat.config import UserArgumentParser
-from genlat.errors import EXIT_USAGE, ConfigError, GenlatError
+from genlat.errors import EXIT_USAGE, ConfigError, entry_point
 
 DESCRIPTION = """Run a W&B sweep file with no W&B server: W&B's own search code (the `sweeps` package) picks
 the trials, each trial starts from the file's `command:` as `wandb agent` would start it, logs offline,
@@ -29,17 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def sweep_main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    try:
-        args = build_parser().parse_args(argv)
-        return _dispatch(args)
-    except GenlatError as e:
-        if "--debug" in argv:
-            raise
-        for line in str(e).splitlines():
-            print(f"genlat: error: {line}", file=sys.stderr)
-        return e.exit_code
+@entry_point
+def sweep_main(argv: list[str]) -> int:
+    return _dispatch(build_parser().parse_args(argv))
 
 
 def _dispatch(args) -> int:
