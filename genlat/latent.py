@@ -23,28 +23,35 @@ def latent_bank(zn: int, n: int, seed: int) -> torch.Tensor:
 
 
 def lerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    """a, b: (zn,) or (B, zn); t: (T,) -> (T, zn) or (B, T, zn)."""
-    t = t.view(-1, 1)
+    """a, b: (..., zn); t: (T,) -> (..., T, zn). A t of shape (B, 1) gives row i its own t[i]: (B, 1, zn)."""
+    t = t.unsqueeze(-1)
     return a.unsqueeze(-2) * (1 - t) + b.unsqueeze(-2) * t
 
 
 def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor, eps: float = 1e-7) -> torch.Tensor:
-    """Spherical interpolation; falls back to lerp where a and b are (nearly) parallel."""
+    """Spherical interpolation, shapes as `lerp`; falls back to lerp where a and b are (nearly) parallel."""
     a_n = a / a.norm(dim=-1, keepdim=True).clamp_min(eps)
     b_n = b / b.norm(dim=-1, keepdim=True).clamp_min(eps)
     omega = torch.acos((a_n * b_n).sum(-1).clamp(-1 + eps, 1 - eps)).unsqueeze(-1).unsqueeze(-1)  # (..., 1, 1)
-    t = t.view(-1, 1)
     so = torch.sin(omega)
-    wa, wb = torch.sin((1 - t) * omega) / so, torch.sin(t * omega) / so
+    tt = t.unsqueeze(-1)
+    wa, wb = torch.sin((1 - tt) * omega) / so, torch.sin(tt * omega) / so
     out = wa * a.unsqueeze(-2) + wb * b.unsqueeze(-2)
-    return torch.where(so.abs() < 1e-4, lerp(a, b, t.view(-1)), out)
+    return torch.where(so.abs() < 1e-4, lerp(a, b, t), out)
 
 
 INTERPOLATORS = {"slerp": slerp, "lerp": lerp}
 
 
-def interpolation_paths(bank: torch.Tensor, pairs: int, steps: int, method: str) -> torch.Tensor:
+def bank_pairs(bank: torch.Tensor, pairs: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The endpoints of interpolation pair k are bank[2k] and bank[2k+1]: (pairs, zn) each, all
+    whole pairs by default. Panels, their evenness and the VAE's real-image walks all pair this way."""
+    pairs = len(bank) // 2 if pairs is None else pairs
+    return bank[0 : 2 * pairs : 2], bank[1 : 2 * pairs : 2]
+
+
+def interpolation_paths(bank: torch.Tensor, pairs: int | None, steps: int, method: str) -> torch.Tensor:
     """Pair k runs from bank[2k] to bank[2k+1]: returns (pairs, steps, zn), endpoints included."""
-    a, b = bank[0 : 2 * pairs : 2], bank[1 : 2 * pairs : 2]
+    a, b = bank_pairs(bank, pairs)
     t = torch.linspace(0, 1, steps, dtype=bank.dtype)
     return INTERPOLATORS[method](a, b, t)

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
-import secrets
 import signal
-import string
 import sys
 import time
 from datetime import datetime, timezone
@@ -27,6 +25,7 @@ from genlat.config import COSMETIC, TrainConfig
 from genlat.data import build_source
 from genlat.errors import EXIT_DIVERGED, EXIT_OK, EXIT_PREEMPTED, ConfigError, OutputError
 from genlat.health import CollapseWatch, nonfinite, spread
+from genlat.ids import new_run_id
 from genlat.images import grid_array, panel_array, save_png
 from genlat.metrics.evaluate import Evaluator
 from genlat.progress import TrainProgress
@@ -43,12 +42,6 @@ def make_accelerator(cfg: TrainConfig) -> Accelerator:
     # DDP keeps its default of broadcasting rank 0's BatchNorm buffers at each forward, so every
     # rank holds the running stats that are sampled and saved.
     return Accelerator(cpu=cpu, mixed_precision=cfg.mixed_precision)
-
-
-def new_run_id() -> str:
-    """An id in W&B's own format; a sweep agent's WANDB_RUN_ID wins."""
-    alphabet = string.ascii_lowercase + string.digits
-    return os.environ.get("WANDB_RUN_ID") or "".join(secrets.choice(alphabet) for _ in range(8))
 
 
 def library_versions() -> dict[str, str]:

@@ -34,6 +34,7 @@ from torch import nn
 
 from genlat.data.shapes import FACTOR_NAMES, FACTOR_SIZES, SHAPES, ShapesSource
 from genlat.errors import ConfigError
+from genlat.inference import eval_batches
 from genlat.rundir import atomic_write_bytes
 
 CACHE_ENV = "GENLAT_CACHE"
@@ -105,8 +106,8 @@ class FeatureSpace:
     @torch.no_grad()
     def features(self, images: torch.Tensor, batch: int = 500) -> torch.Tensor:
         """(N, C, H, W) in [-1, 1] -> (N, dim) float32 on the CPU."""
-        device = next(self.net.parameters()).device
-        return torch.cat([self._norm(self.net(self._fit(b.to(device)))) for b in images.split(batch)])
+        return eval_batches(self.net, images, batch, next(self.net.parameters()).device,
+                            lambda b: self._norm(self.net(self._fit(b))))
 
     @torch.no_grad()
     def features_and_factors(self, images: torch.Tensor, batch: int = 500) -> tuple[torch.Tensor, torch.Tensor]:

@@ -22,7 +22,7 @@ from typing import Callable
 
 import torch
 
-from genlat.latent import INTERPOLATORS
+from genlat.latent import interpolation_paths, slerp
 
 PPL_EPS = 1e-4
 
@@ -31,7 +31,7 @@ def perceptual_path_length(generate: Callable, features: Callable, zn: int, pair
     g = torch.Generator().manual_seed(seed)
     z0, z1 = torch.randn(pairs, zn, generator=g), torch.randn(pairs, zn, generator=g)
     t = torch.rand(pairs, generator=g) * (1 - PPL_EPS)  # (pairs,), so t + eps <= 1
-    za, zb = slerp_rows(z0, z1, t), slerp_rows(z0, z1, t + PPL_EPS)
+    za, zb = slerp_rows(z0, z1, t), slerp_rows(z0, z1, t + PPL_EPS)  # (pairs, zn) each
     f = features(generate(torch.cat([za, zb])))  # (2 * pairs, dim)
     d = (f[:pairs] - f[pairs:]).double().square().sum(1) / PPL_EPS**2  # (pairs,)
     lo, hi = torch.quantile(d, 0.01), torch.quantile(d, 0.99)
@@ -40,11 +40,8 @@ def perceptual_path_length(generate: Callable, features: Callable, zn: int, pair
 
 
 def slerp_rows(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    """Row i of slerp between a[i] and b[i] at its own t[i]: (B, zn) in float64 (eps steps need it)."""
-    a, b, t = a.double(), b.double(), t.double().view(-1, 1)
-    cos = (a * b).sum(1, keepdim=True) / (a.norm(dim=1, keepdim=True) * b.norm(dim=1, keepdim=True))
-    omega = cos.clamp(-1 + 1e-7, 1 - 1e-7).acos()  # (B, 1)
-    return ((torch.sin((1 - t) * omega) * a + torch.sin(t * omega) * b) / torch.sin(omega)).float()
+    """Row i of slerp between a[i] and b[i] at its own t[i]: (B, zn), computed in float64 (eps steps need it)."""
+    return slerp(a.double(), b.double(), t.double().view(-1, 1))[:, 0].float()
 
 
 def prior_norm(zn: int) -> float:
@@ -61,13 +58,10 @@ def interpolation_smoothness(generate: Callable, features: Callable, bank: torch
                              methods: list[str], classify: Callable | None = None) -> dict[str, float]:
     """Rows from bank[2k] to bank[2k+1] (the panels' pairs first), per method: step evenness and z norm,
     and with `classify` (images (N, C, H, W) -> classes (N,)) the class flips."""
-    a, b = bank[0::2], bank[1::2]
-    n = min(len(a), len(b))
-    a, b = a[:n], b[:n]
-    t = torch.linspace(0, 1, steps, dtype=bank.dtype)
+    n = len(bank) // 2
     out = {}
     for method in methods:
-        z = INTERPOLATORS[method](a, b, t)  # (rows, steps, zn)
+        z = interpolation_paths(bank, n, steps, method)  # (rows, steps, zn)
         images = generate(z.reshape(n * steps, -1))
         f = features(images).reshape(n, steps, -1)
         if classify is not None:

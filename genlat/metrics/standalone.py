@@ -12,6 +12,7 @@ import torch
 from genlat.checkpoint import load_latest
 from genlat.config import TrainConfig
 from genlat.errors import OutputError
+from genlat.inference import eval_batches
 from genlat.rundir import RunDir
 
 
@@ -52,9 +53,8 @@ def evaluate_run(path: str | Path, samples: int = 0, log: Callable[[str], None] 
     device = torch.device("cuda" if torch.cuda.is_available() and not cfg.cpu else "cpu")
     g = decoder_of(nets).to(device).eval()
 
-    @torch.no_grad()
     def generate(z: torch.Tensor, batch: int = 256) -> torch.Tensor:
-        return torch.cat([g(chunk.to(device)).float().cpu() for chunk in z.split(batch)])
+        return eval_batches(g, z, batch, device)
 
     default = TrainConfig.__dataclass_fields__["eval_samples"].default
     evaluator = Evaluator(cfg, source, device, samples=samples or cfg.eval_samples or default, log=log)

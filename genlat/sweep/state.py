@@ -22,9 +22,7 @@ import fcntl
 import json
 import math
 import os
-import secrets
 import socket
-import string
 import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -32,6 +30,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from genlat.errors import OutputError
+from genlat.ids import new_id
 from genlat.rundir import RunDir, atomic_write_bytes, atomic_write_json
 from genlat.sweep.procs import process_start_time
 
@@ -43,12 +42,6 @@ DONE = ("finished", "stopped", "diverged")  # results: never run again
 
 def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def new_id() -> str:
-    """An id in W&B's own format (8 characters of [a-z0-9])."""
-    alphabet = string.ascii_lowercase + string.digits
-    return "".join(secrets.choice(alphabet) for _ in range(8))
 
 
 def owner_record(pgid: int | None = None) -> dict[str, Any]:
