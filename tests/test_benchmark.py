@@ -1,11 +1,13 @@
-"""The training-speed benchmark runs end to end on a tiny problem: JSON fields and the last line
-(speed itself is not asserted: it depends on the machine)."""
+"""The training-speed benchmark runs end to end on a tiny problem: JSON fields, the last line, and
+the FLOP saving genlat's step makes over the reference (G's step computes no gradient for D's
+weights). Speed itself is not asserted: it depends on the machine."""
 
 import json
 import re
 
+from benchmarks.genlat_side import GenlatLoop
 from benchmarks.timing import interleave, paired_ratios, summarize
-from benchmarks.train_speed import main
+from benchmarks.train_speed import build_parser, check_args, main, make_config
 
 TINY = ["--device", "cpu", "--image_size", "32", "--batch_size", "8", "--zn", "8", "--ngf", "8", "--ndf", "8",
         "--steps", "2", "--repeats", "2", "--threads", "1", "--eval_samples", "16", "--epoch_images", "640"]
@@ -38,7 +40,9 @@ def test_benchmark_writes_results_and_ends_with_the_ratio(tmp_path, capsys):
     assert f"{r['ratio_with_tracking']:.2f}" == lines[-1].rsplit(" ", 1)[1]
     for side in ("genlat", "reference"):
         assert r["images_per_s"][side]["n"] == 2 and r["images_per_s"][side]["median"] > 0
-        assert r["flops"]["per_step"][side] > 0 and r["memory"]["peak_bytes"][side] > 0
+        assert r["memory"]["peak_bytes"][side] > 0
+    # the same networks and batch; the reference's G step also back-propagates into D's weights
+    assert 0 < r["flops"]["per_step"]["genlat"] < r["flops"]["per_step"]["reference"]
     assert r["ratio"]["n"] == 2 and r["ratio_cpu_time"]["median"] > 0
     for key in ("tracking_share", "checkpoint_share", "eval_share", "claims_share", "tracking_s", "eval_s", "claims_s", "train_s"):
         assert r["epoch"][key] > 0, key
@@ -52,3 +56,24 @@ def test_benchmark_refuses_a_bad_flag_in_one_line(capsys):
     assert main(["--device", "tpu"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[0].startswith("genlat: error: --zn=0") and len(err) == 2
+
+
+def test_g_step_leaves_d_weight_grads_empty(tmp_path):
+    """D's gradients are cleared right after D's optimizer step; the G half of the step that follows
+    must not fill them again (it back-propagates into G's weights alone)."""
+    args = build_parser().parse_args(TINY)
+    check_args(args)
+    loop = GenlatLoop(make_config(args, tmp_path))
+    trainer = loop.trainer
+    d_step = trainer.opt_d.step
+
+    def step_then_clear(*a, **kw):
+        out = d_step(*a, **kw)
+        for p in trainer.d.parameters():
+            p.grad = None
+        return out
+
+    trainer.opt_d.step = step_then_clear
+    loop.eager_step()()
+    assert all(p.grad is None for p in trainer.d.parameters())
+    assert all(p.grad is not None for p in trainer.g.parameters())  # G's step did run
