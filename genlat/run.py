@@ -9,7 +9,6 @@ the seed and epoch), and the replayed epoch's metrics line replaces the orphan o
 from __future__ import annotations
 
 import errno
-import os
 import signal
 import sys
 import time

@@ -11,6 +11,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 torch.set_num_threads(2)
 
+from tests.helpers import TINY  # noqa: E402  (needs ROOT on sys.path)
+
 
 @pytest.fixture(scope="session")
 def genlat_cache(tmp_path_factory):
@@ -47,20 +49,6 @@ def _isolated_wandb(tmp_path, monkeypatch, genlat_cache):
     monkeypatch.delenv("WANDB_SWEEP_ID", raising=False)
     monkeypatch.setenv("GENLAT_OFFLINE", "1")
     monkeypatch.setenv("GENLAT_CACHE", str(genlat_cache))  # never the user's ~/.cache/genlat
-
-
-def child_env(**extra: str) -> dict[str, str]:
-    """The environment for a process a test starts: ours, without the handle of this process's W&B
-    service (wandb.init sets WANDB_SERVICE), so a child that is killed cannot leave a run open in it."""
-    env = {k: v for k, v in os.environ.items() if k != "WANDB_SERVICE"}
-    return {**env, **extra}
-
-
-TINY = [
-    "--image_size", "32", "--epoch_size", "64", "--batch_size", "16", "--ngf", "8", "--ndf", "8",
-    "--zn", "8", "--n_samples", "16", "--grid_nrow", "4", "--interp_pairs", "2", "--interp_steps", "4",
-    "--log_every", "2", "--eval_samples", "32",
-]  # fmt: skip
 
 
 @pytest.fixture

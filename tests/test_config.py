@@ -7,7 +7,7 @@ import pytest
 
 from genlat.config import TrainConfig, parse_args
 from genlat.errors import ConfigError
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 
 def test_defaults_and_both_flag_forms():

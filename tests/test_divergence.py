@@ -11,16 +11,7 @@ from genlat.cli import train_main
 from genlat.health import CollapseWatch, spread
 from genlat.trainer import GANTrainer
 from genlat.sweep.cli import sweep_main
-from tests.sweep_util import run_sweep, sweep_file
-
-
-def _run(tmp_path):
-    (run,) = (tmp_path / "runs").iterdir()
-    return run
-
-
-def _epochs(run):
-    return [json.loads(line)["epoch"] for line in (run / "metrics.jsonl").read_text().splitlines()]
+from tests.helpers import epochs, metrics_rows, only_run, run_sweep, sweep_file
 
 
 def _wandb_records(run, expect: bytes) -> bytes:
@@ -60,10 +51,10 @@ def test_collapse_needs_a_fall_from_diversity_for_k_epochs_in_a_row():
 def test_nan_losses_end_the_run_as_diverged(tmp_path, tiny_args, monkeypatch, capsys):
     monkeypatch.setenv("GENLAT_FAULT", "nan:loss@2")
     assert train_main([*tiny_args, "--epochs", "3", "--eval_every", "0"]) == 5
-    run = _run(tmp_path)
+    run = only_run(tmp_path / "runs")
     status = json.loads((run / "status.json").read_text())
     assert status["state"] == "diverged" and status["epoch"] == 1 and status["reason"] == "non-finite loss: loss_d=nan"
-    assert _epochs(run) == [1]  # nothing of the non-finite epoch is written
+    assert epochs(run) == [1]  # nothing of the non-finite epoch is written
     assert [p.name for p in (run / "checkpoints").iterdir()] == ["epoch_001.pt"]
     assert b"non-finite loss: loss_d=nan" in _wandb_records(run, b"non-finite")  # the W&B summary's reason
     assert "diverged in epoch 2: non-finite loss" in capsys.readouterr().err
@@ -81,8 +72,8 @@ def test_total_collapse_ends_the_run_as_diverged(tmp_path, tiny_args, monkeypatc
     monkeypatch.setattr(GANTrainer, "sample_bank", bank)
     args = [*tiny_args, "--epochs", "5", "--eval_every", "0", "--collapse_epochs", "2"]
     assert train_main(args) == 5
-    run = _run(tmp_path)
-    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    run = only_run(tmp_path / "runs")
+    rows = metrics_rows(run)
     assert [r["epoch"] for r in rows] == [1, 2, 3]  # stopped after 2 collapsed epochs; they are kept
     assert rows[0]["epoch/bank_spread"] > 0.5 and rows[1]["epoch/bank_spread"] == rows[2]["epoch/bank_spread"] == 0
     status = json.loads((run / "status.json").read_text())

@@ -13,7 +13,7 @@ import torch
 from genlat.checkpoint import list_checkpoints, load_latest
 from genlat.cli import train_main
 from genlat.errors import EXIT_OUTPUT
-from tests.conftest import ROOT, child_env
+from tests.helpers import ROOT, child_env, epochs, only_run
 
 NO_EVAL = ["--eval_every", "0"]  # evaluation is other tests' business; it would only slow these down
 
@@ -21,15 +21,6 @@ NO_EVAL = ["--eval_every", "0"]  # evaluation is other tests' business; it would
 @pytest.fixture(autouse=True)
 def _no_wandb(monkeypatch):
     monkeypatch.setenv("WANDB_MODE", "disabled")  # W&B's resume is test_resume's business; this saves its start-up
-
-
-def _run(tmp_path):
-    (run,) = (tmp_path / "runs").iterdir()
-    return run
-
-
-def _epochs(run):
-    return [json.loads(line)["epoch"] for line in (run / "metrics.jsonl").read_text().splitlines() if line.strip()]
 
 
 def _temp_files(run):
@@ -47,7 +38,7 @@ def _killed_at(tmp_path, tiny_args, fault):
     proc = subprocess.run([sys.executable, str(ROOT / "train.py"), *tiny_args, *NO_EVAL, "--epochs", "2"],
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
     assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
-    return _run(tmp_path)
+    return only_run(tmp_path / "runs")
 
 
 KILL_POINTS = [
@@ -69,7 +60,7 @@ def test_sigkill_at_a_named_point_keeps_the_previous_checkpoint_and_resumes(tmp_
         assert _temp_files(run)  # the cut-short write, as a kill leaves it
 
     assert train_main([*tiny_args, *NO_EVAL, "--epochs", "2"]) == 0  # the same command
-    assert _epochs(run) == [1, 2]  # epoch 2 replayed once, its orphan line (if any) replaced
+    assert epochs(run) == [1, 2]  # epoch 2 replayed once, its orphan line (if any) replaced
     assert json.loads((run / "status.json").read_text()) == {"state": "finished", "epoch": 2}
     assert _temp_files(run) == []
     _all_checkpoints_load(run)
@@ -85,27 +76,27 @@ def test_disk_full_mid_epoch_is_one_line_exit_4_and_resumable(tmp_path, tiny_arg
     (line,) = [l for l in err.splitlines() if l.startswith("genlat: error:")]
     assert "no space left on the disk holding" in line and "re-run the same command" in line
     assert "Traceback" not in err
-    run = _run(tmp_path)
+    run = only_run(tmp_path / "runs")
     assert [p.name for p in list_checkpoints(run / "checkpoints")] == ["epoch_001.pt"]
     assert load_latest(run / "checkpoints")[0]["epoch"] == 1
     assert _temp_files(run) == []  # no half file left behind
 
     monkeypatch.delenv("GENLAT_FAULT")  # space freed: the same command continues
     assert train_main([*tiny_args, *NO_EVAL, "--epochs", "2"]) == 0
-    assert _epochs(run) == [1, 2]
+    assert epochs(run) == [1, 2]
     _all_checkpoints_load(run)
 
 
 @pytest.mark.slow  # test_checkpoint.py holds the fast version of it
 def test_truncated_newest_checkpoint_resumes_from_the_one_before(tmp_path, tiny_args, capsys):
     assert train_main([*tiny_args, *NO_EVAL, "--epochs", "2"]) == 0
-    run = _run(tmp_path)
+    run = only_run(tmp_path / "runs")
     newest = run / "checkpoints" / "epoch_002.pt"
     newest.write_bytes(newest.read_bytes()[:1000])  # a disk or copy that cut it short
     assert train_main([*tiny_args, *NO_EVAL, "--epochs", "3"]) == 0
     err = capsys.readouterr().err
     assert "skipped an unreadable checkpoint: epoch_002.pt" in err and "resuming" in err and "after epoch 1" in err
-    assert _epochs(run) == [1, 2, 3]
+    assert epochs(run) == [1, 2, 3]
     _all_checkpoints_load(run)
 
 
@@ -114,11 +105,11 @@ def test_sigterm_fault_is_the_preemption_path(tmp_path, tiny_args, monkeypatch):
     """`term` goes through the run's own handler: exit 75, status preempted, then the same command finishes."""
     monkeypatch.setenv("GENLAT_FAULT", "term:mid-epoch@2")
     assert train_main([*tiny_args, *NO_EVAL, "--epochs", "2"]) == 75
-    run = _run(tmp_path)
+    run = only_run(tmp_path / "runs")
     assert json.loads((run / "status.json").read_text()) == {"state": "preempted", "epoch": 1}
     monkeypatch.delenv("GENLAT_FAULT")
     assert train_main([*tiny_args, *NO_EVAL, "--epochs", "2"]) == 0
-    assert _epochs(run) == [1, 2]
+    assert epochs(run) == [1, 2]
 
 
 def test_a_misspelt_fault_plan_is_refused(tmp_path, tiny_args, monkeypatch):

@@ -1,7 +1,6 @@
 """The evaluation (genlat.metrics): each metric on cases whose answer is known, the feature net
 and its cache, the per-epoch keys a run writes, and `genlat eval RUN_DIR`."""
 
-import json
 import math
 import time
 
@@ -16,6 +15,7 @@ from genlat.metrics.coverage import factor_coverage, max_kl
 from genlat.metrics.features import factornet_file, factornet_settings, shapes_feature_space
 from genlat.metrics.quality import QualityMetrics
 from genlat.metrics.smoothness import interpolation_smoothness, perceptual_path_length
+from tests.helpers import metrics_rows, only_run
 
 # A small FactorNet that trains in seconds: far from the default (see the slow test), but enough
 # to tell shapes apart from noise and a smooth generator from a jagged one.
@@ -115,15 +115,10 @@ def test_eval_settings_are_checked():
         TrainConfig(eval_every=-1)
 
 
-def _run_dir(tmp_path):
-    (run,) = (tmp_path / "runs").iterdir()
-    return run
-
-
 def test_a_run_writes_eval_keys_and_genlat_eval_reads_it(tmp_path, tiny_args, capsys):
     assert train_main([*tiny_args, "--epochs", "2", "--eval_every", "2"]) == 0
-    run = _run_dir(tmp_path)
-    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    run = only_run(tmp_path / "runs")
+    rows = metrics_rows(run)
     assert not any(k.startswith("eval/") for k in rows[0])  # --eval_every 2: epoch 2 only
     row = rows[1]
     for key in ("fd", "kid", "kid_std", "precision", "recall", "ppl", "coverage_kl_shape", "coverage_kl_mean",
@@ -156,7 +151,7 @@ def test_genlat_eval_refuses_what_is_not_a_run(tmp_path, capsys):
 
 def test_eval_off_writes_no_eval_keys(tmp_path, tiny_args):
     assert train_main([*tiny_args, "--epochs", "1", "--eval_every", "0"]) == 0
-    (row,) = [json.loads(line) for line in (_run_dir(tmp_path) / "metrics.jsonl").read_text().splitlines()]
+    (row,) = metrics_rows(only_run(tmp_path / "runs"))
     assert not any(k.startswith("eval/") for k in row)
 
 
@@ -188,7 +183,7 @@ def test_a_folder_run_is_evaluated_in_a_rotation_feature_space(tmp_path, tiny_ar
         Image.fromarray(img.numpy()).save(root / f"{i:03d}.png")
     args = [*tiny_args, "--dataset", f"folder:{root}", "--epoch_size", "64", "--epochs", "1", "--eval_every", "1"]
     assert train_main(args) == 0
-    (row,) = [json.loads(line) for line in (_run_dir(tmp_path) / "metrics.jsonl").read_text().splitlines()]
+    (row,) = metrics_rows(only_run(tmp_path / "runs"))
     assert row["eval/feature_space"].startswith("folder-rotnet-32px-")
     assert math.isfinite(row["eval/fd"]) and 0 <= row["eval/recall"] <= 1
     assert "eval/coverage_kl_shape" not in row  # factor coverage needs ground-truth factors

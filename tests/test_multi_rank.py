@@ -3,7 +3,6 @@ one run directory, one W&B run, the same weights on both ranks after training.""
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import textwrap
@@ -11,7 +10,7 @@ import textwrap
 import pytest
 import torch
 
-from tests.conftest import ROOT, TINY
+from tests.helpers import ROOT, TINY, free_port, metrics_rows, only_run
 
 # Runs in each rank: records that rank's parameters after every epoch, then trains as train.py does.
 PROBE = textwrap.dedent(
@@ -37,12 +36,6 @@ PROBE = textwrap.dedent(
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.parametrize("model", ["dcgan", pytest.param("vae", marks=pytest.mark.slow)])
 def test_two_ranks_share_one_run(tmp_path, model):
     probe = tmp_path / "probe.py"
@@ -50,7 +43,7 @@ def test_two_ranks_share_one_run(tmp_path, model):
     launch = [
         sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
         "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
-        "--main_process_port", str(_free_port()),
+        "--main_process_port", str(free_port()),
     ]  # fmt: skip
     env = {**os.environ, "ACCELERATE_USE_CPU": "true", "OMP_NUM_THREADS": "1"}
     proc = subprocess.run(
@@ -58,13 +51,11 @@ def test_two_ranks_share_one_run(tmp_path, model):
         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=240,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    (run,) = (tmp_path / "runs").iterdir()
+    run = only_run(tmp_path / "runs")
     config = json.loads((run / "config.json").read_text())
     assert config["world_size"] == 2
     assert len(list((run / "wandb").glob("offline-run-*"))) == 1
-    rows = (run / "metrics.jsonl").read_text().splitlines()
-    assert len(rows) == 1
-    row = json.loads(rows[0])
+    (row,) = metrics_rows(run)
     # 64 images per epoch shared by 2 ranks with batch 16: 2 steps each, 64 images in all
     assert row["epoch/steps"] == 2 and row["epoch/images"] == 64
     a = torch.load(tmp_path / "params-rank0.pt")

@@ -24,7 +24,7 @@ from analysis.report import main as report_main
 from genlat.cli import train_main
 from genlat.sweep.spec import load_spec
 from genlat.sweep.state import SweepState, new_trial, refresh_from_run
-from tests.sweep_util import ROOT, TINY_PARAMS, run_sweep, sweep_file
+from tests.helpers import ROOT, TINY_PARAMS, metrics_rows, run_sweep, sweep_file
 
 EPOCHS = 2
 
@@ -72,10 +72,6 @@ def sweep_report(tiny_sweep):
     return tiny_sweep / "report", proc
 
 
-def _metrics(run_dir: Path) -> list[dict]:
-    return [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
-
-
 def test_sweep_report_files_sections_and_inline_images(sweep_report):
     out, proc = sweep_report
     assert f"report: {out / 'report.html'}" in proc.stdout
@@ -97,7 +93,7 @@ def _finals(sweep: Path) -> dict[int, list[dict]]:
     out: dict[int, list[dict]] = {}
     for run in sorted((sweep / "runs").iterdir()):
         if (run / "metrics.jsonl").exists():
-            out.setdefault(json.loads((run / "config.json").read_text())["zn"], []).append(_metrics(run)[-1])
+            out.setdefault(json.loads((run / "config.json").read_text())["zn"], []).append(metrics_rows(run)[-1])
     return out
 
 
@@ -218,7 +214,7 @@ class FakeRun:
         config = json.loads((run_dir / "config.json").read_text())
         self.id, self.name, self.state, self.config = config["wandb_id"], config["run_name"], "finished", config
         self.files, history = {}, []
-        for row in _metrics(run_dir):
+        for row in metrics_rows(run_dir):
             name = f"media/images/samples_{row['epoch']}.png"
             self.files[name] = run_dir / row["sample_grid"]
             history.append({"train/step": 1, "train/loss_g": 1.0})  # rows without an epoch are ignored

@@ -10,7 +10,7 @@ import time
 import torch
 
 from genlat.cli import train_main
-from tests.conftest import ROOT
+from tests.helpers import ROOT, epochs, metrics_rows, only_run
 
 
 def _final(run):
@@ -25,8 +25,7 @@ def test_stop_after_epoch_2_then_resume_equals_uninterrupted(tmp_path, tiny_args
     assert train_main([*split, "--epochs", "2"]) == 0  # stops after epoch 2
     assert train_main([*split, "--epochs", "4", "--resume"]) == 0  # continues from its checkpoint
 
-    (run_a,) = (tmp_path / "a").iterdir()
-    (run_b,) = (tmp_path / "b").iterdir()
+    run_a, run_b = only_run(tmp_path / "a"), only_run(tmp_path / "b")
     state_a, grid_a = _final(run_a)
     state_b, grid_b = _final(run_b)
     assert state_a["epoch"] == state_b["epoch"] == 4
@@ -34,7 +33,7 @@ def test_stop_after_epoch_2_then_resume_equals_uninterrupted(tmp_path, tiny_args
         for key in state_a[net]:
             assert torch.equal(state_a[net][key], state_b[net][key]), (net, key)
     assert grid_a == grid_b  # the same pixels, byte for byte
-    rows = [json.loads(line) for line in (run_b / "metrics.jsonl").read_text().splitlines()]
+    rows = metrics_rows(run_b)
     assert [r["epoch"] for r in rows] == [1, 2, 3, 4]
     # the resumed run continued the same W&B run id
     # offline-run-DATE_TIME-ID, with "-N" appended by W&B when two starts share a second
@@ -52,16 +51,16 @@ def test_sigterm_mid_run_exits_preempted_and_resumes(tmp_path, tiny_args):
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 75, err[-2000:]
-    (run,) = runs.iterdir()
+    run = only_run(runs)
     status = json.loads((run / "status.json").read_text())
     assert status["state"] == "preempted"
     done = status["epoch"]
-    rows = [json.loads(line)["epoch"] for line in (run / "metrics.jsonl").read_text().splitlines()]
+    rows = epochs(run)
     assert rows == list(range(1, done + 1))
     # the same command continues it to the end, each epoch once in metrics.jsonl
     env = {**os.environ}
     finish = subprocess.run([*args[:-4], "--epochs", str(done + 1), "--epoch_size", "256"],
                             cwd=tmp_path, capture_output=True, text=True, env=env, timeout=300)
     assert finish.returncode == 0, finish.stderr[-2000:]
-    rows = [json.loads(line)["epoch"] for line in (run / "metrics.jsonl").read_text().splitlines()]
+    rows = epochs(run)
     assert rows == list(range(1, done + 2))

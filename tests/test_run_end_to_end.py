@@ -4,17 +4,11 @@ import json
 import subprocess
 import sys
 
-import pytest
 import torch
 from PIL import Image
 
 from genlat.cli import train_main
-from tests.conftest import ROOT
-
-
-def _run_dir(tmp_path):
-    (run,) = (tmp_path / "runs").iterdir()
-    return run
+from tests.helpers import ROOT, metrics_rows, only_run
 
 
 def test_two_epochs_write_the_whole_run_directory(tmp_path, tiny_args):
@@ -24,16 +18,16 @@ def test_two_epochs_write_the_whole_run_directory(tmp_path, tiny_args):
         capture_output=True, text=True, cwd=tmp_path, timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    run = _run_dir(tmp_path)
+    run = only_run(tmp_path / "runs")
     assert run.name == "shapes32-dcgan-zn8-lr0.0002-s0"
 
     config = json.loads((run / "config.json").read_text())
     assert config["zn"] == 8 and config["g_params"] > 0 and config["d_params"] > 0
     assert config["versions"]["torch"] == torch.__version__
 
-    lines = (run / "metrics.jsonl").read_text().splitlines()
-    assert [json.loads(line)["epoch"] for line in lines] == [1, 2]
-    row = json.loads(lines[-1])
+    rows = metrics_rows(run)
+    assert [r["epoch"] for r in rows] == [1, 2]
+    row = rows[-1]
     assert row["epoch/steps"] == 4 and row["epoch/images"] == 64 and row["epoch/images_per_s"] > 0
 
     # 16 bank samples, 4 per row, 32 px + 2 px padding -> 4 x 4 grid of 34 px cells (+2)
@@ -60,7 +54,7 @@ def test_two_epochs_write_the_whole_run_directory(tmp_path, tiny_args):
 
 def test_rerun_of_a_finished_run_does_nothing(tmp_path, tiny_args):
     assert train_main([*tiny_args, "--epochs", "1"]) == 0
-    run = _run_dir(tmp_path)
+    run = only_run(tmp_path / "runs")
     before = (run / "metrics.jsonl").read_text()
     assert train_main([*tiny_args, "--epochs", "1"]) == 0
     assert (run / "metrics.jsonl").read_text() == before
@@ -82,14 +76,14 @@ def test_fp16_on_cpu_is_refused(tmp_path, tiny_args):
 
 def test_bf16_runs_on_cpu(tmp_path, tiny_args):
     assert train_main([*tiny_args, "--epochs", "1", "--mixed_precision", "bf16"]) == 0
-    row = json.loads((_run_dir(tmp_path) / "metrics.jsonl").read_text())
+    (row,) = metrics_rows(only_run(tmp_path / "runs"))
     assert torch.isfinite(torch.tensor([row["epoch/loss_d"], row["epoch/loss_g"]])).all()
 
 
 def test_wandb_disabled_writes_no_wandb_files(tmp_path, tiny_args, monkeypatch):
     monkeypatch.setenv("WANDB_MODE", "disabled")
     assert train_main([*tiny_args, "--epochs", "1"]) == 0
-    run = _run_dir(tmp_path)
+    run = only_run(tmp_path / "runs")
     assert (run / "samples" / "epoch_001.png").exists()
     assert not list((run / "wandb").iterdir())
 

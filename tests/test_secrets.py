@@ -5,7 +5,7 @@ import json
 import secrets
 
 from genlat.sweep.cli import sweep_main
-from tests.sweep_util import run_sweep, sweep_file
+from tests.helpers import run_sweep, sweep_file
 
 
 def _files_outside_wandb(root):

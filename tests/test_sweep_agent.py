@@ -11,7 +11,7 @@ import pytest
 import wandb.wandb_agent as wandb_agent
 
 from genlat.sweep.command import render
-from tests.sweep_util import ROOT, TINY_PARAMS
+from tests.helpers import ROOT, TINY_PARAMS, only_run
 
 ACCELERATE_2_RANKS = ["${env}", "accelerate", "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
                       "--mixed_precision", "no", "--dynamo_backend", "no", "${program}", "${args_no_boolean_flags}"]  # fmt: skip
@@ -72,7 +72,7 @@ def _finish(proc, timeout):
 
 
 def _check_run(out: Path, world_size: int):
-    (run,) = out.iterdir()
+    run = only_run(out)
     config = json.loads((run / "config.json").read_text())
     assert config["wandb_id"] == "run12345"  # WANDB_RUN_ID honoured
     assert config["zn"] == 16 and config["lr"] == 0.0003 and config["cpu"] is True  # argv honoured, booleans too

@@ -10,15 +10,7 @@ import pytest
 
 from genlat.sweep.spec import load_spec
 from genlat.sweep.state import SweepState, new_trial
-from tests.sweep_util import run_sweep, runner, sweep_file
-
-
-def _state(d):
-    return json.loads((d / "sweep.json").read_text())
-
-
-def _epochs(run_dir):
-    return [json.loads(l)["epoch"] for l in (run_dir / "metrics.jsonl").read_text().splitlines()]
+from tests.helpers import epochs, run_sweep, runner, sweep_file, sweep_state
 
 
 def _has_epoch(run_dir):
@@ -39,7 +31,7 @@ def test_tiny_grid_with_two_workers(tmp_path):
     done = run_sweep([str(path), "--dir", str(d), "--workers", "2"])
     assert done.returncode == 0, done.stderr
     assert "1 thread(s) per trial" in done.stderr  # 2 workers share this machine's cores
-    state = _state(d)
+    state = sweep_state(d)
     assert [t["params"]["zn"] for t in state["trials"]] == [8, 16]
     for t in state["trials"]:
         assert t["state"] == "finished" and t["attempts"] == 1 and t["epoch"] == 1 and t["best"] is not None
@@ -55,7 +47,7 @@ def test_tiny_grid_with_two_workers(tmp_path):
 
     again = run_sweep([str(path), "--dir", str(d), "--workers", "2"])  # re-running a finished sweep runs nothing
     assert again.returncode == 0 and " start " not in again.stderr
-    assert [t["attempts"] for t in _state(d)["trials"]] == [1, 1]
+    assert [t["attempts"] for t in sweep_state(d)["trials"]] == [1, 1]
 
     status = run_sweep(["--status", str(d)])
     assert status.returncode == 0 and "t000-zn8" in status.stdout and "finished" in status.stdout
@@ -68,11 +60,11 @@ def test_failed_trial_is_recorded_and_retried_a_limited_number_of_times(tmp_path
     path = sweep_file(tmp_path / "bad.yaml", zn=(8,), params={"n_samples": {"values": [4]}, "interp_pairs": 4})
     done = run_sweep([str(path), "--dir", str(d), "--retries", "1"])
     assert done.returncode == 0, done.stderr
-    (t,) = _state(d)["trials"]
+    (t,) = sweep_state(d)["trials"]
     assert t["state"] == "failed" and t["attempts"] == 2 and t["failures"] == 2 and t["exit_code"] == 2
     assert "needs --n_samples >= 8" in t["error"]
     again = run_sweep([str(path), "--dir", str(d), "--retries", "1"])
-    assert again.returncode == 0 and _state(d)["trials"][0]["attempts"] == 2  # not retried forever
+    assert again.returncode == 0 and sweep_state(d)["trials"][0]["attempts"] == 2  # not retried forever
     assert f"failed: {t['name']}" in again.stderr
 
 
@@ -90,7 +82,7 @@ def test_runner_stopped_and_killed_then_rerun_loses_and_repeats_nothing(tmp_path
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 75, err
-    t0 = _state(d)["trials"][0]
+    t0 = sweep_state(d)["trials"][0]
     assert t0["state"] == "preempted" and t0["owner"] is None
     assert json.loads((first_run / "status.json").read_text())["state"] == "preempted"
     assert "re-run the same command" in err
@@ -98,7 +90,7 @@ def test_runner_stopped_and_killed_then_rerun_loses_and_repeats_nothing(tmp_path
     # 2. SIGKILL it: the trial it was running is orphaned, still training, and marked running
     proc = runner(args)
     request.addfinalizer(lambda: proc.poll() is None and proc.kill())
-    _wait_for(lambda: _state(d)["trials"][0]["attempts"] == 2, what="the resume")
+    _wait_for(lambda: sweep_state(d)["trials"][0]["attempts"] == 2, what="the resume")
     time.sleep(1.0)
     proc.kill()
     proc.communicate(timeout=30)
@@ -106,12 +98,12 @@ def test_runner_stopped_and_killed_then_rerun_loses_and_repeats_nothing(tmp_path
     # 3. the same command again: the orphan is stopped, its trial resumed, the grid finished
     done = run_sweep(args, timeout=400)
     assert done.returncode == 0, done.stderr
-    state = _state(d)
+    state = sweep_state(d)
     assert [t["state"] for t in state["trials"]] == ["finished", "finished"]
     assert state["trials"][1]["attempts"] == 1
     for t in state["trials"]:
         run = d / "runs" / t["name"]
-        assert _epochs(run) == [1, 2, 3]  # every epoch once: nothing lost, nothing repeated
+        assert epochs(run) == [1, 2, 3]  # every epoch once: nothing lost, nothing repeated
         assert json.loads((run / "config.json").read_text())["wandb_id"] == t["id"]  # one W&B run throughout
         assert all(p.name.endswith(t["id"]) for p in (run / "wandb").glob("offline-run-*"))
 
@@ -124,7 +116,7 @@ def test_two_runners_share_one_directory(tmp_path):
     for p in procs:
         _, err = p.communicate(timeout=400)
         assert p.returncode == 0, err
-    trials = _state(d)["trials"]
+    trials = sweep_state(d)["trials"]
     assert sorted(t["params"]["zn"] for t in trials) == [8, 16, 24]  # each grid point once
     assert all(t["state"] == "finished" and t["attempts"] == 1 for t in trials)
     assert len({t["owner"] is None for t in trials}) == 1
@@ -149,7 +141,7 @@ def test_hyperband_stops_a_trial_that_trails(tmp_path):
             data["trials"].append(t)
     done = run_sweep([str(path), "--dir", str(d)])
     assert done.returncode == 0, done.stderr
-    t = _state(d)["trials"][2]
+    t = sweep_state(d)["trials"][2]
     assert t["params"]["zn"] == 24  # the grid's next point
     assert t["state"] == "stopped" and t["error"] == "stopped by hyperband", done.stderr
     assert 1 <= t["epoch"] < 4 and "hyperband stops t002-zn24" in done.stderr

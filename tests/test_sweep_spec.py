@@ -7,7 +7,7 @@ import yaml
 
 from genlat.sweep.cli import sweep_main
 from genlat.sweep.spec import load_spec
-from tests.sweep_util import ROOT, sweep_file
+from tests.helpers import ROOT, sweep_file
 
 
 @pytest.fixture(autouse=True)

@@ -9,8 +9,7 @@ import pytest
 from genlat.sweep.cli import sweep_main
 from genlat.sweep.spec import load_spec
 from genlat.sweep.state import SweepState, new_trial
-from tests.conftest import child_env
-from tests.sweep_util import ROOT, sweep_file
+from tests.helpers import ROOT, child_env, sweep_file
 
 
 @pytest.fixture

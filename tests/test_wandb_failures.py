@@ -9,14 +9,9 @@ import threading
 import pytest
 
 from genlat.cli import train_main
+from tests.helpers import free_port, only_run
 
 KEY = "k" * 40  # a well-formed key the server does not know
-
-
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]  # nothing listens on it once the socket is closed
 
 
 @pytest.fixture
@@ -47,7 +42,7 @@ def _train(tmp_path, tiny_args):
 
 
 def _offline_runs(tmp_path):
-    (run,) = (tmp_path / "runs").iterdir()
+    run = only_run(tmp_path / "runs")
     return list((run / "wandb").glob("offline-run-*")), json.loads((run / "config.json").read_text())
 
 
@@ -91,7 +86,7 @@ def test_offline_and_disabled_never_try_the_server(mode, tmp_path, tiny_args, mo
 
 
 def test_online_without_a_network_logs_offline_at_once(tmp_path, tiny_args, monkeypatch, capfd):
-    base = f"http://127.0.0.1:{_closed_port()}"
+    base = f"http://127.0.0.1:{free_port()}"
     monkeypatch.setenv("WANDB_MODE", "online")
     monkeypatch.setenv("WANDB_API_KEY", KEY)
     monkeypatch.setenv("WANDB_BASE_URL", base)

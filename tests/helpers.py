@@ -1,0 +1,94 @@
+"""What the test files share: the tiny run's flags, a child process's environment, reading a run
+directory, a free port, and tiny sweep files and a runner started as a user would start it."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+TINY = [
+    "--image_size", "32", "--epoch_size", "64", "--batch_size", "16", "--ngf", "8", "--ndf", "8",
+    "--zn", "8", "--n_samples", "16", "--grid_nrow", "4", "--interp_pairs", "2", "--interp_steps", "4",
+    "--log_every", "2", "--eval_samples", "32",
+]  # fmt: skip  (a run that trains in about a second: 32x32, 4 steps per epoch, narrow nets)
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment for a process a test starts: ours, without the handle of this process's W&B
+    service (wandb.init sets WANDB_SERVICE), so a child that is killed cannot leave a run open in it."""
+    env = {k: v for k, v in os.environ.items() if k != "WANDB_SERVICE"}
+    return {**env, **extra}
+
+
+def only_run(root: Path) -> Path:
+    """The one run directory under an output root (fails when there are none or several)."""
+    (run,) = Path(root).iterdir()
+    return run
+
+
+def metrics_rows(run: Path) -> list[dict]:
+    """Every line of the run's metrics.jsonl, parsed (a torn or empty line fails the test)."""
+    return [json.loads(line) for line in (Path(run) / "metrics.jsonl").read_text().splitlines()]
+
+
+def epochs(run: Path) -> list[int]:
+    return [row["epoch"] for row in metrics_rows(run)]
+
+
+def free_port() -> int:
+    """A local TCP port nothing listens on (once this socket is closed)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def sweep_state(root: Path) -> dict:
+    return json.loads((Path(root) / "sweep.json").read_text())
+
+
+# --- sweeps -------------------------------------------------------------------------------------------
+# The tiny run of conftest.TINY as sweep parameters (no evaluation: it is another test's business).
+TINY_PARAMS = {
+    "epochs": 1, "image_size": 32, "epoch_size": 64, "batch_size": 16, "ngf": 8, "ndf": 8, "n_samples": 16,
+    "grid_nrow": 4, "interp_pairs": 2, "interp_steps": 4, "log_every": 2, "eval_every": 0,
+}  # fmt: skip
+
+
+def sweep_file(path: Path, zn=(8, 16), method="grid", command=None, **extra) -> Path:
+    params = {k: {"value": v} for k, v in TINY_PARAMS.items()}
+    params["zn"] = {"values": list(zn)}
+    for k, v in extra.pop("params", {}).items():
+        params[k] = v if isinstance(v, dict) else {"value": v}
+    config = {
+        "name": path.stem,
+        "program": "train.py",
+        "method": method,
+        "metric": {"name": "epoch/loss_g", "goal": "minimize"},
+        "parameters": params,
+        "command": command or ["${env}", "${interpreter}", "${program}", "${args}"],
+        **extra,
+    }
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def runner(args: list[str], **kw) -> subprocess.Popen:
+    """`python -m genlat sweep ...` from the repository root (where `program: train.py` resolves)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "genlat", "sweep", *args], cwd=ROOT, env=child_env(), text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw,
+    )  # fmt: skip
+
+
+def run_sweep(args: list[str], timeout=240) -> subprocess.CompletedProcess:
+    proc = runner(args)
+    out, err = proc.communicate(timeout=timeout)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
