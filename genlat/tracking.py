@@ -93,7 +93,7 @@ class Tracker:
 
     def log_epoch(self, epoch: int, row: dict[str, Any]) -> None:
         images = self._images(row)
-        self.series_live.add_data(*self._series_row(row, images))
+        self.series_live.add_data(*self.series_row(row, images))
         scalars = {k: v for k, v in row.items() if "/" in k and isinstance(v, (int, float))}
         # lists (VAE: eval/kl_per_dim) as histograms: one key, however large zn is
         hists = {k: self.wandb.Histogram(v) for k, v in row.items() if "/" in k and isinstance(v, list) and v}
@@ -112,7 +112,7 @@ class Tracker:
         paths = [row["sample_grid"], *(row[f"{g}_grid"] for g in self.grids)]
         return [self.wandb.Image(str(self.run_dir.path / p), caption=caption) for p in paths]
 
-    def _series_row(self, row: dict[str, Any], images: list[Any]) -> list[Any]:
+    def series_row(self, row: dict[str, Any], images: list[Any]) -> list[Any]:
         """An epoch-series row from a metrics.jsonl row; None in epochs without evaluation."""
         values = [row.get(k) for k in self.series_keys] + [row.get(f"eval/{k}") for k in MAIN_KEYS]
         return [row["epoch"], self.cfg.zn, self.cfg.lr, *images, *values]
@@ -120,7 +120,7 @@ class Tracker:
     def log_final_tables(self, metrics: list[dict[str, Any]], panels: list[list[Any]]) -> None:
         """Immutable copies of every row, from the run directory's metrics.jsonl and panels (they
         survive resumes)."""
-        series_rows = [self._series_row(r, self._images(r)) for r in metrics]
+        series_rows = [self.series_row(r, self._images(r)) for r in metrics]
         panel_rows = [r[:4] + [self.wandb.Image(str(r[4]))] for r in panels]
         self.run.log(
             {

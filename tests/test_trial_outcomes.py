@@ -3,18 +3,17 @@ resumed, and only failures count against --retries."""
 
 import signal
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
 from genlat.sweep.runner import Active, Runner
 
-NO_LOG = SimpleNamespace(log_path=lambda trial: Path("/nonexistent/trial.log"))
+NO_LOG = Path("/nonexistent/trial.log")
 
 
 def outcome(rc, status=None, epoch=1, epoch_before=1, stop=None):
     attempt = Active(trial={"name": "t000"}, proc=None, slot=0, stop=stop, rc=rc, epoch_before=epoch_before)
-    return Runner._classify(SimpleNamespace(state=NO_LOG), attempt, status or {}, epoch)
+    return Runner.outcome(attempt, status or {}, epoch, NO_LOG)
 
 
 @pytest.mark.parametrize("rc, status, epoch, before, stop, expected", [

@@ -164,6 +164,6 @@ def test_epoch_series_columns_per_family(tmp_path, monkeypatch):
     assert vae.series_columns == ["epoch", "zn", "lr", "grid", "reconstruction", "loss", "recon", "kl", "active_units",
                                   "fd", "kid", "precision", "recall", "ppl"]
     row = {"epoch": 3, "epoch/loss": 9.0, "epoch/recon": 7.0, "epoch/kl": 2.0, "eval/active_units": 5, "eval/fd": 1.5}
-    values = vae._series_row(row, ["G", "R"])
+    values = vae.series_row(row, ["G", "R"])
     assert values == [3, 100, 2e-4, "G", "R", 9.0, 7.0, 2.0, 5, 1.5, None, None, None, None]
     vae.finish()

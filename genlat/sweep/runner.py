@@ -246,7 +246,7 @@ class Runner:
         with self.state.locked() as data:
             t = _find(data, a.trial["name"])
             refresh_from_run(t, run, self.spec.metric, self.spec.goal)
-            outcome, error = self._classify(a, status, t["epoch"])
+            outcome, error = self.outcome(a, status, t["epoch"], self.state.log_path(a.trial))
             t.update(state=outcome, exit_code=a.rc, ended=now_iso(), owner=None, heartbeat=None, error=error,
                      seconds=round(t["seconds"] + time.monotonic() - a.t0, 2))  # fmt: skip
             if outcome == "failed":
@@ -256,7 +256,8 @@ class Runner:
         note = f"  ({error})" if error else ""
         self.display.event(f"{outcome} {trial['name']} after {time.monotonic() - a.t0:.1f}s, epoch {trial['epoch']}{metric}{note}")
 
-    def _classify(self, a: Active, status: dict, epoch: int) -> tuple[str, str]:
+    @staticmethod
+    def outcome(a: Active, status: dict, epoch: int, log_path: Path) -> tuple[str, str]:
         """What happened, from the run's own status.json first: `accelerate launch` turns every
         non-zero exit of train.py into 1, so the exit code alone cannot tell preempted from failed.
         A diverged trial is a result, like a finished one: it is never retried."""
@@ -278,7 +279,7 @@ class Runner:
             # interruption, resumed like a preemption; one killed before any progress counts as a failure,
             # so a trial that is killed every time it starts is given up after --retries
             return "preempted", f"killed by {signal.Signals(-a.rc).name} after epoch {epoch}; resumes"
-        return "failed", _failure_line(self.state.log_path(a.trial), a.rc)
+        return "failed", _failure_line(log_path, a.rc)
 
     def _watch(self) -> None:
         """Copy progress into the state (others' searches see it), beat the heart, apply hyperband."""
