@@ -103,3 +103,11 @@ def test_the_study_files_are_valid():
     assert bayes.config["parameters"]["lr"]["distribution"] == "log_uniform_values"
     assert "zn" in bayes.varying and bayes.command == study.command
     json.dumps(bayes.config)  # plain data, storable in the state
+
+
+def test_the_main_job_runs_three_seeds_of_each_latent_size_at_the_default_precision():
+    quick = load_spec("sweeps/quick.yaml")
+    params = quick.config["parameters"]
+    assert quick.method == "grid" and params["zn"]["values"] == [50, 100, 150, 500]
+    assert params["seed"]["values"] == [0, 1, 2]  # one seed answers nothing (issue 13)
+    assert "mixed_precision" not in params  # the run's default picks the precision for the machine
