@@ -6,7 +6,6 @@ or `--wandb ENTITY/PROJECT[/SWEEP_ID]` (the W&B public API). `--publish` also bu
 
 from __future__ import annotations
 
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -15,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from genlat.config import UserArgumentParser
-from genlat.errors import ConfigError, OutputError, entry_point
+from genlat.errors import ConfigError, entry_point
 
 DEFAULT_LOOSE_OUT = "report"
 
@@ -48,7 +47,7 @@ def load_study(args, out: Path):
 
 
 def write(args, console: Console) -> int:
-    from analysis import render_html, render_markdown, sections
+    from analysis import render_html, render_markdown, report_files, sections
 
     out = Path(args.out or (Path(args.sweep_dir) / "report" if args.sweep_dir else DEFAULT_LOOSE_OUT))
     t0 = time.perf_counter()
@@ -56,12 +55,7 @@ def write(args, console: Console) -> int:
                   TimeElapsedColumn(), console=console, transient=True, disable=not console.is_terminal) as bar:  # fmt: skip
         task = bar.add_task("reading runs", total=6)
         study = load_study(args, out)
-        fig_dir = out / "figures"
-        try:
-            shutil.rmtree(fig_dir, ignore_errors=True)  # figures of an earlier report would linger otherwise
-            fig_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise OutputError(f"--out {out}: cannot write there ({e.strerror}); pick another --out") from None
+        fig_dir = report_files.prepare(out)
         bar.advance(task)
 
         def step(name: str) -> None:
@@ -71,8 +65,9 @@ def write(args, console: Console) -> int:
         bar.update(task, description="writing report.html, report.md", advance=1)
         (out / "report.html").write_text(render_html.render(doc), encoding="utf-8")
         (out / "report.md").write_text(render_markdown.render(doc, out), encoding="utf-8")
+        report_files.record(out, doc)
         bar.advance(task)
-    n_figs = len(list(fig_dir.glob("*.png")))
+    n_figs = len(report_files.figures(doc))
     console.print(f"report: {out / 'report.html'}  (also {out / 'report.md'}, {n_figs} figures in {fig_dir}/; "
                   f"{len(study.runs)} runs, {len(study.problems)} problem(s) named; {time.perf_counter() - t0:.1f}s)",
                   highlight=False, markup=False, soft_wrap=True)  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,10 +23,11 @@ class RunRecord:
     samples: dict[int, Path] = field(default_factory=dict)  # epoch -> sample grid PNG
     panels: dict[tuple[int, str], Path] = field(default_factory=dict)  # (epoch, method) -> panel PNG
     reconstructions: dict[int, Path] = field(default_factory=dict)  # epoch -> reconstruction grid (VAE)
+    damage: list[str] = field(default_factory=list)  # what could not be read: such a run is named, not compared
 
     @property
     def name(self) -> str:
-        return self.config.get("run_name", self.path.name)
+        return str(self.config.get("run_name", self.path.name))
 
     @property
     def state(self) -> str:
@@ -41,16 +43,61 @@ def is_run_dir(path: Path) -> bool:
 
 
 def load_run(path: str | Path) -> RunRecord:
+    """A run as far as it can be read: a damaged file becomes a note in `damage`, never an exception,
+    so one broken run folder cannot take the whole report down."""
     run = RunDir(path)  # the layout's one definition; reading it runs nothing of the trainer
-    config = run.read_config()
-    metrics = sorted(run.read_metrics(), key=lambda m: m["epoch"])  # a line cut by a kill is dropped
-    record = RunRecord(run.path, config, metrics, run.read_status() or {})
+    damage: list[str] = []
+    config = _json_object(run.config, damage)
+    status = _json_object(run.status, damage) if run.status.exists() else {}
+    metrics = sorted(_metric_rows(run.metrics, damage), key=lambda m: m["epoch"])
+    record = RunRecord(run.path, config, metrics, status, damage=damage)
     record.samples = _epoch_pngs(run.samples)
     record.reconstructions = _epoch_pngs(run.path / "reconstructions")
     for png in sorted(run.interpolation.glob("epoch_*.png")):
         if m := _PANEL.match(png.name):
             record.panels[(int(m.group(1)), m.group(2))] = png
     return record
+
+
+def _json_object(path: Path, damage: list[str]) -> dict:
+    try:
+        value = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        damage.append(f"{path.name} unreadable ({type(e).__name__})")
+        return {}
+    if not isinstance(value, dict):
+        damage.append(f"{path.name} is not a JSON object")
+        return {}
+    return value
+
+
+def _metric_rows(path: Path, damage: list[str]) -> list[dict]:
+    """One dict per epoch. A last line cut by a kill (no newline) is dropped quietly: the resume
+    rewrites it. Any other line that is not an object with an integer epoch is damage."""
+    try:
+        text = path.read_text() if path.exists() else ""
+    except (OSError, UnicodeDecodeError) as e:
+        damage.append(f"metrics.jsonl unreadable ({type(e).__name__})")
+        return []
+    lines = text.split("\n")
+    rows, bad = [], []
+    for i, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError:
+            row = None
+        if isinstance(row, dict) and type(row.get("epoch")) is int:
+            rows.append(row)
+        elif i < len(lines):  # a complete line (the text goes on after it) that is wrong
+            bad.append(i)
+    if bad:
+        damage.append(f"metrics.jsonl line {bad[0]} is damaged" + (f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""))
+    epochs = [r["epoch"] for r in rows]
+    if twice := sorted({e for e in epochs if epochs.count(e) > 1}):
+        damage.append(f"metrics.jsonl has epoch {twice[0]} more than once (two writers?)")
+    return rows
 
 
 def _epoch_pngs(folder: Path) -> dict[int, Path]:
@@ -61,4 +108,4 @@ def find_runs(root: str | Path) -> list[RunRecord]:
     """Every run directory at or below `root`, sorted by name."""
     root = Path(root)
     dirs = [root] if is_run_dir(root) else [p.parent for p in root.rglob("config.json") if is_run_dir(p.parent)]
-    return sorted((load_run(d) for d in dirs), key=lambda r: r.name)
+    return sorted((load_run(d) for d in dirs), key=lambda r: (str(r.name), str(r.path)))

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from analysis.runs import RunRecord, find_runs, is_run_dir, load_run
-from genlat.errors import ConfigError, OutputError
+from genlat.errors import ConfigError
+from genlat.sweep.state import SweepState
 
 # Hyperparameters that make two runs different settings; the seed is what repeats a setting.
 SETTING_KEYS = ("zn", "model", "beta", "lr", "beta1", "batch_size", "epochs", "epoch_size", "ngf", "ndf",
@@ -73,6 +74,8 @@ def _num(x) -> float:
 
 def run_problem(run: RunRecord) -> Problem | None:
     state = run.state
+    if run.damage:
+        return Problem(run.name, state, "damaged run folder, left out: " + "; ".join(run.damage))
     if state == "finished" and run.metrics:
         return None
     if not run.metrics:
@@ -91,17 +94,14 @@ def load_sweep(root: str | Path) -> Study:
         if not runs:
             raise ConfigError(f"SWEEP_DIR {root}: neither a sweep (sweep.json) nor a folder of run directories")
         return from_records(root.name, str(root), runs)
-    try:
-        data = json.loads((root / "sweep.json").read_text())
-    except (OSError, ValueError) as e:
-        raise OutputError(f"cannot read {root / 'sweep.json'}: {e}") from None
+    data = SweepState(root).read()  # the sweep's own reader: a damaged sweep.json is one line
     runs, problems = [], []
-    for t in data.get("trials", []):
+    for t in data["trials"]:
         run_dir = root / "runs" / t["name"]
         run = load_run(run_dir) if is_run_dir(run_dir) else None
-        if run is not None and run.metrics:
+        if run is not None and run.metrics and not run.damage:
             runs.append(run)
-        if t["state"] in ("finished", "stopped") and run is not None and run.metrics:
+        if t["state"] in ("finished", "stopped") and run is not None and run.metrics and not run.damage:
             continue
         reason = t.get("error") or (f"exit code {t['exit_code']}" if t.get("exit_code") not in (None, 0) else "")
         if run is not None and (p := run_problem(run)) and p.reason:
@@ -113,15 +113,17 @@ def load_sweep(root: str | Path) -> Study:
 
 
 def load_loose(paths: list[str | Path]) -> Study:
-    runs = []
+    runs, seen = [], set()
     for p in map(Path, paths):
         if not is_run_dir(p):
             raise ConfigError(f"--runs {p}: not a run directory (no config.json); give OUT/NAME folders")
-        runs.append(load_run(p))
+        if p.resolve() not in seen:  # `--runs A A` (or A and ./A) is one run, not two seeds
+            seen.add(p.resolve())
+            runs.append(load_run(p))
     return from_records("loose runs", ", ".join(map(str, paths)), runs)
 
 
 def from_records(title: str, source: str, records: list[RunRecord], sweep: dict | None = None) -> Study:
-    runs = [r for r in records if r.metrics]
+    runs = [r for r in records if r.metrics and not r.damage]
     problems = [p for r in records if (p := run_problem(r))]
     return Study(title, source, runs, problems, sweep)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
+import os
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +23,9 @@ MODELS = ("dcgan", "vae")
 IMAGE_SIZES = (32, 64)
 PRECISIONS = ("no", "fp16", "bf16")
 INTERP_METHODS = ("slerp", "lerp")
+NAME_MAX = 255  # bytes in one path component on Linux and macOS file systems (ENAMETOOLONG beyond)
+WANDB_FORBIDDEN = "/\\#?%:"
+BYTES_PER_PARAM = 16  # fp32 weight, gradient and Adam's two moments
 
 
 def _positive_int(v):
@@ -76,7 +81,24 @@ def _methods(v):
 def _name(v):
     if v and ("/" in v or "\\" in v or v in (".", "..")):
         return "must be a plain directory name (no slashes)"
+    if "\n" in v or "\r" in v:
+        return "must be one line"
+    if len(v.encode()) > NAME_MAX:
+        return f"is {len(v.encode())} bytes; a folder name may have at most {NAME_MAX}"
     return None
+
+
+def _seed(v):
+    # torch seeds its CPU generator with 32 bits: a larger seed would repeat a smaller one's weights
+    return None if 0 <= v < 2**32 else "must be an integer from 0 to 4294967295 (2**32 - 1)"
+
+
+def _wandb_name(v):
+    # W&B refuses these characters in project and entity names, after the run folder exists
+    bad = sorted(set(v) & set(WANDB_FORBIDDEN))
+    if bad:
+        return f"may not contain {' '.join(repr(c) for c in bad)} (W&B refuses {WANDB_FORBIDDEN!r} in names)"
+    return None if len(v) <= 128 else "may have at most 128 characters"
 
 
 def _eval_samples(v):
@@ -85,6 +107,18 @@ def _eval_samples(v):
 
 def _eval_feature_images(v):
     return None if v >= 64 else "must be at least 64"
+
+
+def _out(v):
+    if any(len(part.encode()) > NAME_MAX for part in v.split("/")):
+        return f"has a folder name longer than {NAME_MAX} bytes"
+    return None
+
+
+def _shown(value, limit: int = 60) -> str:
+    """A value as a message shows it: one line, and a long one cut (a 300-character --name)."""
+    text = " ".join(str(value).split()) if isinstance(value, str) else str(value)
+    return text if len(text) <= limit else f"{text[:limit - 3]}..."
 
 
 def _opt(default, help, check=None):
@@ -99,7 +133,7 @@ class TrainConfig:
     beta1: float = _opt(0.5, "Adam beta1 (DCGAN: 0.5)", _beta1)
     epochs: int = _opt(20, "training epochs (the study: 20)", _positive_int)
     batch_size: int = _opt(64, "images per step on each process (DCGAN: 64)", _positive_int)
-    seed: int = _opt(0, "seed of weights, data order and the latent bank", _non_negative_int)
+    seed: int = _opt(0, "seed of weights, data order and the latent bank", _seed)
     # --- data ---
     dataset: str = _opt("shapes", "shapes | mnist | fashion-mnist | cifar10 | celeba | folder:PATH", _dataset)
     data_dir: str = _opt("data", "where torchvision datasets live (downloaded there when possible)")
@@ -152,13 +186,13 @@ class TrainConfig:
         "data's, falls below it (0 = never)", lambda v: None if math.isfinite(v) and 0 <= v < 1 else "must be in [0, 1)")
     collapse_epochs: int = _opt(3, "epochs in a row below --collapse_spread that end the run", _positive_int)
     # --- output, tracking, checkpoints ---
-    out: str = _opt("runs", "output root; the run lives in OUT/NAME")
+    out: str = _opt("runs", "output root; the run lives in OUT/NAME", _out)
     name: str = _opt("", "run name (default: derived from the config)", _name)
     resume: bool = _opt(False, "continue OUT/NAME from its last checkpoint (an existing run resumes anyway)")
     keep_checkpoints: int = _opt(2, "checkpoints to keep (the newest N)", _positive_int)
     log_every: int = _opt(10, "steps between W&B training-loss points and plain progress lines", _positive_int)
-    wandb_project: str = _opt("genlat", "W&B project")
-    wandb_entity: str = _opt("", "W&B entity (default: your default entity)")
+    wandb_project: str = _opt("genlat", "W&B project", lambda v: _wandb_name(v) or (None if v else "must not be empty"))
+    wandb_entity: str = _opt("", "W&B entity (default: your default entity)", _wandb_name)
     wandb_group: str = _opt("", "W&B group (a sweep sets it to its name)")
     debug: bool = _opt(False, "print tracebacks for user errors too")
 
@@ -167,12 +201,16 @@ class TrainConfig:
             check = f.metadata.get("check")
             problem = check(getattr(self, f.name)) if check else None
             if problem:
-                raise ConfigError(f"--{f.name}={getattr(self, f.name)!s}: {problem}")
+                raise ConfigError(f"--{f.name}={_shown(getattr(self, f.name))}: {problem}")
         if self.n_samples < 2 * self.interp_pairs:
             raise ConfigError(
                 f"--interp_pairs={self.interp_pairs}: needs --n_samples >= {2 * self.interp_pairs} "
                 "(each pair's endpoints come from the latent bank)"
             )
+        if self.batch_size > self.epoch_size:
+            raise ConfigError(f"--batch_size={self.batch_size}: larger than --epoch_size={self.epoch_size}, "
+                              "so an epoch would have no full step; lower --batch_size or raise --epoch_size")
+        _check_fits_in_memory(self)
 
     @property
     def run_name(self) -> str:
@@ -197,6 +235,21 @@ class TrainConfig:
         if unknown:
             raise ConfigError(f"unknown setting(s): {', '.join('--' + u for u in unknown)}; see --help")
         return cls(**{k: _convert(known[k], v) for k, v in values.items()})
+
+
+def _check_fits_in_memory(cfg: TrainConfig) -> None:
+    """Refuse a network that cannot be allocated, before anything is created (a huge --zn, --ngf or
+    --ndf would otherwise fail deep inside torch). Counts the widest layers only: a lower bound."""
+    stem = (8 if cfg.image_size == 64 else 4) * 16  # the 4x4 stem's width multiple times its kernel area
+    params = stem * (cfg.zn * cfg.ngf + 4 * cfg.ngf * cfg.ngf + 4 * cfg.ndf * cfg.ndf)
+    if cfg.model == "vae":
+        params += stem * 2 * cfg.zn * cfg.ndf  # the encoder's mean and log-variance head
+    need = params * BYTES_PER_PARAM
+    have = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    if need > have:
+        raise ConfigError(f"--zn={cfg.zn} --ngf={cfg.ngf} --ndf={cfg.ndf}: the networks would need at least "
+                          f"{need / 2**30:,.0f} GiB to train, more than this machine's {have / 2**30:,.0f} GiB; "
+                          "pick smaller sizes")
 
 
 # Settings that only say where or how a run is shown; resuming with other values is fine.
@@ -227,7 +280,7 @@ def _convert(f: dataclasses.Field, value: Any) -> Any:
         return str(value)
     except (TypeError, ValueError):
         noun = {"int": "an integer", "float": "a number", "bool": "true or false"}[kind]
-        raise ConfigError(f"--{f.name}={value!s}: must be {noun}") from None
+        raise ConfigError(f"--{f.name}={_shown(value)}: must be {noun}") from None
 
 
 def _to_bool(value: Any) -> bool:
@@ -265,6 +318,28 @@ def build_parser(prog: str = "train.py") -> argparse.ArgumentParser:
     return parser
 
 
+def joined_negative_values(argv: list[str], parser: argparse.ArgumentParser) -> list[str]:
+    """`--lr -1e-4` as `--lr=-1e-4`: argparse takes "-1e-4" for a flag (it only knows -1 and -.5 as
+    numbers) and says "expected one argument"; joined, the value reaches its check and its message."""
+    takes_value = {a for act in parser._actions if act.nargs is None and act.option_strings for a in act.option_strings}
+    out: list[str] = []
+    for arg in argv:
+        if out and out[-1] in takes_value and arg.startswith("-") and _is_number(arg):
+            out[-1] = f"{out[-1]}={arg}"
+        else:
+            out.append(arg)
+    return out
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
 def parse_args(argv: list[str] | None, prog: str = "train.py") -> TrainConfig:
-    args = build_parser(prog).parse_args(argv)
+    parser = build_parser(prog)
+    args = parser.parse_args(joined_negative_values(sys.argv[1:] if argv is None else argv, parser))
     return TrainConfig.from_dict(vars(args))

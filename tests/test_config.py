@@ -80,3 +80,33 @@ def test_genlat_command_dispatch():
 
     assert main(["nope"]) == 2
     assert main(["train", "--image_size=7"]) == 2
+
+
+LONG = "x" * 300
+
+
+@pytest.mark.parametrize("argv, flag, words", [
+    (["--seed", str(2**64 + 1)], "--seed", "4294967295"),
+    (["--name", LONG], "--name", "at most 255"),
+    (["--out", f"/tmp/{LONG}"], "--out", "longer than 255"),
+    (["--wandb_project", "a/b"], "--wandb_project", "may not contain '/'"),
+    (["--wandb_entity", "me#1"], "--wandb_entity", "may not contain '#'"),
+    (["--zn", "1000000000"], "--zn=1000000000", "GiB to train"),
+    (["--batch_size", "128", "--epoch_size", "64"], "--batch_size=128", "larger than --epoch_size=64"),
+    (["--lr", "-1e-4"], "--lr=-0.0001", "positive"),
+    (["--beta1", "-.5e-1"], "--beta1", "[0, 1)"),
+])  # fmt: skip
+def test_refused_up_front_in_one_short_line(tmp_path, capsys, argv, flag, words):
+    from genlat.cli import train_main
+
+    out = tmp_path / "runs"
+    assert train_main([*argv, *([] if "--out" in argv else ["--out", str(out)])]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("genlat: error: ") and flag in err and words in err, err
+    assert len(err) < 300 and not out.exists()  # a 300-character value is cut in the message; nothing created
+
+
+def test_negative_values_still_parse_as_values():
+    with pytest.raises(ConfigError, match="--zn=-1: must be a positive integer"):
+        parse_args(["--zn", "-1"])
+    assert parse_args(["--name", "-1e3"]).name == "-1e3"  # a string flag takes it as it is

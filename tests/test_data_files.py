@@ -153,3 +153,37 @@ def test_corrupt_mnist_is_a_data_error(tmp_path):
     with pytest.raises(DataError, match="could not be read.*replace them with intact copies") as e:
         build_source(cfg("mnist", data_dir=str(tmp_path)))
     assert "\n" not in str(e.value)
+
+
+def undecodable_png(path, size=(24, 24)) -> None:
+    """A PNG whose chunk checksums are right (so verify() passes) but whose pixel data is not a
+    zlib stream (so decoding fails): the kind of file only loading finds."""
+    import io
+    import zlib
+
+    buf = io.BytesIO()
+    Image.new("RGB", size, (9, 9, 9)).save(buf, "PNG")
+    data = buf.getvalue()
+    at = data.index(b"IDAT") - 4
+    length = struct.unpack(">I", data[at:at + 4])[0]
+    junk = bytes(range(length % 256)) * (length // 256) + bytes(length % 256)
+    chunk = b"IDAT" + junk[:length]
+    path.write_bytes(data[:at] + data[at:at + 4] + chunk + struct.pack(">I", zlib.crc32(chunk)) + data[at + 12 + length:])
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_a_png_that_verifies_but_does_not_decode_is_skipped_and_counted(tmp_path, caplog, workers):
+    root = tmp_path / "imgs"
+    root.mkdir()
+    for i in range(7):
+        Image.new("RGB", (24, 24), (30 * i, 0, 0)).save(root / f"ok{i}.png")
+    undecodable_png(root / "bad.png")
+    with caplog.at_level(logging.WARNING):
+        src = build_source(cfg(f"folder:{root}", num_workers=workers, batch_size=4))
+        assert len(src) == 8  # it passed the cheap check
+        for epoch in range(2):
+            batches = list(src.batches(epoch=epoch, batch_size=4, rank=0, world_size=1, device="cpu"))
+            assert [b.shape[0] for b in batches] == [4, 4]  # the next image took its place
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1 and "bad.png" in warnings[0] and "1 so far" in warnings[0]  # once, not per epoch
+    assert src.undecodable == {str(root / "bad.png")}

@@ -87,8 +87,43 @@ def test_a_folder_that_is_not_a_sweep_is_refused(tmp_path, capsys):
     (tmp_path / "out" / "precious.txt").write_text("keep me")
     assert sweep_main([str(sweep_file(tmp_path / "a.yaml")), "--dir", str(tmp_path / "out")]) == 4
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["precious.txt"]
-    assert sweep_main(["--status", str(tmp_path / "out")]) == 4
-    assert "not a genlat sweep directory" in capsys.readouterr().err
+    assert sweep_main(["--status", str(tmp_path / "out")]) == 2  # a wrong argument, not an output problem
+    assert sweep_main(["--sync", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("not a genlat sweep directory") == 3 and "--status " in err and "--sync " in err
+
+
+def test_a_problem_of_the_sweeps_constants_is_said_once(tmp_path, capsys):
+    path = sweep_file(tmp_path / "bad.yaml", params={"ngf": 0})
+    assert sweep_main([str(path), "--dir", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and "--ngf=0: must be a positive integer" in err[0], err
+
+
+def test_constants_that_clash_are_said_once(tmp_path, capsys):
+    path = sweep_file(tmp_path / "bad.yaml", params={"batch_size": 128, "epoch_size": 64})
+    assert sweep_main([str(path), "--dir", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and "--batch_size=128: larger than --epoch_size=64" in err[0], err
+
+
+@pytest.mark.parametrize("grace", ["-5", "nan", "inf"])
+def test_a_negative_grace_is_refused(tmp_path, capsys, grace):
+    assert sweep_main([str(sweep_file(tmp_path / "a.yaml")), "--dir", str(tmp_path / "out"), f"--grace={grace}"]) == 2
+    assert "--grace=" in capsys.readouterr().err and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("text", ["{}", "[]", '{"name": "x", "method": "grid", "fingerprint": "f", "trials": [7]}', "{cut"])
+def test_a_damaged_sweep_json_is_one_line_for_status_and_run(tmp_path, capsys, text):
+    sweep = tmp_path / "out"
+    sweep.mkdir()
+    (sweep / "sweep.json").write_text(text)
+    (sweep / ".sweep.lock").touch()
+    assert sweep_main(["--status", str(sweep)]) == 4
+    assert sweep_main([str(sweep_file(tmp_path / "a.yaml")), "--dir", str(sweep)]) == 4
+    err = capsys.readouterr().err
+    assert err.count("genlat: error:") == 2 and "Traceback" not in err and str(sweep / "sweep.json") in err
+    assert (sweep / "sweep.json").read_text() == text  # left as it was, for the user to restore
 
 
 def test_the_study_files_are_valid():

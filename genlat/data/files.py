@@ -141,16 +141,43 @@ class FolderImages(Dataset):
         return len(self.paths)
 
     def __getitem__(self, i: int) -> torch.Tensor:
-        try:
-            with Image.open(self.paths[i]) as img:
-                return self.transform(img)
-        except Exception as e:  # passed verify() but does not decode (e.g. a truncated JPEG)
-            raise DataError(f"cannot decode {self.paths[i]} ({_why(e)}): remove or replace that file") from e
+        return self.load(i)[0]
+
+    def load(self, i: int) -> tuple[torch.Tensor, tuple[str, ...]]:
+        """Image i and the files that failed to decode on the way to it. A file can pass verify()
+        and still not decode (a damaged zlib stream, a truncated JPEG): it is skipped, and the next
+        image takes its place, so a batch keeps its size and every rank its number of steps."""
+        bad: list[str] = []
+        for j in range(len(self.paths)):
+            path = self.paths[(i + j) % len(self.paths)]
+            try:
+                with Image.open(path) as img:
+                    return self.transform(img), tuple(bad)
+            except Exception:  # PIL raises OSError, SyntaxError, ValueError, zlib.error, ...
+                bad.append(path)
+        raise DataError(f"none of the {len(self.paths)} image files under {self.root} decode: check they are intact images")
 
 
-def _images_only(items) -> torch.Tensor:
-    """Collate (image, label) pairs or bare images into (B, C, H, W), dropping labels."""
-    return torch.stack([it[0] if isinstance(it, (tuple, list)) else it for it in items])
+class _WithSkips(Dataset):
+    """Items as (image, files skipped to reach it): the skips travel with the batch out of
+    DataLoader workers, so the main process can count them (a worker's own counter is lost)."""
+
+    def __init__(self, dataset: Dataset):
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, i: int):
+        if isinstance(self.dataset, FolderImages):
+            return self.dataset.load(i)
+        item = self.dataset[i]
+        return (item[0] if isinstance(item, (tuple, list)) else item), ()
+
+
+def _collate(items) -> tuple[torch.Tensor, list[str]]:
+    """(image, skipped) pairs -> (B, C, H, W) and every skipped file of the batch."""
+    return torch.stack([image for image, _ in items]), [p for _, skipped in items for p in skipped]
 
 
 class FileSource(ImageSource):
@@ -163,6 +190,7 @@ class FileSource(ImageSource):
             raise DataError(f"{name} has no images: check its files")
         self.name, self.dataset, self.image_size, self.channels = name, dataset, image_size, channels
         self.seed, self.num_workers = seed, num_workers
+        self.undecodable: set[str] = set()  # files found undecodable while loading, warned about once each
         self.size = min(epoch_size, len(dataset))
         self.subset = torch.arange(self.size) * len(dataset) // self.size  # (size,) dataset indices
 
@@ -181,8 +209,16 @@ class FileSource(ImageSource):
         index_batches = [self.subset[b].tolist() for b in self.epoch_indices(epoch, batch_size, rank, world_size, skip)]
         device = torch.device(device or "cpu")
         loader = DataLoader(
-            self.dataset, batch_sampler=index_batches, num_workers=self.num_workers,
-            collate_fn=_images_only, pin_memory=device.type == "cuda",
+            _WithSkips(self.dataset), batch_sampler=index_batches, num_workers=self.num_workers,
+            collate_fn=_collate, pin_memory=device.type == "cuda",
         )
-        for images in loader:  # (B, C, H, W) float32 in [-1, 1]
+        for images, skipped in loader:  # (B, C, H, W) float32 in [-1, 1]
+            self._count(skipped)
             yield images.to(device, non_blocking=True)
+
+    def _count(self, skipped: list[str]) -> None:
+        new = sorted(set(skipped) - self.undecodable)
+        if new:
+            self.undecodable.update(new)
+            log.warning("skipped %d image file(s) that passed the check but do not decode (%d so far; e.g. %s): "
+                        "remove or replace them", len(new), len(self.undecodable), new[0])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 
 from genlat.config import UserArgumentParser
@@ -51,6 +52,8 @@ def _dispatch(args) -> int:
             raise ConfigError(f"--{name}={value}: must be a positive integer")
     if args.retries < 0:
         raise ConfigError(f"--retries={args.retries}: must be 0 or a positive integer")
+    if not math.isfinite(args.grace) or args.grace < 0:
+        raise ConfigError(f"--grace={args.grace:g}: must be a finite number of seconds >= 0")
     return run(args.file, args.dir, args.count, args.workers, args.retries, args.grace)
 
 

@@ -16,7 +16,6 @@ import os
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -30,7 +29,7 @@ from genlat.sweep.display import SweepDisplay
 from genlat.sweep.search import propose, to_stop
 from genlat.sweep.spec import SweepSpec
 from genlat.sweep.state import (
-    HEARTBEAT_S, SweepState, new_trial, now_iso, owner_alive, owner_record, read_status, refresh_from_run,
+    HEARTBEAT_S, SweepState, host, new_trial, now_iso, owner_alive, owner_record, read_status, refresh_from_run,
 )  # fmt: skip
 
 
@@ -182,7 +181,7 @@ class Runner:
             if t["state"] != "running" or t["name"] in self.active or owner_alive(t["owner"], t["heartbeat"]):
                 continue
             pgid = (t["owner"] or {}).get("pgid")
-            if pgid and t["owner"].get("host") == socket.gethostname() and procs.group_alive(pgid):
+            if pgid and t["owner"].get("host") == host() and procs.group_alive(pgid):
                 self.display.event(f"{t['name']}: its runner is gone but the trial still runs; stopping it")
                 procs.terminate_group(pgid, self.grace_s)
             refresh_from_run(t, self.state.run_dir(t), self.spec.metric, self.spec.goal)
@@ -197,7 +196,7 @@ class Runner:
         log = self.state.log_path(trial)
         log.parent.mkdir(parents=True, exist_ok=True)
         with open(log, "a") as f:
-            f.write(f"=== {now_iso()} attempt {trial['attempts']} on {socket.gethostname()} worker {slot}: {shlex.join(argv)}\n")
+            f.write(f"=== {now_iso()} attempt {trial['attempts']} on {host()} worker {slot}: {shlex.join(argv)}\n")
         return procs.start(argv, self._env(trial, slot), self.cwd, log)
 
     def _env(self, trial: dict, slot: int) -> dict[str, str]:

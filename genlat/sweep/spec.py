@@ -159,9 +159,9 @@ def _genlat_problems(config: dict, check_program: bool) -> list[str]:
     fixed = {k: p["value"] for k, p in parameters.items() if isinstance(p, dict) and "value" in p and k in flags}
     try:
         TrainConfig.from_dict(fixed)
+        fixed_problem = ""
     except ConfigError as e:
-        problems.append(f"parameters: {e}")
-        fixed = {}
+        fixed_problem, fixed = str(e), {}
     for name, param in parameters.items():
         if not isinstance(param, dict):
             continue  # the schema has said so
@@ -178,6 +178,8 @@ def _genlat_problems(config: dict, check_program: bool) -> list[str]:
                 except ConfigError as e:
                     if str(e).startswith(f"--{name}="):
                         problems.append(f"parameters.{name}: {e}")
+    if fixed_problem and not any(p.endswith(fixed_problem) for p in problems):  # a clash of constants, said once
+        problems.insert(0, f"parameters: {fixed_problem}")
     command = config.get("command")
     if isinstance(command, list) and not any(str(c) in ARGS_MACROS for c in command):
         problems.append("command: has no ${args} (or ${args_no_boolean_flags}) item, so train.py would never see the parameters")

@@ -29,30 +29,42 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-from genlat.errors import OutputError
+from genlat.errors import ConfigError, OutputError
 from genlat.ids import new_id
 from genlat.rundir import RunDir, atomic_write_bytes, atomic_write_json
 from genlat.sweep.procs import process_start_time
 
 VERSION = 1
-STALE_AFTER_S = 300  # a running trial whose runner (on another host) has been silent this long is reclaimed
-HEARTBEAT_S = 30
+HOST_ENV = "GENLAT_HOSTNAME"  # this runner's host name, when the system's is not unique (containers)
+STALE_ENV = "GENLAT_SWEEP_STALE_S"
+# a running trial whose runner (on another host) has been silent this long is reclaimed
+STALE_AFTER_S = float(os.environ.get(STALE_ENV) or 300)
+HEARTBEAT_S = min(30.0, STALE_AFTER_S / 10)  # many beats per stale window: one late write is no death
 DONE = ("finished", "stopped", "diverged")  # results: never run again
+SWEEP_KEYS = ("name", "method", "fingerprint", "trials")
+TRIAL_KEYS = ("name", "state", "params", "attempts", "epoch", "seconds", "owner", "heartbeat")
 
 
 def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+def host() -> str:
+    """Which machine this runner is on. Runners on one host tell a dead owner by its pid; across hosts
+    only by its heartbeat, so two machines must never share a name: set GENLAT_HOSTNAME where they
+    would (containers that all call themselves the same)."""
+    return os.environ.get(HOST_ENV) or socket.gethostname()
+
+
 def owner_record(pgid: int | None = None) -> dict[str, Any]:
-    return {"host": socket.gethostname(), "pid": os.getpid(), "pid_start": process_start_time(os.getpid()), "pgid": pgid}
+    return {"host": host(), "pid": os.getpid(), "pid_start": process_start_time(os.getpid()), "pgid": pgid}
 
 
 def owner_alive(owner: dict[str, Any] | None, heartbeat: float | None) -> bool:
     """Is the runner that claimed a trial still there? Exact on this host, by heartbeat on others."""
     if not owner:
         return False
-    if owner.get("host") == socket.gethostname():
+    if owner.get("host") == host():
         start = process_start_time(owner["pid"])
         return start is not None and start == owner.get("pid_start")  # the same process, not a reused pid
     return heartbeat is not None and time.time() - heartbeat < STALE_AFTER_S
@@ -73,11 +85,23 @@ class SweepState:
     def read(self) -> dict[str, Any]:
         """A consistent snapshot without the lock (every write is an atomic rename)."""
         try:
-            return json.loads(self.file.read_text())
+            data = json.loads(self.file.read_text())
         except FileNotFoundError:
             raise OutputError(f"{self.root} is not a genlat sweep directory (no sweep.json)") from None
-        except (OSError, ValueError) as e:
+        except (OSError, UnicodeDecodeError, ValueError) as e:
             raise OutputError(f"cannot read {self.file}: {e}") from None
+        if problem := _shape_problem(data):
+            raise OutputError(f"{self.file} is damaged ({problem}): restore it from a backup, "
+                              "or run the sweep in another --dir")
+        return data
+
+    def require(self, flag: str) -> dict[str, Any]:
+        """The state, for commands that are handed DIR (--status, --sync): a folder that is not a
+        sweep is a wrong argument (exit 2), not an output problem."""
+        if not self.exists():
+            raise ConfigError(f"{flag} {self.root}: not a genlat sweep directory (no sweep.json); "
+                              "give the --dir of a sweep")
+        return self.read()
 
     @contextmanager
     def locked(self) -> Iterator[dict[str, Any]]:
@@ -143,6 +167,22 @@ class SweepState:
 
     def log_path(self, trial: dict[str, Any]) -> Path:
         return self.logs / f"{trial['name']}.log"
+
+
+def _shape_problem(data: Any) -> str | None:
+    """What is wrong with a sweep.json that parses (e.g. `{}` or `[]`), in a few words; None if fine."""
+    if not isinstance(data, dict):
+        return f"a JSON {type(data).__name__}, not an object"
+    if missing := [k for k in SWEEP_KEYS if k not in data]:
+        return f"no {', '.join(missing)}"
+    if not isinstance(data["trials"], list):
+        return "trials is not a list"
+    for i, t in enumerate(data["trials"]):
+        if not isinstance(t, dict) or not isinstance(t.get("name"), str) or not isinstance(t.get("params"), dict):
+            return f"trial {i} is not a trial"
+        if missing := [k for k in TRIAL_KEYS if k not in t]:
+            return f"trial {t['name']} has no {', '.join(missing)}"
+    return None
 
 
 def new_trial(index: int, params: dict[str, Any], varying: list[str], search_info: dict | None) -> dict[str, Any]:

@@ -40,7 +40,7 @@ def best_trial(data: dict) -> dict | None:
 
 def print_status(root: str | Path, console: Console | None = None) -> int:
     state = SweepState(root)
-    data = state.read()
+    data = state.require("--status")
     console = console or Console(width=None if sys.stdout.isatty() else 160)
     metric = (data.get("metric") or {}).get("name")
     goal = (data.get("metric") or {}).get("goal", "minimize")
@@ -110,7 +110,7 @@ def check_online() -> str:
 
 def sync(root: str | Path, console: Console | None = None) -> int:
     state = SweepState(root)
-    state.read()  # refuses a folder that is not a sweep before anything else
+    state.require("--sync")  # refuses a folder that is not a sweep before anything else
     console = console or Console(stderr=True)
     base = check_online()
     wandb_cli = Path(sys.executable).parent / "wandb"
@@ -121,7 +121,7 @@ def sync(root: str | Path, console: Console | None = None) -> int:
         runs = sorted(state.run_dir(t).wandb.glob("offline-run-*")) if t["state"] != "running" else []
         if t.get("synced") or not runs:
             continue
-        console.print(f"syncing {t['name']} ({len(runs)} offline run folder(s)) to {base}", highlight=False)
+        console.print(f"syncing {t['name']} ({len(runs)} offline run folder(s)) to {base}", highlight=False, markup=False)
         try:
             proc = subprocess.run([*cli, "sync", *map(str, runs)], env=env, stdin=subprocess.DEVNULL, timeout=SYNC_TIMEOUT_S)
             ok = proc.returncode == 0
@@ -133,6 +133,7 @@ def sync(root: str | Path, console: Console | None = None) -> int:
                 next(x for x in data["trials"] if x["name"] == t["name"])["synced"] = True
         else:
             failed += 1
-            console.print(f"[warning] wandb sync failed for {t['name']}; --sync again retries it", highlight=False)
-    console.print(f"synced {done} trial(s), {failed} failed; group {state.read()['name']!r} in the W&B project", highlight=False)
+            console.print(f"[warning] wandb sync failed for {t['name']}; --sync again retries it", highlight=False, markup=False)
+    console.print(f"synced {done} trial(s), {failed} failed; group {state.read()['name']!r} in the W&B project",
+                  highlight=False, markup=False)
     return 0 if not failed else EXIT_UNAVAILABLE
