@@ -11,9 +11,8 @@ import sys
 
 import pytest
 
-from tests.conftest import child_env
-from tests.sweep_util import ROOT, sweep_file
-from tests.test_sweep_runner import _epochs, _state, _wait_for
+from tests.helpers import ROOT, child_env, epochs, sweep_file, sweep_state
+from tests.test_sweep_runner import _wait_for
 
 STALE_S = "5"  # seconds of silence after which another host takes a trial over (300 by default)
 
@@ -31,29 +30,29 @@ def test_a_dead_hosts_trial_is_resumed_by_another_host(tmp_path, request):
     args = [str(path), "--dir", str(d), "--workers", "1"]
     a = _host("node-a", args)
     request.addfinalizer(lambda: a.poll() is None and os.killpg(a.pid, signal.SIGKILL))
-    _wait_for(lambda: d.joinpath("sweep.json").exists() and _state(d)["trials"], what="node-a's first claim")
-    first = _state(d)["trials"][0]
+    _wait_for(lambda: d.joinpath("sweep.json").exists() and sweep_state(d)["trials"], what="node-a's first claim")
+    first = sweep_state(d)["trials"][0]
     assert first["owner"]["host"] == "node-a"
     b = _host("node-b", args)
     request.addfinalizer(lambda: b.poll() is None and os.killpg(b.pid, signal.SIGKILL))
     run = d / "runs" / first["name"]
-    _wait_for(lambda: (run / "metrics.jsonl").exists() and _epochs(run), what="node-a's first epoch")
+    _wait_for(lambda: (run / "metrics.jsonl").exists() and epochs(run), what="node-a's first epoch")
 
     # node-a dies: its runner and its trial go at once, as with a lost machine; nobody marks anything
-    trial_group = _state(d)["trials"][0]["owner"]["pgid"]
+    trial_group = sweep_state(d)["trials"][0]["owner"]["pgid"]
     os.killpg(a.pid, signal.SIGKILL)
     os.killpg(trial_group, signal.SIGKILL)
     a.communicate(timeout=30)
-    assert _state(d)["trials"][0]["state"] == "running"  # as node-a left it
+    assert sweep_state(d)["trials"][0]["state"] == "running"  # as node-a left it
 
     _, err = b.communicate(timeout=600)
     assert b.returncode == 0, err
-    trials = _state(d)["trials"]
+    trials = sweep_state(d)["trials"]
     assert sorted(t["params"]["zn"] for t in trials) == [8, 16, 24, 32]  # none lost, none added twice
     assert all(t["state"] == "finished" for t in trials), [(t["name"], t["state"]) for t in trials]
     assert [t["attempts"] for t in trials] == [2, 1, 1, 1]  # only the dead host's trial ran again
     for t in trials:
-        assert _epochs(d / "runs" / t["name"]) == [1, 2, 3]  # every epoch once
+        assert epochs(d / "runs" / t["name"]) == [1, 2, 3]  # every epoch once
         config = json.loads((d / "runs" / t["name"] / "config.json").read_text())
         assert config["wandb_id"] == t["id"]  # one W&B run throughout, across the two hosts
     log = (d / "logs" / f"{first['name']}.log").read_text()
