@@ -19,7 +19,7 @@ BAD_VALUES = {
     "mixed_precision": "fp8", "n_samples": "0", "grid_nrow": "0", "interp_pairs": "0",
     "interp_steps": "1", "interp_methods": "cubic", "interp_every": "-1", "eval_every": "-1", "eval_samples": "8",
     "eval_feature_images": "10", "collapse_spread": "1.5", "collapse_epochs": "0", "name": "a/b",
-    "keep_checkpoints": "0", "log_every": "0",
+    "keep_checkpoints": "0", "log_every": "0", "wandb_project": "a/b", "wandb_entity": "a:b", "out": "/tmp/" + "x" * 300,
 }  # fmt: skip
 FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
 NOT_A = {"int": "abc", "float": "fast", "bool": "maybe"}  # a value of the wrong type for each kind
@@ -41,7 +41,8 @@ def test_every_checked_flag_has_a_refused_value():
 
 @pytest.mark.parametrize("flag", sorted(BAD_VALUES))
 def test_a_refused_value_is_one_line_exit_2(flag, tmp_path, capsys):
-    assert train_main([f"--{flag}", BAD_VALUES[flag], "--out", str(tmp_path / "runs")]) == EXIT_USAGE
+    out = [] if flag == "out" else ["--out", str(tmp_path / "runs")]  # a second --out would win
+    assert train_main([f"--{flag}", BAD_VALUES[flag], *out]) == EXIT_USAGE
     assert f"--{flag}=" in _one_error_line(capsys)
     assert not (tmp_path / "runs").exists()
 
