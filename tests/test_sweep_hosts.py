@@ -11,8 +11,7 @@ import sys
 
 import pytest
 
-from tests.helpers import ROOT, child_env, epochs, sweep_file, sweep_state
-from tests.test_sweep_runner import _wait_for
+from tests.helpers import ROOT, child_env, epochs, sweep_file, sweep_state, wait_for
 
 STALE_S = "5"  # seconds of silence after which another host takes a trial over (300 by default)
 
@@ -30,13 +29,13 @@ def test_a_dead_hosts_trial_is_resumed_by_another_host(tmp_path, request):
     args = [str(path), "--dir", str(d), "--workers", "1"]
     a = _host("node-a", args)
     request.addfinalizer(lambda: a.poll() is None and os.killpg(a.pid, signal.SIGKILL))
-    _wait_for(lambda: d.joinpath("sweep.json").exists() and sweep_state(d)["trials"], what="node-a's first claim")
+    wait_for(lambda: d.joinpath("sweep.json").exists() and sweep_state(d)["trials"], what="node-a's first claim")
     first = sweep_state(d)["trials"][0]
     assert first["owner"]["host"] == "node-a"
     b = _host("node-b", args)
     request.addfinalizer(lambda: b.poll() is None and os.killpg(b.pid, signal.SIGKILL))
     run = d / "runs" / first["name"]
-    _wait_for(lambda: (run / "metrics.jsonl").exists() and epochs(run), what="node-a's first epoch")
+    wait_for(lambda: (run / "metrics.jsonl").exists() and epochs(run), what="node-a's first epoch")
 
     # node-a dies: its runner and its trial go at once, as with a lost machine; nobody marks anything
     trial_group = sweep_state(d)["trials"][0]["owner"]["pgid"]

@@ -10,19 +10,12 @@ import pytest
 
 from genlat.sweep.spec import load_spec
 from genlat.sweep.state import SweepState, new_trial
-from tests.helpers import epochs, run_sweep, runner, sweep_file, sweep_state
+from tests.helpers import epochs, run_sweep, runner, sweep_file, sweep_state, wait_for
 
 
 def _has_epoch(run_dir):
     path = run_dir / "metrics.jsonl"
     return path.exists() and path.read_text().strip() != ""
-
-
-def _wait_for(cond, timeout=180, what="a condition"):
-    deadline = time.monotonic() + timeout
-    while not cond():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.2)
 
 
 def test_tiny_grid_with_two_workers(tmp_path):
@@ -78,7 +71,7 @@ def test_runner_stopped_and_killed_then_rerun_loses_and_repeats_nothing(tmp_path
     # 1. SIGTERM the runner during the first trial: it stops the trial, which stays resumable
     proc = runner(args)
     request.addfinalizer(lambda: proc.poll() is None and proc.kill())
-    _wait_for(lambda: _has_epoch(first_run), what="the first epoch")
+    wait_for(lambda: _has_epoch(first_run), what="the first epoch")
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 75, err
@@ -90,7 +83,7 @@ def test_runner_stopped_and_killed_then_rerun_loses_and_repeats_nothing(tmp_path
     # 2. SIGKILL it: the trial it was running is orphaned, still training, and marked running
     proc = runner(args)
     request.addfinalizer(lambda: proc.poll() is None and proc.kill())
-    _wait_for(lambda: sweep_state(d)["trials"][0]["attempts"] == 2, what="the resume")
+    wait_for(lambda: sweep_state(d)["trials"][0]["attempts"] == 2, what="the resume")
     time.sleep(1.0)
     proc.kill()
     proc.communicate(timeout=30)
