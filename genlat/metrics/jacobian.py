@@ -11,7 +11,10 @@ directions than zn. Two summaries per point, each a mean over the evaluation's p
 
 J comes from forward-mode autodiff (one JVP per latent direction: zn passes, fewer than the
 C*H*W passes of reverse mode) in float32 with the module in eval mode; the spectrum in float64.
-Its cost grows with points x zn, so the number of points shrinks as zn grows (`jacobian_points`).
+Its cost grows with points x zn, so the number of points shrinks as zn grows (`jacobian_points`):
+the same cost at every zn. The price is precision at large zn: on 3-epoch shapes GANs dims90 over
+32 bank points was 3.1 +- 0.8 (SD) at zn 500 and 3.4 +- 0.9 at zn 150, so zn 500's 2 points give
+the run's mean within about +-0.6 (one SE); comparisons average seeds, which draw other points.
 """
 
 from __future__ import annotations
