@@ -13,7 +13,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from genlat.config import UserArgumentParser
+from genlat.config import UserArgumentParser, user_path
 from genlat.errors import ConfigError, entry_point
 
 DEFAULT_LOOSE_OUT = "report"
@@ -21,9 +21,9 @@ DEFAULT_LOOSE_OUT = "report"
 
 def parse(argv: list[str]):
     p = UserArgumentParser(prog="genlat report", description=__doc__.split("\n\n")[0])
-    p.add_argument("sweep_dir", nargs="?", help="a genlat sweep DIR (or a folder of run directories)")
-    p.add_argument("--out", help="where to write (default: SWEEP_DIR/report; with --runs/--wandb: ./report)")
-    p.add_argument("--runs", nargs="+", metavar="RUN_DIR", help="report on these run directories instead")
+    p.add_argument("sweep_dir", nargs="?", type=user_path, help="a genlat sweep DIR (or a folder of run directories)")
+    p.add_argument("--out", type=user_path, help="where to write (default: SWEEP_DIR/report; with --runs/--wandb: ./report)")
+    p.add_argument("--runs", nargs="+", metavar="RUN_DIR", type=user_path, help="report on these run directories instead")
     p.add_argument("--wandb", metavar="ENTITY/PROJECT[/SWEEP_ID]", help="read the runs through the W&B public API instead")
     p.add_argument("--publish", action="store_true", help="also build and save a W&B Report (needs `wandb login`)")
     p.add_argument("--debug", action="store_true", help="show tracebacks")

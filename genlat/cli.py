@@ -20,8 +20,10 @@ commands:
 def train_main(argv: list[str], prog: str = "train.py") -> int:
     """`python train.py …`, `accelerate launch train.py …` and `genlat train …` all land here."""
     from genlat.config import parse_args
+    from genlat.wandb_access import resolve_mode
 
     cfg = parse_args(argv, prog=prog)
+    resolve_mode()  # a misspelt WANDB_MODE is refused now, not after the run folder exists
     from genlat.run import train  # the heavy imports (torch, wandb) only after the flags are fine
 
     return train(cfg)
@@ -30,11 +32,11 @@ def train_main(argv: list[str], prog: str = "train.py") -> int:
 @entry_point
 def eval_main(argv: list[str]) -> int:
     """`genlat eval RUN_DIR [--samples N]`: print the eval/* numbers of the newest checkpoint."""
-    from genlat.config import UserArgumentParser
+    from genlat.config import UserArgumentParser, user_path
     from genlat.errors import ConfigError
 
     parser = UserArgumentParser(prog="genlat eval", description="Evaluate a run directory's newest checkpoint (writes nothing).")
-    parser.add_argument("run_dir", help="a run directory (OUT/NAME)")
+    parser.add_argument("run_dir", type=user_path, help="a run directory (OUT/NAME)")
     parser.add_argument("--samples", type=int, default=0, help="images per evaluation (default: the run's eval_samples)")
     parser.add_argument("--debug", action="store_true", help="print tracebacks for user errors too")
     args = parser.parse_args(argv)

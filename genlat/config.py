@@ -28,6 +28,12 @@ WANDB_FORBIDDEN = "/\\#?%:"
 BYTES_PER_PARAM = 16  # fp32 weight, gradient and Adam's two moments
 
 
+def user_path(text: str) -> str:
+    """A path as the user meant it: `~` and `~user` expanded, the same way for every path flag
+    (folder:~/x too, in genlat.data)."""
+    return os.path.expanduser(text) if isinstance(text, str) else text
+
+
 def _positive_int(v):
     return None if v >= 1 else "must be a positive integer"
 
@@ -140,7 +146,8 @@ class TrainConfig:
     image_size: int = _opt(32, "image side in pixels: 32 or 64", _one_of(IMAGE_SIZES))
     channels: int = _opt(0, "1 = grayscale, 3 = RGB, 0 = the dataset's own", _channels)
     epoch_size: int = _opt(
-        12800, "images per epoch: the size of the procedural dataset, a cap for finite ones", _positive_int
+        12800, "images per epoch: the size of the procedural dataset, a cap for finite ones",
+        lambda v: None if v >= 2 else "must be at least 2 (the real images' spread compares pairs)",
     )
     num_workers: int = _opt(0, "DataLoader workers for file datasets (shapes renders in-process)", _non_negative_int)
     # --- model ---
@@ -178,7 +185,8 @@ class TrainConfig:
         20000, "shapes/file feature-net training images when not cached ($GENLAT_CACHE, default ~/.cache/genlat)", _eval_feature_images
     )
     eval_inception: str = _opt(
-        "", "torchvision Inception-v3 weights for file datasets ('' = the torch hub cache's, else a net trained on the data)"
+        "", "torchvision Inception-v3 weights for file datasets ('' = the torch hub cache's, else a net trained on the data)",
+        lambda v: None if not v or os.path.isfile(v) else "no such file: give the path of the weights (.pth) or leave it empty",
     )
     # --- divergence (genlat.health): non-finite losses always end a run; total mode collapse too ---
     collapse_spread: float = _opt(
@@ -197,6 +205,9 @@ class TrainConfig:
     debug: bool = _opt(False, "print tracebacks for user errors too")
 
     def __post_init__(self):
+        # `--out=~/runs` reaches us unexpanded (the shell expands ~ only at a word's start); W&B would
+        # expand it and genlat not, so each wrote elsewhere. Paths are expanded here, once, for all.
+        self.out, self.data_dir, self.eval_inception = map(user_path, (self.out, self.data_dir, self.eval_inception))
         for f in dataclasses.fields(self):
             check = f.metadata.get("check")
             problem = check(getattr(self, f.name)) if check else None

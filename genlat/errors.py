@@ -72,5 +72,12 @@ def entry_point(main: Callable[..., int]) -> Callable[..., int]:
                 for line in str(e).splitlines() or [""]:
                     print(f"genlat: error: {line}", file=sys.stderr)
             return e.exit_code
+        except KeyboardInterrupt:  # Ctrl-C before a run installs its own handler (imports, W&B's start)
+            if wants_debug(argv):
+                raise
+            if os.environ.get("RANK", "0") == "0":
+                print("genlat: interrupted; re-run the same command (a run resumes from its last checkpoint)",
+                      file=sys.stderr)
+            return EXIT_PREEMPTED
 
     return run

@@ -10,6 +10,8 @@ import socket
 import threading
 from urllib.parse import urlsplit
 
+from genlat.errors import ConfigError
+
 DEFAULT_BASE_URL = "https://api.wandb.ai"
 
 
@@ -49,11 +51,20 @@ def server_problem(timeout_s: float = 5.0) -> str | None:
     return result[0] if result else "timed out"
 
 
+MODES = ("online", "offline", "disabled", "dryrun", "run")  # what wandb.init accepts (dryrun = offline, run = online)
+
+
 def resolve_mode() -> str:
-    """WANDB_MODE wins; otherwise online when logged in, offline when not (never wait on a server)."""
+    """WANDB_MODE wins; otherwise online when logged in, offline when not (never wait on a server).
+    A value W&B would refuse (a typo such as `ofline`) is a ConfigError."""
     mode = os.environ.get("WANDB_MODE", "").strip().lower()
+    if mode and mode not in MODES:
+        raise ConfigError(f"WANDB_MODE={os.environ['WANDB_MODE']}: must be online, offline or disabled; "
+                          "fix or unset it")
     if mode == "dryrun":
         return "offline"
+    if mode == "run":
+        return "online"
     if mode in ("online", "offline", "disabled"):
         return mode
     if os.environ.get("WANDB_DISABLED", "").lower() in ("1", "true", "yes"):

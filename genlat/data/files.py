@@ -19,6 +19,7 @@ from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 from torchvision import transforms as T
 
+from genlat.config import user_path
 from genlat.data.sampler import ImageSource
 from genlat.errors import DataError
 
@@ -186,8 +187,8 @@ class FileSource(ImageSource):
     still spans all classes. Batches come through a DataLoader with the epoch sampler."""
 
     def __init__(self, name, dataset, image_size, channels, epoch_size, seed=0, num_workers=0):
-        if len(dataset) == 0:
-            raise DataError(f"{name} has no images: check its files")
+        if len(dataset) < 2:  # the collapse rule's yardstick and the evaluation compare real images
+            raise DataError(f"{name} has {len(dataset)} image(s); genlat needs at least 2: add images")
         self.name, self.dataset, self.image_size, self.channels = name, dataset, image_size, channels
         self.seed, self.num_workers = seed, num_workers
         self.undecodable: set[str] = set()  # files found undecodable while loading, warned about once each
@@ -197,7 +198,7 @@ class FileSource(ImageSource):
     @classmethod
     def from_config(cls, cfg) -> "FileSource":
         if cfg.dataset.startswith("folder:"):
-            root = os.path.expanduser(cfg.dataset[len("folder:"):])
+            root = user_path(cfg.dataset[len("folder:"):])
             channels = cfg.channels or 3
             dataset = FolderImages(root, image_transform(cfg.image_size, channels))
         else:

@@ -6,7 +6,7 @@ import argparse
 import math
 import os
 
-from genlat.config import UserArgumentParser
+from genlat.config import UserArgumentParser, user_path
 from genlat.errors import EXIT_USAGE, ConfigError, entry_point
 
 DESCRIPTION = """Run a W&B sweep file with no W&B server: W&B's own search code (the `sweeps` package) picks
@@ -17,14 +17,14 @@ and is a normal run directory under DIR/runs/. Re-running the same command conti
 def build_parser() -> argparse.ArgumentParser:
     p = UserArgumentParser(prog="genlat sweep", description=DESCRIPTION, allow_abbrev=False,
                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)  # fmt: skip
-    p.add_argument("file", nargs="?", help="the sweep file (the same one `wandb sweep` takes)")
-    p.add_argument("--dir", help="the sweep's directory (default: runs/sweep-NAME, NAME from the file)")
+    p.add_argument("file", nargs="?", type=user_path, help="the sweep file (the same one `wandb sweep` takes)")
+    p.add_argument("--dir", type=user_path, help="the sweep's directory (default: runs/sweep-NAME, NAME from the file)")
     p.add_argument("--count", type=int, help="trials in the sweep in all, over every run of the command (default: the grid, or no limit)")
     p.add_argument("--workers", type=int, default=1, help="trials at once (GPUs: one each, round robin; CPU: the cores split)")
     p.add_argument("--retries", type=int, default=1, help="times a failed trial is tried again")
     p.add_argument("--grace", type=float, default=120.0, help="seconds a stopped trial gets to exit before SIGKILL")
-    p.add_argument("--status", metavar="DIR", help="print the trials of the sweep in DIR and the best one")
-    p.add_argument("--sync", metavar="DIR", help="upload every trial's offline W&B run (wandb sync); needs the network")
+    p.add_argument("--status", metavar="DIR", type=user_path, help="print the trials of the sweep in DIR and the best one")
+    p.add_argument("--sync", metavar="DIR", type=user_path, help="upload every trial's offline W&B run (wandb sync); needs the network")
     p.add_argument("--debug", action="store_true", help="print tracebacks for user errors too")
     return p
 
