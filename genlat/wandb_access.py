@@ -7,6 +7,7 @@ from __future__ import annotations
 import netrc
 import os
 import socket
+import ssl
 import threading
 from urllib.parse import urlsplit
 
@@ -32,23 +33,34 @@ def has_wandb_login() -> bool:
 
 
 def server_problem(timeout_s: float = 5.0) -> str | None:
-    """Why W&B's server cannot be reached (one TCP connect), or None when it can. W&B's own start
-    would retry an unreachable server for its whole init_timeout; this answers in seconds."""
+    """Why W&B's server cannot be used now, or None when it answers. One HTTP round trip (connect,
+    TLS, a HEAD request, the first byte back) within `timeout_s` in all: W&B's own start would wait
+    its whole init_timeout on a server that is unreachable, or that accepts and never answers."""
     parts = urlsplit(base_url())
     host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
     result: list = []
 
     def probe():  # in a thread: name resolution has no timeout of its own
         try:
-            socket.create_connection((host, port), timeout=timeout_s).close()
-            result.append(None)
+            with socket.create_connection((host, port), timeout=timeout_s) as sock:
+                if parts.scheme == "https":
+                    try:
+                        sock = ssl.create_default_context().wrap_socket(sock, server_hostname=host)
+                    except ssl.SSLError:
+                        result.append(None)  # it answered the handshake; certificates are W&B's business
+                        return
+                sock.sendall(f"HEAD / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+                answered = sock.recv(1)
+            result.append(None if answered else "it closed the connection without answering")
+        except socket.timeout:
+            result.append(f"connected, but no answer within {timeout_s:g} s")
         except OSError as e:
             result.append(str(e) or type(e).__name__)
 
     worker = threading.Thread(target=probe, daemon=True)
     worker.start()
     worker.join(timeout_s + 1)
-    return result[0] if result else "timed out"
+    return result[0] if result else f"no answer within {timeout_s:g} s"
 
 
 MODES = ("online", "offline", "disabled", "dryrun", "run")  # what wandb.init accepts (dryrun = offline, run = online)

@@ -138,7 +138,7 @@ def test_sampler_shards_are_disjoint_equal_and_deterministic():
 
 def test_too_few_images_for_one_step_is_a_data_error():
     src = ShapesSource(size=10, image_size=32)
-    with pytest.raises(DataError, match="lower --batch_size or raise --epoch_size"):
+    with pytest.raises(DataError, match="lower --batch_size or use fewer processes or raise --epoch_size"):
         src.steps_per_epoch(batch_size=8, world_size=2)
 
 

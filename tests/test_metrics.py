@@ -145,8 +145,12 @@ def test_genlat_eval_refuses_what_is_not_a_run(tmp_path, capsys):
     (tmp_path / "broken" / "config.json").write_text("{not json")
     assert main(["eval", str(tmp_path / "broken")]) == 4
     assert main(["eval"]) == 2
+    (tmp_path / "listed").mkdir()
+    (tmp_path / "listed" / "config.json").write_text("[1, 2]")
+    assert main(["eval", str(tmp_path / "listed")]) == 4
     err = capsys.readouterr().err
-    assert err.count("genlat: error:") == 4 and "Traceback" not in err
+    assert err.count("genlat: error:") == 5 and "Traceback" not in err
+    assert "config.json is a JSON list, not the object genlat writes" in err and err.count("no config.json") == 1
 
 
 def test_eval_off_writes_no_eval_keys(tmp_path, tiny_args):

@@ -5,6 +5,7 @@ import http.server
 import json
 import socket
 import threading
+import time
 
 import pytest
 
@@ -98,6 +99,26 @@ def test_online_without_a_network_logs_offline_at_once(tmp_path, tiny_args, monk
     runs, config = _offline_runs(tmp_path)
     assert len(runs) == 1 and runs[0].name.endswith(config["wandb_id"])
     assert KEY not in err
+
+
+def test_a_server_that_accepts_but_never_answers_costs_seconds_not_a_minute(tmp_path, tiny_args, monkeypatch, capfd):
+    silent = socket.create_server(("127.0.0.1", 0))  # the kernel completes the handshake; nobody ever reads
+    base = f"http://127.0.0.1:{silent.getsockname()[1]}"
+    monkeypatch.setenv("WANDB_MODE", "online")
+    monkeypatch.setenv("WANDB_API_KEY", KEY)
+    monkeypatch.setenv("WANDB_BASE_URL", base)
+    try:
+        t0 = time.monotonic()
+        assert _train(tmp_path, tiny_args) == 0
+        seconds = time.monotonic() - t0
+    finally:
+        silent.close()
+    (line,) = [l for l in capfd.readouterr().err.splitlines() if "W&B online failed" in l]
+    # genlat's probe said so (W&B's own start would have waited its init_timeout, 30 s, then some)
+    assert "connected, but no answer within 5 s" in line and "logging offline" in line
+    assert seconds < 28, seconds
+    runs, _ = _offline_runs(tmp_path)
+    assert len(runs) == 1
 
 
 def test_online_with_a_wrong_api_key_logs_offline(tmp_path, tiny_args, monkeypatch, capfd, refusing_server):

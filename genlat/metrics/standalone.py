@@ -24,8 +24,11 @@ def load_run_config(run: RunDir) -> tuple[TrainConfig, dict]:
         record = run.read_config()
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise OutputError(f"{run.config} is not readable ({type(e).__name__}): is this a genlat run directory?") from None
-    if not isinstance(record, dict):
+    if record is None:
         raise OutputError(f"{run.path} is not a genlat run directory (no config.json)")
+    if not isinstance(record, dict):
+        raise OutputError(f"{run.config} is a JSON {type(record).__name__}, not the object genlat writes: "
+                          "is this a genlat run directory?")
     fields = {f.name for f in dataclasses.fields(TrainConfig)}
     return TrainConfig.from_dict({k: v for k, v in record.items() if k in fields}), record
 
