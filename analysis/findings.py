@@ -71,25 +71,17 @@ def best_setting(key: str, by_setting: dict[str, list[float]]) -> str | None:
     text = f"{key}: {best} is best ({describe(scored[best])}), {_gap(means[best], means[second])} {word} than the runner-up {second} ({fmt(means[second])})"
     if worst != second:
         text += f" and {_gap(means[best], means[worst])} {word} than the worst, {worst} ({fmt(means[worst])})"
-    text += "."
-    return f"{text} {_seed_support(scored[best], scored[second])}".rstrip()
+    return text + "."  # whether the gap is beyond seed noise: analysis/pairwise.py, listed after these lines
+
+
+MAX_SHARE = 10.0  # a gap of 1000 % or more is a ratio against a value near zero: say the absolute difference
 
 
 def _gap(a: float, b: float) -> str:
-    if b == 0:
-        return f"{fmt(abs(a - b))}"
-    share = abs(a - b) / abs(b)
+    share = abs(a - b) / abs(b) if b else math.inf
+    if share >= MAX_SHARE:
+        return fmt(abs(a - b))
     return f"{share:.0%}" if share >= 0.01 else f"{share:.2%}"
-
-
-def _seed_support(best: list[float], second: list[float]) -> str:
-    if len(best) < 2 or len(second) < 2:
-        return ""  # said once for the section by seed_note
-    (m1, s1), (m2, s2) = mean_spread(best), mean_spread(second)
-    gap, spread = abs(m1 - m2), max(s1, s2)
-    if gap > 2 * spread:
-        return f"The gap ({fmt(gap)}) is more than twice the larger seed spread ({fmt(spread)})."
-    return f"The gap ({fmt(gap)}) is within twice the seed spread ({fmt(spread)}): not a reliable difference."
 
 
 def seed_note(seeds_per_setting: dict[str, int]) -> str | None:
@@ -165,8 +157,10 @@ def plateau_sentence(label: str, key: str, series: list[tuple[int, float]], way:
         return f"{label}, {key}: {moved}; never better than epoch {series[0][0]}, so there is no improvement to plateau."
     at = f"epoch {p['epoch']} ({p['share']:.0%} of the total improvement of {fmt(abs(p['total']))} reached)"
     if p["kind"] == "regressed":
-        return (f"{label}, {key}: {moved}; best at epoch {p['best_at']}, then worse again by "
-                f"{abs(series[-1][1] - dict(series)[p['best_at']]) / abs(p['total']):.0%} of the total improvement: unstable, not a plateau.")
+        back = abs(series[-1][1] - dict(series)[p['best_at']])
+        by = f"{back / abs(p['total']):.0%} of the total improvement" if back < MAX_SHARE * abs(p["total"]) else \
+            f"{fmt(back)} (the total improvement was only {fmt(abs(p['total']))})"  # fmt: skip
+        return f"{label}, {key}: {moved}; best at epoch {p['best_at']}, then worse again by {by}: unstable, not a plateau."
     if p["kind"] == "plateau":
         return f"{label}, {key}: {moved}; plateaus at {at}."
     if p["kind"] == "unconfirmed":
@@ -207,8 +201,9 @@ def morph_sentence(label: str, cv: dict[str, float], peak: dict[str, float], ste
         parts.append(text)
     out = f"{label}: " + "; ".join(parts) + "."
     if "slerp" in cv and "lerp" in cv and cv["lerp"] > 0:
-        diff = (cv["lerp"] - cv["slerp"]) / cv["lerp"]
-        out += f" Slerp is {'more' if diff > 0 else 'less'} even than lerp by {abs(diff):.0%}."
+        diff = cv["lerp"] - cv["slerp"]
+        out += f" Slerp is {'more' if diff > 0 else 'less'} even than lerp by {_gap(cv['slerp'], cv['lerp'])}" + \
+            (" in cv." if abs(diff) >= MAX_SHARE * cv["lerp"] else ".")  # fmt: skip
     return out
 
 

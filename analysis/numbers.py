@@ -11,7 +11,11 @@ from analysis.study import Setting
 # Shown first, in this order, when present; every other numeric eval/* key follows alphabetically.
 MAIN = ("eval/fd", "eval/kid", "eval/precision", "eval/recall", "eval/ppl", "eval/coverage_kl_mean",
         "eval/active_units", "eval/interp_cv_slerp", "eval/interp_cv_lerp")  # fmt: skip
-BOOKKEEPING = ("eval/samples", "eval/seconds")  # numbers about the evaluation, not the generator
+# The metrics whose differences between settings the report tests against seed noise (analysis/pairwise.py).
+HEADLINE = ("eval/fd", "eval/precision", "eval/recall", "eval/detail_hf_ratio", "eval/fragmented_share",
+            "eval/jacobian_dims90", "eval/jacobian_pr", "eval/active_units", "eval/class_flips_slerp",
+            "eval/class_flips_lerp", "eval/interp_cv_slerp", "eval/interp_cv_lerp")  # fmt: skip
+BOOKKEEPING = ("eval/samples", "eval/seconds", "eval/metric_version")  # numbers about the evaluation, not the generator
 TRAINING = ("epoch/loss_g", "epoch/loss_d", "epoch/loss", "epoch/recon", "epoch/kl")  # GAN, then VAE  # per-epoch training curves, when logged
 
 
@@ -34,6 +38,10 @@ def final_value(run: RunRecord, key: str) -> tuple[int, float] | None:
     """(epoch, value) of the last epoch that logged a finite `key`."""
     pts = [(e, v) for e, v in run.series(key) if math.isfinite(v)]
     return pts[-1] if pts else None
+
+
+def final_number(run: RunRecord, key: str) -> float | None:
+    return fv[1] if (fv := final_value(run, key)) else None
 
 
 def finals(setting: Setting, key: str) -> list[float]:

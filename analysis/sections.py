@@ -3,11 +3,12 @@ and Q3 (interpolation), each closed by findings computed from the numbers above 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from analysis import figures
+from analysis import differences, figures, names, pairwise, stamps
 from analysis import findings as F
 from analysis import numbers as N
 from analysis.document import Document, Figure, Findings, Para, Section, Table
@@ -18,11 +19,31 @@ METHOD_ORDER = ("slerp", "lerp", "slerp-real", "lerp-real")
 
 
 def build(study: Study, fig_dir: Path, step: Callable[[str], None] = lambda _: None) -> Document:
+    """One set of question sections per measurement-stamp group: numbers with different stamps are never compared."""
+    groups = stamps.group_by_stamp(study.runs)
     sections = [runs_section(study)]
-    for make in (q1_section, q2_section, q3_section):
-        step(make.__doc__.split(":")[0])
-        sections.append(make(study, fig_dir))
-    return Document(f"genlat report: {study.title}", meta_lines(study), sections)
+    meta = meta_lines(study) + ([note] if (note := stamps.split_note(groups)) else [])
+    for i, (stamp, runs) in enumerate(groups, 1):
+        part = study if len(groups) == 1 else replace(study, runs=runs, problems=[])
+        tag = "" if len(groups) == 1 else f"g{i}-"
+        for make in (q1_section, q2_section, q3_section):
+            step(make.__doc__.split(":")[0])
+            section = make(part, FigDir(fig_dir, tag))
+            if tag:
+                section.key, section.title = tag + section.key, f"Group {i}, {section.title} ({stamps.describe(stamp)})"
+            sections.append(section)
+    return Document(f"genlat report: {study.title}", meta, sections)
+
+
+class FigDir:
+    """The figures folder with a name prefix per stamp group: `FigDir(d, "g2-") / "q1.png"` is d/g2-q1.png
+    (the report owns only plain names in figures/, see report_files)."""
+
+    def __init__(self, folder: Path, prefix: str = ""):
+        self.folder, self.prefix = Path(folder), prefix
+
+    def __truediv__(self, name: str) -> Path:
+        return self.folder / (self.prefix + name)
 
 
 def meta_lines(study: Study) -> list[str]:
@@ -81,14 +102,24 @@ def q1_section(study: Study, fig_dir: Path) -> Section:
         s.blocks.append(Table(header, rows))
     items = [t for k in keys if k in N.MAIN and not k.startswith("eval/interp") and k != "eval/ppl"
              and (t := F.best_setting(k, values[k]))]  # fmt: skip
+    items += called_differences(settings, keys)
     items.append(_final_epoch_note(settings, keys))
     items.append(F.seed_note({st.label: len(st.runs) for st in settings}) if settings else None)
     items.append(F.collapsed({st.label: {k: sum(v) / len(v) for k in ("eval/precision", "eval/recall") if (v := N.finals(st, k))} for st in settings}))
     items.append(_active_units(settings))
     items.append(F.capacity_confound({st.label: (st.runs[0].config.get("g_params"), st.runs[0].config.get("d_params")) for st in settings}))
     items.append(F.feature_spaces(N.feature_space_names(study.runs)))
+    s.blocks.append(Para(pairwise.RULE))
     s.blocks.append(Findings([i for i in items if i] or ["No eval metrics were logged: nothing to compare."]))
     return s
+
+
+def called_differences(settings, keys: list[str]) -> list[str]:
+    """Every difference beyond seed noise, for the headline metrics the runs logged."""
+    out = []
+    for k in (k for k in N.HEADLINE if k in keys):
+        out += differences.summary(names.name(k), differences.seed_table(settings, lambda r, k=k: N.final_number(r, k)))
+    return out
 
 
 def _final_epoch_note(settings, keys) -> str | None:
