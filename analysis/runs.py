@@ -49,7 +49,7 @@ def load_run(path: str | Path) -> RunRecord:
     damage: list[str] = []
     config = _json_object(run.config, damage)
     status = _json_object(run.status, damage) if run.status.exists() else {}
-    metrics = sorted(_metric_rows(run.metrics, damage), key=lambda m: m["epoch"])
+    metrics = sorted(_metric_rows(run, damage), key=lambda m: m["epoch"])
     record = RunRecord(run.path, config, metrics, status, damage=damage)
     record.samples = _epoch_pngs(run.samples)
     record.reconstructions = _epoch_pngs(run.path / "reconstructions")
@@ -71,27 +71,13 @@ def _json_object(path: Path, damage: list[str]) -> dict:
     return value
 
 
-def _metric_rows(path: Path, damage: list[str]) -> list[dict]:
-    """One dict per epoch. A last line cut by a kill (no newline) is dropped quietly: the resume
-    rewrites it. Any other line that is not an object with an integer epoch is damage."""
+def _metric_rows(run: RunDir, damage: list[str]) -> list[dict]:
+    """One dict per epoch; a damaged line or an epoch recorded twice is noted as damage."""
     try:
-        text = path.read_text() if path.exists() else ""
-    except (OSError, UnicodeDecodeError) as e:
+        rows, bad = run.read_metrics_checked()
+    except OSError as e:
         damage.append(f"metrics.jsonl unreadable ({type(e).__name__})")
         return []
-    lines = text.split("\n")
-    rows, bad = [], []
-    for i, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError:
-            row = None
-        if isinstance(row, dict) and type(row.get("epoch")) is int:
-            rows.append(row)
-        elif i < len(lines):  # a complete line (the text goes on after it) that is wrong
-            bad.append(i)
     if bad:
         damage.append(f"metrics.jsonl line {bad[0]} is damaged" + (f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""))
     epochs = [r["epoch"] for r in rows]

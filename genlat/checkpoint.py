@@ -49,3 +49,12 @@ def load_latest(folder: Path) -> tuple[dict[str, Any] | None, list[str]]:
         except Exception as e:  # truncated or corrupt: fall back to the one before
             skipped.append(f"{path.name}: {type(e).__name__}")
     return None, skipped
+
+
+def load_epoch(folder: Path, epoch: int) -> dict[str, Any] | None:
+    """The checkpoint of one epoch, when it is kept and loads; else None."""
+    path = checkpoint_path(folder, epoch)
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True) if path.is_file() else None
+    except Exception:  # truncated or corrupt, as in load_latest
+        return None

@@ -51,14 +51,17 @@ class TrainProgress:
         if self.bar:
             self.bar.update(self.task, stats=stats)
         elif self.enabled:
-            self.console.print(f"epoch {self.epoch}/{self.epochs} step {self.done}/{self.steps}  {stats}", highlight=False)
+            self.console.print(f"epoch {self.epoch}/{self.epochs} step {self.done}/{self.steps}  {stats}", highlight=False,
+                               markup=False)
 
     def end_epoch(self, summary: str) -> None:
         if self.bar:
             self.bar.remove_task(self.task)
         if self.enabled:
-            self.console.print(summary, highlight=False)
+            self.console.print(summary, highlight=False, markup=False)
 
     def print(self, text: str) -> None:
+        """Plain text: paths and messages are never read as rich markup (`/tmp/x[/y]` would raise a
+        MarkupError; the `[warning]` and `[note]` prefixes would vanish)."""
         if self.enabled:
-            self.console.print(text, highlight=False)
+            self.console.print(text, highlight=False, markup=False)

@@ -9,6 +9,7 @@ the seed and epoch), and the replayed epoch's metrics line replaces the orphan o
 from __future__ import annotations
 
 import errno
+import json
 import signal
 import sys
 import time
@@ -19,7 +20,7 @@ import torch
 from accelerate import Accelerator
 
 from genlat import faults
-from genlat.checkpoint import load_latest, save_checkpoint
+from genlat.checkpoint import load_epoch, load_latest, save_checkpoint
 from genlat.config import COSMETIC, TrainConfig
 from genlat.data import build_source
 from genlat.errors import EXIT_DIVERGED, EXIT_OK, EXIT_PREEMPTED, ConfigError, OutputError
@@ -29,6 +30,7 @@ from genlat.images import grid_array, panel_array, save_png
 from genlat.metrics.evaluate import Evaluator
 from genlat.progress import TrainProgress
 from genlat.rundir import RunDir
+from genlat.runlock import RunLock
 from genlat.tracking import NullTracker, Tracker
 from genlat.trainers import build_trainer
 
@@ -92,25 +94,29 @@ class StopFlag:
 def train(cfg: TrainConfig) -> int:
     faults.check_env()
     accelerator = make_accelerator(cfg)
-    main = accelerator.is_main_process
     run = RunDir(Path(cfg.out) / cfg.run_name)
+    lock = RunLock(run.path)
+    try:
+        return _train_run(cfg, accelerator, run, lock)
+    finally:
+        lock.release()
+
+
+def _train_run(cfg: TrainConfig, accelerator: Accelerator, run: RunDir, lock: RunLock) -> int:
+    main = accelerator.is_main_process
     source = build_source(cfg)  # a missing or broken dataset stops us here, before any work
     steps = source.steps_per_epoch(cfg.batch_size, accelerator.num_processes)  # refuses 0 steps
-
-    existing = run.read_config()
-    if existing is not None:
-        check_compatible(cfg, run, existing)
-    state, skipped = load_latest(run.checkpoints)
-    if cfg.resume and state is None and existing is None:
-        raise ConfigError(f"--resume: there is no run in {run.path} to resume; drop --resume to start it")
-    start_epoch = state["epoch"] if state else 0
+    existing, state, start_epoch, notes = resume_point(cfg, run)
+    progress = TrainProgress(main, cfg.epochs, steps, cfg.log_every)
+    if start_epoch >= cfg.epochs:  # a rerun that has nothing to do writes nothing
+        progress.print(f"{run.path}: already trained {start_epoch} of {cfg.epochs} epochs; nothing to do")
+        return EXIT_OK
     run_id = (state or {}).get("wandb_id") or (existing or {}).get("wandb_id") or new_run_id()
 
     trainer = build_trainer(cfg, accelerator, source)
     if state:
         trainer.load_state(state)
     trainer.prepare()
-
     record = {
         **cfg.to_dict(),
         "run_name": cfg.run_name,
@@ -124,31 +130,20 @@ def train(cfg: TrainConfig) -> int:
         "versions": library_versions(),
         "started": (existing or {}).get("started") or datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
-    progress = TrainProgress(main, cfg.epochs, steps, cfg.log_every)
+    evaluator, watch = None, None  # the evaluator, like the grid, is the main process's alone; bad weights stop us here
+    if main and cfg.eval_every and cfg.eval_samples:
+        evaluator = Evaluator(cfg, source, accelerator.device, log=progress.print)
+    _open_run_dir(accelerator, run, lock, record)
     if main:
-        try:
-            run.create()
-            run.write_config(record)
-        except OSError as e:
-            raise OutputError(f"cannot write the run directory {run.path}: {e.strerror}; check --out") from None
         run.keep_metrics_through(start_epoch)
         for path in run.remove_temp_files():
             progress.print(f"[note] removed {path.name}, a write cut short by a kill (the file it was replacing is intact)")
-        for note in skipped:
-            progress.print(f"[warning] skipped an unreadable checkpoint: {note}")
-    if start_epoch >= cfg.epochs:
-        progress.print(f"{run.path}: already trained {start_epoch} of {cfg.epochs} epochs; nothing to do")
-        return EXIT_OK
-    if start_epoch and main:
-        progress.print(f"resuming {run.path} after epoch {start_epoch}")
-
-    tracker = Tracker(cfg, run, run_id, record, trainer.SERIES, trainer.GRIDS) if main else NullTracker()
-    evaluator, watch = None, None
-    if main:
+        for note in notes + ([f"resuming {run.path} after epoch {start_epoch}"] if start_epoch else []):
+            progress.print(note)
         history = [r.get("epoch/bank_spread") for r in run.read_metrics()]
         watch = CollapseWatch(_real_spread(cfg, source, accelerator.device), cfg.collapse_spread, cfg.collapse_epochs, history)
-    if main and cfg.eval_every and cfg.eval_samples:  # like the grid: the main process alone
-        evaluator = Evaluator(cfg, source, accelerator.device, log=progress.print)
+    tracker = Tracker(cfg, run, run_id, record, trainer.SERIES, trainer.GRIDS) if main else NullTracker()
+    if evaluator is not None:
         tracker.summary(evaluator.summary())
     accelerator.wait_for_everyone()
     with StopFlag() as stop, progress:
@@ -157,6 +152,7 @@ def train(cfg: TrainConfig) -> int:
                                  run_id, evaluator, watch)
         except OutputError as e:  # a full disk mid-run: the last checkpoint stays the resume point
             if main:
+                _record_failure(run, str(e))
                 tracker.finish(exit_code=e.exit_code)
             raise
     if main:
@@ -165,6 +161,79 @@ def train(cfg: TrainConfig) -> int:
         tracker.finish(exit_code=code)
         progress.print(_closing_line(code, run, tracker))
     return code
+
+
+def resume_point(cfg: TrainConfig, run: RunDir) -> tuple[dict | None, dict | None, int, list[str]]:
+    """Where this command starts: the run's config (checked against the command, as is the config
+    the checkpoint holds), the checkpoint to load, its epoch, and notes to print. Reads only."""
+    existing = _read_record(run)
+    state, skipped = load_latest(run.checkpoints)
+    for record in (existing, (state or {}).get("config")):
+        if record:
+            check_compatible(cfg, run, record)
+    if cfg.resume and state is None and existing is None:
+        raise ConfigError(f"--resume: there is no run in {run.path} to resume; drop --resume to start it")
+    notes = [f"[warning] skipped an unreadable checkpoint: {note}" for note in skipped]
+    if skipped and state is None:
+        notes.append(f"[warning] no checkpoint in {run.checkpoints} could be read: training starts again from epoch 0")
+    start = state["epoch"] if state else 0
+    rows, bad = run.read_metrics_checked()
+    if bad:
+        notes.append(f"[warning] {run.metrics}: line {', '.join(map(str, bad))} damaged and dropped; every intact line is kept")
+    missing = sorted(set(range(1, start + 1)) - {r["epoch"] for r in rows})
+    if missing and (older := load_epoch(run.checkpoints, missing[0] - 1)) is not None:
+        notes.append(f"[note] epoch {missing[0]} has no metrics line: replaying from the checkpoint of epoch {missing[0] - 1}")
+        state, start = older, missing[0] - 1
+    elif missing:
+        notes.append(f"[warning] epoch(s) {', '.join(map(str, missing))} have no metrics line and no checkpoint "
+                     "to replay them from is kept: their numbers are lost")  # fmt: skip
+    return existing, state, start, notes
+
+
+def _read_record(run: RunDir) -> dict | None:
+    try:
+        record = run.read_config()
+    except (OSError, ValueError) as e:  # ValueError: invalid JSON or UTF-8
+        record = e
+    if record is None or isinstance(record, dict):
+        return record
+    raise OutputError(f"{run.config} is damaged ({type(record).__name__}): move it away and re-run the same command "
+                      "(the checkpoint holds the run's config), or pick another --name")
+
+
+def _open_run_dir(accelerator: Accelerator, run: RunDir, lock: RunLock, record: dict) -> None:
+    """Create the run folder and take its lock (main process), then write config.json. Every rank
+    stops when the main process cannot: one writer per run folder."""
+    refused = None
+    if accelerator.is_main_process:
+        try:
+            run.create()
+            lock.acquire()
+            run.write_config(record)
+        except OSError as e:
+            refused = OutputError(f"cannot write the run directory {run.path}: {e.strerror}; check --out")
+        except OutputError as e:
+            refused = e
+    if _agree(accelerator, refused is not None):
+        raise refused or OutputError(f"the main process could not open {run.path}")
+
+
+def _record_failure(run: RunDir, reason: str) -> None:
+    """status.json says why the run stopped (not "running"), even on a full disk: the atomic write
+    needs a new file; overwriting the old one in place needs no new block."""
+    try:
+        last = (run.read_status() or {}).get("epoch", 0)
+    except (OSError, ValueError, AttributeError):
+        last = 0
+    try:
+        run.write_status("failed", last, reason=reason)
+    except OSError:
+        try:
+            with open(run.status, "r+") as f:
+                f.write(json.dumps({"state": "failed", "epoch": last}))
+                f.truncate()
+        except OSError:
+            pass  # nothing more can be written; the exit code still says it
 
 
 def _real_spread(cfg, source, device) -> float:

@@ -108,15 +108,28 @@ class RunDir:
 
     # --- metrics.jsonl: one line per epoch, append-only, trimmed back on resume ---
     def read_metrics(self) -> list[dict[str, Any]]:
+        return self.read_metrics_checked()[0]
+
+    def read_metrics_checked(self) -> tuple[list[dict[str, Any]], list[int]]:
+        """Every intact line (a JSON object with an integer epoch), and the numbers of the complete
+        lines that are not: a damaged line never hides the lines after it. A last line without its
+        newline is a write cut by a kill (the resume replays that epoch), not damage."""
         if not self.metrics.exists():
-            return []
-        rows = []
-        for line in self.metrics.read_text().splitlines():
+            return [], []
+        lines = self.metrics.read_bytes().split(b"\n")
+        rows, bad = [], []
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
             try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError:
-                break  # a line cut by a kill is the last one; drop it
-        return rows
+                row = json.loads(line)
+            except ValueError:  # also UnicodeDecodeError
+                row = None
+            if isinstance(row, dict) and type(row.get("epoch")) is int:
+                rows.append(row)
+            elif number < len(lines):
+                bad.append(number)
+        return rows, bad
 
     def append_metrics(self, row: dict[str, Any]) -> None:
         line = json.dumps(row, sort_keys=True) + "\n"

@@ -80,6 +80,8 @@ def test_disk_full_mid_epoch_is_one_line_exit_4_and_resumable(tmp_path, tiny_arg
     assert [p.name for p in list_checkpoints(run / "checkpoints")] == ["epoch_001.pt"]
     assert load_latest(run / "checkpoints")[0]["epoch"] == 1
     assert _temp_files(run) == []  # no half file left behind
+    status = json.loads((run / "status.json").read_text())
+    assert status["state"] == "failed" and status["epoch"] == 1 and "no space left" in status["reason"]  # not "running"
 
     monkeypatch.delenv("GENLAT_FAULT")  # space freed: the same command continues
     assert train_main([*tiny_args, *NO_EVAL, "--epochs", "2"]) == 0

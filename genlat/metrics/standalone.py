@@ -66,11 +66,12 @@ def evaluate_run(path: str | Path, samples: int = 0, log: Callable[[str], None] 
 
 def print_table(run_path, epoch: int, values: dict, summary: dict) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=f"{run_path}  (checkpoint after epoch {epoch})", title_justify="left")
+    table = Table(title=escape(f"{run_path}  (checkpoint after epoch {epoch})"), title_justify="left")
     table.add_column("metric")
     table.add_column("value", justify="right")
     for key, value in {**summary, **values}.items():
-        table.add_row(key, f"{value:.4g}" if isinstance(value, float) else str(value))
+        table.add_row(key, escape(f"{value:.4g}" if isinstance(value, float) else str(value)))
     Console().print(table)

@@ -7,6 +7,7 @@ import time
 
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 
 
@@ -27,7 +28,9 @@ class SweepDisplay:
 
     def event(self, text: str) -> None:
         stamp = time.strftime("%H:%M:%S")
-        self.console.print(f"[dim]{stamp}[/dim] {text}" if self.live else f"{stamp} {text}", highlight=False, markup=bool(self.live))
+        # our markup (the dim stamp) only; the text (trial names, parameter values, errors) is escaped
+        self.console.print(f"[dim]{stamp}[/dim] {escape(text)}" if self.live else f"{stamp} {text}", highlight=False,
+                           markup=bool(self.live))
 
     def show(self, active: list) -> None:
         if not self.live:
@@ -40,7 +43,7 @@ class SweepDisplay:
             best = f"{t['best']:.4g}" if t.get("best") is not None else "-"
             epoch = f"{t.get('epoch', 0)}/{t.get('epochs') or '?'}"
             state = f" ({a.stop})" if a.stop else ""
-            table.add_row(str(a.slot), t["name"] + state, *(_fmt(t["params"].get(k)) for k in self.varying),
+            table.add_row(str(a.slot), escape(t["name"] + state), *(escape(_fmt(t["params"].get(k))) for k in self.varying),
                           epoch, best, f"{time.monotonic() - a.t0:.0f}s")  # fmt: skip
         self.live.update(table)
 

@@ -11,6 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from genlat.errors import EXIT_UNAVAILABLE, OfflineError
@@ -51,12 +52,12 @@ def print_status(root: str | Path, console: Console | None = None) -> int:
             if not owner_alive(t["owner"], t["heartbeat"]):
                 t["state"] = "running?"  # its runner is gone; the next run of the sweep resumes it
     varying = _varying(state, trials)
-    table = Table(title=f"sweep {data['name']!r} ({data['method']}) in {state.root}", title_justify="left")
+    table = Table(title=escape(f"sweep {data['name']!r} ({data['method']}) in {state.root}"), title_justify="left")
     for col in ("trial", "state", *varying, "epoch", f"{metric} ({goal[:3]})" if metric else "metric", "attempts", "time", "synced"):
         table.add_column(col, overflow="fold")
     for t in trials:
         table.add_row(
-            t["name"], t["state"], *(_fmt(t["params"].get(k)) for k in varying), f"{t['epoch']}/{t.get('epochs') or '?'}",
+            escape(t["name"]), t["state"], *(escape(_fmt(t["params"].get(k))) for k in varying), f"{t['epoch']}/{t.get('epochs') or '?'}",
             _fmt(t["best"]) if t.get("best") is not None else "-", str(t["attempts"]), f"{t['seconds']:.0f}s",
             "yes" if t.get("synced") else "",
         )  # fmt: skip
