@@ -23,6 +23,7 @@ class Figure:
 class Table:
     header: list[str]
     rows: list[list[str]]
+    notes: list[str] | None = None  # small print under each row's first cell (e.g. the metric's key)
 
 
 @dataclass

@@ -160,3 +160,48 @@ def side_by_side(panels: list[tuple[str, Path]], path: Path) -> Path:
         _bare(ax)
         ax.set_title(title, fontsize=9)
     return _save(fig, path)
+
+
+def _interval(values: list[float]) -> tuple[float, float]:
+    from analysis.pairwise import mean_interval
+
+    m, half = mean_interval(values)
+    return m, (half or 0.0)
+
+
+def with_intervals(panels: dict[str, dict[str, list[float]]], labels: list[str], path: Path) -> Path:
+    """panels: title -> setting -> per-seed values. Mean with its 95 % interval over seeds (bars), seeds as dots."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.4 * len(panels), 2.8), squeeze=False)
+    x = np.arange(len(labels))
+    for ax, (title, by_label) in zip(axes[0], panels.items()):
+        for i, label in enumerate(labels):
+            v = [f for f in by_label.get(label, []) if np.isfinite(f)]
+            if v:
+                m, half = _interval(v)
+                ax.errorbar([i], [m], yerr=[half], fmt="o", color="tab:blue", capsize=4, ms=5, zorder=3)
+                ax.scatter([i + 0.12] * len(v), v, s=9, color="tab:gray", alpha=0.7, zorder=2)
+        ax.set_title(title, fontsize=9, wrap=True)
+        ax.set_xticks(x, labels, fontsize=7, rotation=30 if len(labels) > 4 else 0)
+        ax.tick_params(axis="y", labelsize=7)
+    fig.subplots_adjust(left=0.07, right=0.98, top=0.82, bottom=0.2, wspace=0.35)
+    return _save(fig, path, tight=False)
+
+
+def band_curves(series: dict[str, dict[int, list[float]]], title: str, path: Path) -> Path:
+    """series: setting -> epoch -> per-seed values. Mean over seeds against epoch, 95 % interval as a band."""
+    fig, ax = plt.subplots(figsize=(6.5, 3.2))
+    colors = plt.get_cmap("viridis")
+    for i, (label, by_epoch) in enumerate(series.items()):
+        epochs = sorted(by_epoch)
+        stats = [_interval(by_epoch[e]) for e in epochs]
+        m, h = np.array([s[0] for s in stats]), np.array([s[1] for s in stats])
+        color = colors(i / max(1, len(series) - 1) * 0.9)
+        ax.plot(epochs, m, marker="o", ms=3, color=color, label=label)
+        ax.fill_between(epochs, m - h, m + h, color=color, alpha=0.15)
+    ax.set_title(title, fontsize=9)
+    ax.set_xlabel("epoch", fontsize=8)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.tick_params(labelsize=7)
+    if series:
+        ax.legend(fontsize=7)
+    return _save(fig, path)

@@ -17,6 +17,9 @@ figure { margin: 1em 0; } figure img { max-width: 100%; border: 1px solid #eee; 
 figcaption { color: #555; font-size: .9em; }
 table { border-collapse: collapse; font-size: .85em; margin: 1em 0; display: block; overflow-x: auto; }
 th, td { border: 1px solid #ddd; padding: .2em .5em; text-align: right; white-space: nowrap; }
+td small { color: #777; font-family: monospace; font-size: .8em; }
+section[id$="claims"] td { white-space: normal; min-width: 7em; text-align: left; }
+section[id$="answers"] p { max-width: 60em; margin: .4em 0; }
 th:first-child, td:first-child { text-align: left; }
 .findings { background: #f6f8fa; border-left: 4px solid #4a7; padding: .5em 1em; }
 .findings h3 { margin: .2em 0; font-size: 1em; }
@@ -62,7 +65,9 @@ def _section(section: Section) -> str:
                        f"<figcaption>{escape(block.caption)}</figcaption></figure>")  # fmt: skip
         elif isinstance(block, Table):
             head = "".join(f"<th>{escape(h)}</th>" for h in block.header)
-            body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in block.rows)
+            notes = block.notes or [""] * len(block.rows)
+            body = "".join("<tr>" + "".join(f"<td>{escape(c)}" + (f"<br><small>{escape(n)}</small>" if n and j == 0 else "") + "</td>"
+                                            for j, c in enumerate(row)) + "</tr>" for row, n in zip(block.rows, notes))  # fmt: skip
             out.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
         elif isinstance(block, Findings):
             items = "".join(f"<li>{escape(i)}</li>" for i in block.items)

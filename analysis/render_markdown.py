@@ -17,6 +17,14 @@ def esc(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=False)).replace("\n", " ")
 
 
+def table(block: Table) -> str:
+    notes = block.notes or [""] * len(block.rows)
+    lines = ["| " + " | ".join(esc(h) or " " for h in block.header) + " |", "|" + "---|" * len(block.header)]
+    lines += ["| " + " | ".join(esc(c) + (f" <sub>{esc(n)}</sub>" if n and j == 0 else "") for j, c in enumerate(row)) + " |"
+              for row, n in zip(block.rows, notes)]  # fmt: skip
+    return "\n".join(lines)
+
+
 def render(doc: Document, out_dir: Path) -> str:
     lines = [f"# {esc(doc.title)}", "", *(f"{esc(m)}  " for m in doc.meta), ""]
     for section in doc.sections:
@@ -28,10 +36,7 @@ def render(doc: Document, out_dir: Path) -> str:
                 rel = Path(os.path.relpath(block.path, out_dir)).as_posix()
                 lines += [f"![{esc(block.caption)}]({rel})", "", f"*{esc(block.caption)}*", ""]
             elif isinstance(block, Table):
-                lines.append("| " + " | ".join(esc(h) or " " for h in block.header) + " |")
-                lines.append("|" + "---|" * len(block.header))
-                lines += ["| " + " | ".join(esc(c) for c in row) + " |" for row in block.rows]
-                lines.append("")
+                lines += [table(block), ""]
             elif isinstance(block, Findings):
                 lines += ["**Findings**", "", *(f"- {esc(i)}" for i in block.items), ""]
     return "\n".join(lines)

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from analysis import differences, figures, names, pairwise, stamps
+from analysis import answers, claims, differences, figures, names, pairwise, stamps
 from analysis import findings as F
 from analysis import numbers as N
 from analysis.document import Document, Figure, Findings, Para, Section, Table
@@ -19,20 +19,29 @@ METHOD_ORDER = ("slerp", "lerp", "slerp-real", "lerp-real")
 
 
 def build(study: Study, fig_dir: Path, step: Callable[[str], None] = lambda _: None) -> Document:
-    """One set of question sections per measurement-stamp group: numbers with different stamps are never compared."""
+    """Answers and claims first, then the runs, the evidence per question, and the full tables in an appendix;
+    all of it once per measurement-stamp group: numbers with different stamps are never compared."""
     groups = stamps.group_by_stamp(study.runs)
-    sections = [runs_section(study)]
     meta = meta_lines(study) + ([note] if (note := stamps.split_note(groups)) else [])
+    opening, evidence, appendix = [], [], []
     for i, (stamp, runs) in enumerate(groups, 1):
         part = study if len(groups) == 1 else replace(study, runs=runs, problems=[])
         tag = "" if len(groups) == 1 else f"g{i}-"
+        figs = FigDir(fig_dir, tag)
+        step("answers and claims")
+        rows = claims.table(part.settings)
+        opening += _tagged([answers.section(part.settings, rows, figs), answers.claims_section(part.settings, rows)], tag, i, stamp)
         for make in (q1_section, q2_section, q3_section):
             step(make.__doc__.split(":")[0])
-            section = make(part, FigDir(fig_dir, tag))
-            if tag:
-                section.key, section.title = tag + section.key, f"Group {i}, {section.title} ({stamps.describe(stamp)})"
-            sections.append(section)
-    return Document(f"genlat report: {study.title}", meta, sections)
+            evidence += _tagged([make(part, figs)], tag, i, stamp)
+        appendix += _tagged([appendix_section(part)], tag, i, stamp)
+    return Document(f"genlat report: {study.title}", meta, [*opening, runs_section(study), *evidence, *appendix])
+
+
+def _tagged(sections: list[Section], tag: str, i: int, stamp: tuple) -> list[Section]:
+    for section in sections if tag else []:
+        section.key, section.title = tag + section.key, f"Group {i}, {section.title} ({stamps.describe(stamp)})"
+    return sections
 
 
 class FigDir:
@@ -94,12 +103,6 @@ def q1_section(study: Study, fig_dir: Path) -> Section:
         path = figures.against_settings(values, labels, fig_dir / "q1_metrics.png")
         s.blocks.append(Figure(path, "Each eval metric at the final epoch against the setting: mean (line), "
                                      "each seed (dots), ±1 standard deviation (band, with 2+ seeds)."))  # fmt: skip
-    header = ["", *labels]
-    rows = [["G params", *(_count(st.runs[0].config.get("g_params")) for st in settings)],
-            ["D params", *(_count(st.runs[0].config.get("d_params")) for st in settings)]]  # fmt: skip
-    rows += [[k, *(F.describe(v) if (v := F.finite(values[k][lab])) else "–" for lab in labels)] for k in keys]
-    if settings:
-        s.blocks.append(Table(header, rows))
     items = [t for k in keys if k in N.MAIN and not k.startswith("eval/interp") and k != "eval/ppl"
              and (t := F.best_setting(k, values[k]))]  # fmt: skip
     items += called_differences(settings, keys)
@@ -111,6 +114,19 @@ def q1_section(study: Study, fig_dir: Path) -> Section:
     items.append(F.feature_spaces(N.feature_space_names(study.runs)))
     s.blocks.append(Para(pairwise.RULE))
     s.blocks.append(Findings([i for i in items if i] or ["No eval metrics were logged: nothing to compare."]))
+    return s
+
+
+def appendix_section(study: Study) -> Section:
+    """Appendix: every metric at the final epoch, per setting (mean ± standard deviation over seeds)."""
+    s = Section("appendix", "Appendix: every metric", "Each logged metric at the final epoch: mean ± standard deviation (n seeds).")
+    settings, keys = study.settings, N.eval_keys(study.runs)
+    if not settings:
+        return s
+    rows = [["G parameters", *(_count(st.runs[0].config.get("g_params")) for st in settings)],
+            ["D parameters", *(_count(st.runs[0].config.get("d_params")) for st in settings)]]  # fmt: skip
+    rows += [[names.titled(k, F.direction(k)), *(F.describe(v) if (v := F.finite(N.finals(st, k))) else "–" for st in settings)] for k in keys]
+    s.blocks.append(Table(["metric", *(st.label for st in settings)], rows, notes=["", "", *keys]))
     return s
 
 

@@ -6,8 +6,8 @@ objects (tests inspect them offline); `publish` checks the login first, then sav
 from __future__ import annotations
 
 from analysis import numbers as N
-from analysis.document import Document, Para
-from analysis.render_markdown import esc
+from analysis.document import Document, Para, Table
+from analysis.render_markdown import esc, table
 from analysis.study import Study
 from genlat.errors import OfflineError
 from genlat.wandb_access import has_wandb_login
@@ -54,7 +54,11 @@ def build_report(doc: Document, study: Study, entity: str, project: str, filters
             grid.insert(0, wr.WeavePanelSummaryTable(table_name=SECTION_TABLES[section.key], layout=wr.Layout(w=24, h=12)))
         if grid:
             blocks.append(wr.PanelGrid(runsets=[runset()], panels=grid))
-        blocks += [wr.P(b.text) for b in section.blocks if isinstance(b, Para)]
+        for b in section.blocks:  # in order: the answers read as paragraphs, the claims table as Markdown
+            if isinstance(b, Para):
+                blocks.append(wr.P(b.text))
+            elif isinstance(b, Table):
+                blocks.append(wr.MarkdownBlock(text=table(b)))
         if section.findings():
             blocks.append(wr.MarkdownBlock(text="**Findings**\n\n" + "\n".join(f"- {esc(i)}" for i in section.findings())))
     return wr.Report(project=project, entity=entity, title=doc.title[:128], description=f"Source: {study.source}"[:1000],

@@ -185,7 +185,12 @@ def test_wandb_report_structure(tiny_sweep, tmp_path):
     entity, project, filters = wandb_report.target(study)
     assert project == "genlat" and filters == "Metric('Group') = 'tiny-report'"
     report = wandb_report.build_report(doc, study, "me", project, filters)  # built, never saved
-    assert [b.text for b in report.blocks if isinstance(b, wr.H1)] == ["The runs", "Q1: latent size", "Q2: training over time", "Q3: interpolation"]
+    assert [b.text for b in report.blocks if isinstance(b, wr.H1)] == ["Answers", "The study's claims, tested", "The runs", "Q1: latent size",
+                                                                     "Q2: training over time", "Q3: interpolation", "Appendix: every metric"]  # fmt: skip
+    texts = [b.text for b in report.blocks if isinstance(b, (wr.P, wr.MarkdownBlock))]
+    answers = next(i for i, t in enumerate(texts) if t.startswith("Q1, latent size"))
+    claims = next(i for i, t in enumerate(texts) if t.startswith("| claim | measure |"))
+    assert answers < claims and "Q1a: As zn grows" in texts[claims] and "eval/" not in " ".join(texts[answers:claims])
     grids = [b for b in report.blocks if isinstance(b, wr.PanelGrid)]
     assert all(rs.filters == filters and rs.groupby == ["config.zn"] and rs.project == "genlat" for g in grids for rs in g.runsets)
     tables = [p.table_name for g in grids for p in g.panels if isinstance(p, wr.WeavePanelSummaryTable)]
@@ -193,7 +198,7 @@ def test_wandb_report_structure(tiny_sweep, tmp_path):
     lines = {y for g in grids for p in g.panels if isinstance(p, wr.LinePlot) for y in p.y}
     assert {"eval/fd", "eval/kid", "eval/precision", "eval/recall", "epoch/loss_g"} <= lines
     md = [b.text for b in report.blocks if isinstance(b, wr.MarkdownBlock)]
-    assert len(md) == 4 and any("eval/fd: zn=" in t for t in md)
+    assert len(md) == 7 and any("eval/fd: zn=" in t for t in md)  # tables (claims, runs, appendix), 4 findings
 
 
 class FakeFile:

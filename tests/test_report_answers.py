@@ -1,0 +1,70 @@
+"""The report opens with answers written from the numbers, then the claims table with verdicts from
+the data; no raw eval/ key in the answers, no percentage of 1000 % or more anywhere. Runs are
+written by hand (config, metrics, status) with the claim metrics' keys."""
+
+from __future__ import annotations
+
+import re
+
+from analysis import claims, sections
+from analysis.study import load_loose
+from analysis.report import main as report_main
+from tests.test_report_stamps import STAMPED, write_run
+
+EPOCHS = 7
+
+
+def _lines(zn: int, seed: int, shapes: bool) -> list[dict]:
+    out = []
+    for e in range(1, EPOCHS + 1):
+        fd = 300 / e if e <= 3 else 100 - e * 0.1 + seed  # fast gains to epoch 3, then flat
+        row = {**STAMPED, "eval/fd": fd + zn / 10, "eval/precision": 0.02 + 0.01 * seed if zn == 500 else 0.8 + 0.01 * seed,
+               "eval/recall": 0.3 + 0.02 * seed, "eval/detail_hf_ratio": 0.5 + zn / 1000 + 0.01 * seed,
+               "eval/jacobian_dims90": 20 + seed, "eval/interp_cv_slerp": 0.3, "eval/interp_cv_lerp": 0.5 + 0.01 * seed}  # fmt: skip
+        if shapes:
+            row.update({"eval/fragmented_share": (0.6 if zn == 500 else 0.05) + 0.01 * seed,
+                        "eval/class_flips_slerp": 0.7 + 0.05 * seed, "eval/class_flips_lerp": 2.5 + 0.1 * seed})  # fmt: skip
+        out.append(row)
+    return out
+
+
+def _study(tmp_path, shapes=True, seeds=(0, 1, 2)):
+    dirs = [write_run(tmp_path / "runs", f"zn{zn}-s{s}", {"zn": zn, "seed": s, "epoch_size": 4800, "model": "dcgan"}, _lines(zn, s, shapes))
+            for zn in (50, 100, 500) for s in seeds]  # fmt: skip
+    return load_loose(dirs)
+
+
+def test_claims_table_verdicts_from_the_data(tmp_path):
+    rows = {r.code: r for r in claims.table(_study(tmp_path).settings)}
+    assert rows["Q1a"].verdict == "supported"  # detail ratio grows with zn in every seed
+    assert rows["Q1b"].verdict == "supported"  # zn=500 in pieces far more often than every other zn
+    assert rows["Q1c (GAN)"].verdict == "supported"  # 20-22 directions: a falling share of zn
+    assert rows["Q2"].verdict == "supported" and rows["Q3 (slerp)"].verdict == "supported"
+    assert rows["Q3 (lerp)"].verdict == "contradicted"  # 2.5+ shape changes per path
+    assert rows["Q1a"].budget == f"{EPOCHS} epochs × 4,800 images"
+    assert rows["Q1a"].values["zn=50"].endswith("(n=3)")
+
+
+def test_other_dataset_is_not_measurable_and_one_seed_resolves_nothing(tmp_path):
+    rows = {r.code: r for r in claims.table(_study(tmp_path / "a", shapes=False).settings)}
+    assert rows["Q1b"].verdict == rows["Q3 (slerp)"].verdict == "not measurable"
+    one = {r.code: r for r in claims.table(_study(tmp_path / "b", seeds=(0,)).settings)}
+    assert one["Q1a"].verdict == "not resolved" and "one seed" in one["Q1a"].why
+
+
+def test_report_opens_with_answers_then_claims(tmp_path):
+    study = _study(tmp_path)
+    doc = sections.build(study, tmp_path / "figs")
+    assert [s.key for s in doc.sections][:3] == ["answers", "claims", "runs"] and doc.sections[-1].key == "appendix"
+    answers = doc.sections[0]
+    text = " ".join(b.text for b in answers.blocks if hasattr(b, "text"))
+    assert "eval/" not in text and "Q1, latent size" in text and "Q2, training" in text and "Q3, interpolation" in text
+    assert "zn=500 has lower precision (higher is better) than each of zn=50, zn=100, in 3/3 seeds each" in text
+    assert sum(1 for b in answers.blocks if hasattr(b, "path")) == 3  # one figure per question
+    out = tmp_path / "out"
+    assert report_main(["--runs", *(str(r.path) for r in study.runs), "--out", str(out)]) == 0
+    html = (out / "report.html").read_text()
+    assert html.index('<section id="answers">') < html.index('<section id="claims">') < html.index('<section id="runs">')
+    assert "<small>eval/detail_hf_ratio</small>" in html and "Fréchet distance (lower is better)" in html
+    for text in (html, (out / "report.md").read_text()):
+        assert not re.search(r"\d{4,}(\.\d+)? ?%", text.replace(",", ""))
