@@ -43,7 +43,8 @@ def test_report_keeps_the_users_files_in_out(runs, tmp_path, capsys):
     assert report_main([str(runs), "--out", str(out)]) == 0  # a second report over the first
     assert all(p.read_text() == "the user's own" for p in kept)
     assert (out / "figures" / "q1_metrics.png").exists()
-    assert "2 figures in" in _summary(capsys).splitlines()[-1]  # the user's PNG is not counted as ours
+    ours = json.loads((out / ".genlat-report.json").read_text())["figures"]
+    assert "my_plot.png" not in ours and f"{len(ours)} figures in" in _summary(capsys).splitlines()[-1]  # the user's PNG is not counted as ours
 
 
 def test_report_removes_only_its_own_stale_figures(runs, tmp_path):
