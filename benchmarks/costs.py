@@ -14,9 +14,7 @@ from pathlib import Path
 import torch
 
 from genlat.checkpoint import save_checkpoint
-from genlat.data import FACTOR_SIZES
 from genlat.metrics.evaluate import Evaluator
-from genlat.metrics.features import SmallCNN, factornet_file, factornet_settings, save_cached
 from genlat.rundir import RunDir
 from genlat.run import _panel_rows, _write_epoch
 from genlat.tracking import Tracker
@@ -63,16 +61,6 @@ def epoch_costs(loop, run: RunDir, tracker: Tracker, repeats: int) -> dict:
     return {"tracking_s": statistics.median(write), "tracking_all_s": write,
             "checkpoint_s": statistics.median(ckpt), "last_epoch_panels_s": panels,
             "final_tables_s": time.perf_counter() - t0}
-
-
-def stand_in_feature_net(cfg, cache: Path) -> None:
-    """An untrained net of the evaluation's own architecture in a private cache: evaluation costs
-    the same with any weights, and the benchmark neither trains one (minutes) nor touches ~/.cache."""
-    os.environ["GENLAT_CACHE"] = str(cache)
-    settings = factornet_settings(cfg.image_size, cfg.eval_feature_images)
-    torch.manual_seed(0)
-    net = SmallCNN(1, FACTOR_SIZES, width=settings["width"]).eval()
-    save_cached(factornet_file(settings), net, {"heldout_accuracy": {}, "stand_in": True})
 
 
 def eval_cost(loop, repeats: int) -> dict:

@@ -80,13 +80,12 @@ def check_args(args) -> None:
 
 
 def run_benchmark(args, root: Path, progress: Progress) -> dict:
-    from benchmarks.costs import epoch_costs, eval_cost, open_tracker, renderer_rate, stand_in_feature_net
+    from benchmarks.costs import epoch_costs, eval_cost, open_tracker, renderer_rate
     from benchmarks.genlat_side import GenlatLoop
     from benchmarks.reference import ReferenceLoop
 
     task = progress.add_task("set-up", total=2 * args.repeats + 6)
     cfg = make_config(args, root)
-    stand_in_feature_net(cfg, root / "cache")
     genlat = GenlatLoop(cfg)
     run, genlat.tracker = open_tracker(cfg, root, genlat.trainer.SERIES)
     device = genlat.device

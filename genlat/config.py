@@ -182,7 +182,7 @@ class TrainConfig:
         1000, "generated and real images per evaluation; PPL uses half as many pairs (0 = no evaluation)", _eval_samples
     )
     eval_feature_images: int = _opt(
-        20000, "shapes/file feature-net training images when not cached ($GENLAT_CACHE, default ~/.cache/genlat)", _eval_feature_images
+        20000, "file datasets: rotation feature-net training images when not cached ($GENLAT_CACHE, default ~/.cache/genlat); shapes use the shipped nets", _eval_feature_images
     )
     eval_inception: str = _opt(
         "", "torchvision Inception-v3 weights for file datasets ('' = the torch hub cache's, else a net trained on the data)",

@@ -13,7 +13,7 @@ from torch import nn
 def eval_batches(net: nn.Module, x: torch.Tensor, batch: int, device: torch.device | str,
                  fn: Callable | None = None) -> torch.Tensor | tuple[torch.Tensor, ...]:
     """fn(chunk) (default: net(chunk)) for every `batch` rows of x moved to `device`, with `net` in
-    eval mode and its training flag restored afterwards; the outputs as float32 on the CPU,
+    eval mode and its training flag restored afterwards; the outputs on the CPU (float32, or float64 if so),
     concatenated (a tuple output is concatenated element by element)."""
     fn = fn or net
     was_training = net.training
@@ -28,4 +28,9 @@ def eval_batches(net: nn.Module, x: torch.Tensor, batch: int, device: torch.devi
 
 
 def _cpu(y):
-    return tuple(v.float().cpu() for v in y) if isinstance(y, tuple) else y.float().cpu()
+    return tuple(_up(v) for v in y) if isinstance(y, tuple) else _up(y)
+
+
+def _up(v: torch.Tensor) -> torch.Tensor:
+    """On the CPU, bf16/fp16 widened to float32; float64 (exact evaluation) stays float64."""
+    return v.cpu() if v.dtype == torch.float64 else v.float().cpu()

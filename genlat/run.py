@@ -27,7 +27,7 @@ from genlat.errors import EXIT_DIVERGED, EXIT_OK, EXIT_PREEMPTED, ConfigError, O
 from genlat.health import CollapseWatch, nonfinite, spread
 from genlat.ids import new_run_id
 from genlat.images import grid_array, panel_array, save_png
-from genlat.metrics.evaluate import Evaluator
+from genlat.metrics.evaluate import Evaluator, check_feature_net
 from genlat.progress import TrainProgress
 from genlat.rundir import RunDir
 from genlat.runlock import RunLock
@@ -106,6 +106,7 @@ def _train_run(cfg: TrainConfig, accelerator: Accelerator, run: RunDir, lock: Ru
     main = accelerator.is_main_process
     source = build_source(cfg)  # a missing or broken dataset stops us here, before any work
     steps = source.steps_per_epoch(cfg.batch_size, accelerator.num_processes)  # refuses 0 steps
+    check_feature_net(cfg, source)  # every rank: a damaged shipped feature net stops all of them here
     existing, state, start_epoch, notes = resume_point(cfg, run)
     progress = TrainProgress(main, cfg.epochs, steps, cfg.log_every)
     if start_epoch >= cfg.epochs:  # a rerun that has nothing to do writes nothing
@@ -145,6 +146,7 @@ def _train_run(cfg: TrainConfig, accelerator: Accelerator, run: RunDir, lock: Ru
     tracker = Tracker(cfg, run, run_id, record, trainer.SERIES, trainer.GRIDS) if main else NullTracker()
     if evaluator is not None:
         tracker.summary(evaluator.summary())
+        tracker.config(evaluator.stamp())
     accelerator.wait_for_everyone()
     with StopFlag() as stop, progress:
         try:

@@ -5,7 +5,8 @@ Keys are stable so the W&B UI can merge them across the runs of a sweep:
   epoch/<stat>, epoch/images_per_s, ...                       once per epoch (x-axis: `epoch`);
                                                                metrics.jsonl uses the same keys
   eval/fd, eval/kid, eval/precision, eval/recall, eval/ppl, ... the epoch's evaluation (genlat.metrics);
-                                                               eval/feature_space (a string) in the summary
+                                                               the stamp (eval/feature_space, eval/samples,
+                                                               eval/metric_version) also in summary and config
   eval/active_units, eval/kl, eval/kl_per_dim, eval/mu_var_per_dim (lists: histograms)  VAE: latent statistics
   samples                                                      the epoch's grid (an image)
   reconstructions                                              VAE: real images and their reconstructions
@@ -131,6 +132,10 @@ class Tracker:
 
     def summary(self, values: dict[str, Any]) -> None:
         self.run.summary.update(values)
+
+    def config(self, values: dict[str, Any]) -> None:
+        """Add to the run's W&B config (e.g. the measurement stamp, known once the evaluator is built)."""
+        self.run.config.update(values, allow_val_change=True)
 
     def finish(self, exit_code: int = 0) -> None:
         self.run.finish(exit_code=exit_code)

@@ -16,23 +16,9 @@ from tests.helpers import TINY  # noqa: E402  (needs ROOT on sys.path)
 
 @pytest.fixture(scope="session")
 def genlat_cache(tmp_path_factory):
-    """One feature-net cache per test session (GENLAT_CACHE). It starts with untrained stand-ins
-    for the default shapes feature nets (32 and 64 px), so a run in a test evaluates without the
-    minutes of one-time training; tests of the nets themselves train their own, other settings."""
-    from unittest import mock
-
-    from genlat.config import TrainConfig
-    from genlat.data import FACTOR_SIZES
-    from genlat.metrics.features import SmallCNN, factornet_file, factornet_settings, save_cached
-
-    cache = tmp_path_factory.mktemp("genlat-cache")
-    default = TrainConfig.__dataclass_fields__["eval_feature_images"].default
-    with mock.patch.dict(os.environ, {"GENLAT_CACHE": str(cache)}):
-        for size in (32, 64):
-            torch.manual_seed(0)
-            net = SmallCNN(1, FACTOR_SIZES, width=factornet_settings(size, default)["width"]).eval()
-            save_cached(factornet_file(factornet_settings(size, default)), net, {"heldout_accuracy": {}, "stand_in": True})
-    return cache
+    """One feature-net cache per test session (GENLAT_CACHE): rotation nets of file datasets. Shapes
+    runs use the shipped reference nets (genlat/metrics/weights), never a cache."""
+    return tmp_path_factory.mktemp("genlat-cache")
 
 
 @pytest.fixture(autouse=True)
@@ -49,6 +35,7 @@ def _isolated_wandb(tmp_path, monkeypatch, genlat_cache):
     monkeypatch.delenv("WANDB_SWEEP_ID", raising=False)
     monkeypatch.setenv("GENLAT_OFFLINE", "1")
     monkeypatch.setenv("GENLAT_CACHE", str(genlat_cache))  # never the user's ~/.cache/genlat
+    monkeypatch.delenv("GENLAT_WEIGHTS", raising=False)  # the shipped reference nets, whatever the shell says
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
-"""The evaluation (genlat.metrics): each metric on cases whose answer is known, the feature net
-and its cache, the per-epoch keys a run writes, and `genlat eval RUN_DIR`."""
+"""The evaluation (genlat.metrics): each metric on cases whose answer is known (in the shipped
+shapes feature net), the per-epoch keys a run writes with their stamp, and `genlat eval RUN_DIR`."""
 
+import hashlib
 import math
-import time
 
 import pytest
 import torch
@@ -11,46 +11,21 @@ from genlat.cli import main, train_main
 from genlat.config import TrainConfig, parse_args
 from genlat.data import FACTOR_NAMES, ShapesSource
 from genlat.errors import ConfigError
+from genlat.metrics import METRIC_VERSION
 from genlat.metrics.coverage import factor_coverage, max_kl
-from genlat.metrics.features import factornet_file, factornet_settings, shapes_feature_space
 from genlat.metrics.quality import QualityMetrics
+from genlat.metrics.reference_nets import shapes_feature_space
 from genlat.metrics.smoothness import interpolation_smoothness, perceptual_path_length
 from tests.helpers import metrics_rows, only_run
 
-# A small FactorNet that trains in seconds: far from the default (see the slow test), but enough
-# to tell shapes apart from noise and a smooth generator from a jagged one.
-SMALL = dict(image_size=32, train_images=2048, epochs=3, test_images=500, width=8)
-
 
 @pytest.fixture(scope="module")
-def space(genlat_cache):
-    from unittest import mock
-
-    with mock.patch.dict("os.environ", {"GENLAT_CACHE": str(genlat_cache)}):
-        return shapes_feature_space(**SMALL, log=lambda m: None)
+def space():
+    return shapes_feature_space(32)  # the shipped net (tests/test_reference_nets.py checks it)
 
 
 def renders(start, n):
     return ShapesSource(10, 32).render_indices(torch.arange(start, start + n))
-
-
-def test_small_factor_net_beats_chance(space):
-    acc = space.info["heldout_accuracy"]
-    # chance: scale 1/6, x and y within one class 3/32; the default net does far better (slow test)
-    assert acc["scale"] > 0.4
-    assert acc["x_within1"] > 0.2 and acc["y_within1"] > 0.2
-
-
-def test_feature_net_is_cached_by_its_settings(space, genlat_cache, monkeypatch):
-    path = factornet_file(factornet_settings(**SMALL))
-    assert path.is_file() and path.parent == genlat_cache
-    t0 = time.perf_counter()
-    again = shapes_feature_space(**SMALL, log=lambda m: pytest.fail("trained again: " + m))
-    assert time.perf_counter() - t0 < 5 and again.name == space.name and again.info["heldout_accuracy"] == space.info["heldout_accuracy"]
-    x = renders(10**6, 8)
-    assert torch.allclose(again.features(x), space.features(x))
-    other = factornet_file(factornet_settings(**{**SMALL, "epochs": 4}))
-    assert other != path  # other settings, another file (and another feature-space name)
 
 
 def test_fd_kid_precision_recall_on_known_cases(space):
@@ -101,7 +76,8 @@ def test_ppl_and_step_evenness_see_a_jagged_generator(space):
     bank = torch.randn(16, 16, generator=torch.Generator().manual_seed(1))
     s = interpolation_smoothness(smooth, space.features, bank, 8, ["slerp", "lerp"])
     j = interpolation_smoothness(jumpy, space.features, bank, 8, ["slerp"])
-    assert j["interp_cv_slerp"] > 2 * s["interp_cv_slerp"] and j["interp_peak_slerp"] > s["interp_peak_slerp"]
+    # 1.7x in the shipped net, which never saw noise textures like these: the jump still stands out
+    assert j["interp_cv_slerp"] > 1.5 * s["interp_cv_slerp"] and j["interp_peak_slerp"] > s["interp_peak_slerp"]
     assert 1 <= s["interp_peak_slerp"] <= 7
     assert s["interp_znorm_slerp"] == pytest.approx(1.0, abs=0.15)
     assert s["interp_znorm_lerp"] < 0.9  # lerp leaves the prior's shell
@@ -115,7 +91,7 @@ def test_eval_settings_are_checked():
         TrainConfig(eval_every=-1)
 
 
-def test_a_run_writes_eval_keys_and_genlat_eval_reads_it(tmp_path, tiny_args, capsys):
+def test_a_run_writes_eval_keys_and_genlat_eval_reads_it(tmp_path, tiny_args, capsys, space):
     assert train_main([*tiny_args, "--epochs", "2", "--eval_every", "2"]) == 0
     run = only_run(tmp_path / "runs")
     rows = metrics_rows(run)
@@ -127,7 +103,8 @@ def test_a_run_writes_eval_keys_and_genlat_eval_reads_it(tmp_path, tiny_args, ca
                 "class_flips_slerp", "class_flips_lerp"):  # the last line: the claims' measures (issue 14)
         assert math.isfinite(row[f"eval/{key}"]), key
     assert 1 <= row["eval/jacobian_dims90"] <= 8  # zn 8
-    assert row["eval/feature_space"].startswith("shapes-factornet-32px-") and row["eval/samples"] == 32
+    assert row["eval/feature_space"] == space.name and row["eval/samples"] == 32  # the stamp
+    assert row["eval/metric_version"] == METRIC_VERSION
     before = sorted(p.relative_to(run) for p in run.rglob("*"))
     capsys.readouterr()
 
@@ -159,20 +136,6 @@ def test_eval_off_writes_no_eval_keys(tmp_path, tiny_args):
     assert not any(k.startswith("eval/") for k in row)
 
 
-@pytest.mark.slow
-def test_default_factor_net_accuracy(tmp_path, monkeypatch):
-    """The default shapes feature net (trained here from scratch: minutes)."""
-    monkeypatch.setenv("GENLAT_CACHE", str(tmp_path / "cache"))
-    space = shapes_feature_space(32, TrainConfig().eval_feature_images)
-    acc = space.info["heldout_accuracy"]
-    assert acc["shape"] > 0.9 and acc["scale"] > 0.95 and acc["x"] > 0.8 and acc["y"] > 0.8
-    assert acc["orientation_within1"] > 0.5
-    real = renders(10**6, 2000)
-    _, pred = space.features_and_factors(real)
-    cov = factor_coverage(pred)
-    assert cov["coverage_kl_mean"] < 0.05
-
-
 def test_a_folder_run_is_evaluated_in_a_rotation_feature_space(tmp_path, tiny_args):
     from PIL import Image
 
@@ -188,7 +151,7 @@ def test_a_folder_run_is_evaluated_in_a_rotation_feature_space(tmp_path, tiny_ar
     args = [*tiny_args, "--dataset", f"folder:{root}", "--epoch_size", "64", "--epochs", "1", "--eval_every", "1"]
     assert train_main(args) == 0
     (row,) = metrics_rows(only_run(tmp_path / "runs"))
-    assert row["eval/feature_space"].startswith("folder-rotnet-32px-")
+    assert row["eval/feature_space"].startswith("folder-rotnet-32px@") and row["eval/metric_version"] == METRIC_VERSION
     assert math.isfinite(row["eval/fd"]) and 0 <= row["eval/recall"] <= 1
     assert "eval/coverage_kl_shape" not in row  # factor coverage needs ground-truth factors
     # fragments and class flips need one object per image and its class: not measurable on a folder
@@ -205,7 +168,7 @@ def test_inception_weights_file_gives_the_inception_space(tmp_path):
     path = tmp_path / "inception.pth"
     torch.save(inception_v3(weights=None, aux_logits=True, init_weights=True).state_dict(), path)
     space = inception_feature_space(inception_weights(str(path)))
-    assert space.name == "inception_v3-torchvision"
+    assert space.name == "inception_v3-torchvision@" + hashlib.sha256(path.read_bytes()).hexdigest()[:12]
     assert space.features(torch.rand(2, 1, 32, 32) * 2 - 1).shape == (2, 2048)
     with pytest.raises(ConfigError, match="--eval_inception"):
         inception_weights(str(tmp_path / "missing.pth"))

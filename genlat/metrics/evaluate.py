@@ -19,21 +19,27 @@ from genlat.data import ShapesSource
 from genlat.latent import latent_bank
 from genlat.metrics.coverage import factor_coverage
 from genlat.metrics.detail import detail_ratio, high_frequency_share
-from genlat.metrics.features import (
-    FeatureSpace, inception_feature_space, inception_weights, rotation_feature_space, shapes_feature_space,
-)
+from genlat.metrics import METRIC_VERSION
+from genlat.metrics.features import FeatureSpace, inception_feature_space, inception_weights, rotation_feature_space
 from genlat.metrics.fragments import fragmentation
 from genlat.metrics.jacobian import jacobian_points, latent_usage
 from genlat.metrics.quality import QualityMetrics
+from genlat.metrics.reference_nets import shapes_feature_space, verified_bytes
 from genlat.metrics.smoothness import interpolation_smoothness, perceptual_path_length
 from genlat.seeds import derived_seed
 
 SMOOTH_ROWS = 16  # interpolation rows for step evenness: the panels' pairs first, then more from the bank
 
 
+def check_feature_net(cfg, source) -> None:
+    """Refuse a damaged shipped net (exit 3) before a run creates anything; cheap (a hash)."""
+    if isinstance(source, ShapesSource) and cfg.eval_every and cfg.eval_samples:
+        verified_bytes(cfg.image_size)
+
+
 def build_feature_space(cfg, source, log: Callable[[str], None] = print) -> FeatureSpace:
     if isinstance(source, ShapesSource):
-        return shapes_feature_space(cfg.image_size, cfg.eval_feature_images, data_seed=source.data_seed, log=log)
+        return shapes_feature_space(cfg.image_size)  # shipped and verified, never trained here
     weights = inception_weights(cfg.eval_inception)
     if weights is not None:
         return inception_feature_space(weights)
@@ -74,7 +80,10 @@ class Evaluator:
         self.n = samples or cfg.eval_samples
         t0 = time.perf_counter()
         self.space = build_feature_space(cfg, source, log)
-        self.space.net.to(device or "cpu")
+        if self.space.resize is None:
+            self.space.exact()  # a small CNN: float64 on the CPU, so any thread count gives the same numbers
+        else:
+            self.space.net.to(device or "cpu")  # Inception: too costly in float64
         real = real_images(source, self.n)
         self.real = self.space.features(real)  # (n, dim), once per run
         self.real_hf_share = high_frequency_share(real)
@@ -86,9 +95,13 @@ class Evaluator:
         self.bank = latent_bank(cfg.zn, 2 * max(SMOOTH_ROWS, cfg.interp_pairs), cfg.seed)
         self.setup_seconds = time.perf_counter() - t0
 
+    def stamp(self) -> dict:
+        """What makes these numbers comparable with another run's (genlat.keys.STAMP_KEYS)."""
+        return {"eval/feature_space": self.space.name, "eval/samples": self.n, "eval/metric_version": METRIC_VERSION}
+
     def summary(self) -> dict:
         """What describes the feature space itself: for the W&B summary and `genlat eval`."""
-        out = {"eval/feature_space": self.space.name}
+        out = self.stamp()
         for k, v in self.space.info.get("heldout_accuracy", {}).items():
             out[f"eval/feature_acc_{k}"] = round(v, 4)
         if "train_seconds" in self.space.info:
@@ -126,7 +139,7 @@ class Evaluator:
         t1 = time.perf_counter()
         values.update(self.claims(fake, decoder))
         values["claims_seconds"] = round(time.perf_counter() - t1, 3)
-        row = {"eval/feature_space": self.space.name, "eval/samples": self.n}
+        row = self.stamp()
         row.update({f"eval/{k}": v for k, v in values.items()})
         row["eval/seconds"] = round(time.perf_counter() - t0, 3)
         return row

@@ -1,8 +1,8 @@
 """Feature spaces: where FD, KID, precision/recall, factor coverage and PPL are measured.
 
-- shapes: `FactorNet`, a small CNN trained on the renderer's own images to predict the five
-  ground-truth factors. Its 128-d penultimate layer is the feature space, its heads give the
-  factor predictions behind the coverage metrics.
+- shapes: a FactorNet, the small CNN below trained on the renderer's own images to predict the
+  five ground-truth factors; trained once and shipped (genlat.metrics.reference_nets). Its 128-d
+  penultimate layer is the feature space, its heads give the factor predictions behind coverage.
 - file datasets: torchvision's Inception-v3 (2048-d pool features) when its weights are at hand
   (--eval_inception PATH, or the file already in the torch hub cache). Otherwise the same small
   CNN trained on the dataset's own images to predict their rotation (0/90/180/270 degrees;
@@ -10,9 +10,11 @@
   loop serves both cases, and it has to see objects' shape and orientation, where a small
   autoencoder's features mostly encode pixel intensities.
 
-A trained net is cached in $GENLAT_CACHE (default ~/.cache/genlat) in a file named by a hash of
-its settings, written atomically and loaded with weights_only=True; its held-out accuracy travels
-with it. Every feature space has a name; numbers from different feature spaces do not compare.
+A rotation net is trained on first use and cached in $GENLAT_CACHE (default ~/.cache/genlat) in a
+file named by a hash of its settings, written atomically and loaded with weights_only=True; its
+held-out accuracy travels with it. Every feature space has a name that ends in @ and the first 12
+hex of the sha256 of the weights actually used, so two machines that trained different nets never
+share a name; numbers from different feature spaces do not compare.
 """
 
 from __future__ import annotations
@@ -32,18 +34,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from genlat.data.shapes import FACTOR_NAMES, FACTOR_SIZES, SHAPES, ShapesSource
 from genlat.errors import ConfigError
 from genlat.inference import eval_batches
 from genlat.rundir import atomic_write_bytes
 
+HASH_CHARS = 12  # of a sha256 in a feature space's name: name@3fa91c2e0b7d
+
 CACHE_ENV = "GENLAT_CACHE"
 VERSION = 1  # bump when the nets or their training change: old cache files are then ignored
-# A turned square repeats every 90 degrees and an ellipse every 180, so orientation class k and
-# k + period show the same image: the loss and accuracy count any of them as right.
-ORIENT_PERIOD = {"square": 10, "ellipse": 20, "heart": 40}
-TRAIN_OFFSET = 1 << 40  # shapes indices the feature net trains on: far from any run's epoch
-TEST_OFFSET = 1 << 41  # and the ones it is tested on
 INCEPTION_FILE = "inception_v3_google-0cc3c7bd.pth"  # torchvision's name in the hub cache
 
 
@@ -92,11 +90,21 @@ class FeatureSpace:
     mean: torch.Tensor | None = None  # trained nets: features are (h - mean) / std, both from held-out
     std: float = 1.0  # images, so distances are in units of the real data's spread (KID's kernel needs O(1))
 
+    def exact(self) -> "FeatureSpace":
+        """This space computed in float64 on the CPU: the same numbers at any thread count (float32
+        sums change with how the work is split). Inception (299 px, 24M weights) stays as it is."""
+        if self.resize is None:
+            self.net.to("cpu", torch.float64)
+            if self.mean is not None:
+                self.mean = self.mean.double()
+        return self
+
     def _norm(self, h: torch.Tensor) -> torch.Tensor:
-        h = h.float().cpu()
+        h = h.cpu().double()  # float64 from here on: sums that do not depend on the thread count
         return h if self.mean is None else (h - self.mean) / self.std
 
     def _fit(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.to(next(self.net.parameters()).dtype)
         if x.shape[1] != self.channels:
             x = x.mean(1, keepdim=True) if self.channels == 1 else x.expand(-1, self.channels, -1, -1)
         if self.resize and x.shape[-1] != self.resize:
@@ -105,7 +113,7 @@ class FeatureSpace:
 
     @torch.no_grad()
     def features(self, images: torch.Tensor, batch: int = 500) -> torch.Tensor:
-        """(N, C, H, W) in [-1, 1] -> (N, dim) float32 on the CPU."""
+        """(N, C, H, W) in [-1, 1] -> (N, dim) float64 on the CPU."""
         return eval_batches(self.net, images, batch, next(self.net.parameters()).device,
                             lambda b: self._norm(self.net(self._fit(b))))
 
@@ -120,6 +128,15 @@ class FeatureSpace:
             feats.append(self._norm(h))
             classes.append(torch.stack([lg.argmax(1) for lg in logits], dim=1).cpu())
         return torch.cat(feats), torch.cat(classes)
+
+
+def weights_hash(net: nn.Module) -> str:
+    """sha256 of the weights a net measures with (names, dtypes, shapes and bytes, in order)."""
+    h = hashlib.sha256()
+    for key, t in net.state_dict().items():
+        h.update(f"{key}:{t.dtype}:{tuple(t.shape)}".encode())
+        h.update(t.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()
 
 
 def _with_spread(info: dict, net: nn.Module, images: torch.Tensor) -> dict:
@@ -151,7 +168,7 @@ def save_cached(path: Path, net: nn.Module, info: dict) -> None:
         pass
 
 
-def _train(net: SmallCNN, batches: Callable[[int], tuple[torch.Tensor, list[torch.Tensor]]], steps: int,
+def train_net(net: SmallCNN, batches: Callable[[int], tuple[torch.Tensor, list[torch.Tensor]]], steps: int,
            loss_fn: Callable, seed: int) -> float:
     """Adam with a cosine schedule; returns seconds taken."""
     torch.manual_seed(seed)
@@ -168,60 +185,6 @@ def _train(net: SmallCNN, batches: Callable[[int], tuple[torch.Tensor, list[torc
         sched.step()
     net.eval()
     return time.perf_counter() - t0
-
-
-# --- shapes: predict the ground-truth factors -------------------------------------------------
-
-def _orient_period(shape: torch.Tensor) -> torch.Tensor:
-    return torch.tensor([ORIENT_PERIOD[s] for s in SHAPES])[shape]  # (B,)
-
-
-def _same_orientation(shape: torch.Tensor, orient: torch.Tensor) -> torch.Tensor:
-    """(B, 40) bool: which orientation classes show the same image as the true one."""
-    k = torch.arange(FACTOR_SIZES[2]).view(1, -1)
-    return (k - orient.view(-1, 1)) % _orient_period(shape).view(-1, 1) == 0
-
-
-def factor_loss(logits: list[torch.Tensor], classes: torch.Tensor) -> torch.Tensor:
-    """Cross-entropy per factor; orientation's counts every class that shows the same image."""
-    loss = 0.0
-    for i, lg in enumerate(logits):
-        if FACTOR_NAMES[i] == "orientation":
-            logp = lg.log_softmax(1)
-            same = _same_orientation(classes[:, 0], classes[:, i]).to(lg.device)
-            loss = loss - logp.masked_fill(~same, float("-inf")).logsumexp(1).mean()
-        else:
-            loss = loss + F.cross_entropy(lg, classes[:, i].to(lg.device))
-    return loss
-
-
-def factor_accuracy(pred: torch.Tensor, true: torch.Tensor) -> dict[str, float]:
-    """Held-out accuracy per factor (orientation: up to the shape's symmetry), and within one
-    class for the ordered factors (scale, orientation, x, y)."""
-    out = {}
-    for i, name in enumerate(FACTOR_NAMES):
-        p, t = pred[:, i], true[:, i]
-        if name == "orientation":
-            period = _orient_period(true[:, 0])
-            diff = (p - t) % period
-            diff = torch.minimum(diff, period - diff)
-            out[name] = (diff == 0).float().mean().item()
-            out[f"{name}_within1"] = (diff <= 1).float().mean().item()
-        else:
-            out[name] = (p == t).float().mean().item()
-            if name != "shape":
-                out[f"{name}_within1"] = ((p - t).abs() <= 1).float().mean().item()
-    return out
-
-
-def factornet_settings(image_size: int, train_images: int, epochs: int = 10, data_seed: int = 0,
-                       test_images: int = 2000, width: int = 16) -> dict:
-    return {"kind": "factornet", "version": VERSION, "image_size": image_size, "data_seed": data_seed,
-            "train_images": train_images, "epochs": epochs, "test_images": test_images, "batch": 128, "width": width}
-
-
-def factornet_file(settings: dict) -> Path:
-    return cache_dir() / f"factornet-{settings_hash(settings)}.pt"
 
 
 @contextlib.contextmanager
@@ -243,57 +206,6 @@ def _cache_lock(path: Path):
         finally:
             torch.set_num_threads(threads)
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def shapes_feature_space(image_size: int, train_images: int, epochs: int = 10, data_seed: int = 0,
-                         test_images: int = 2000, width: int = 16, log: Callable[[str], None] = print) -> FeatureSpace:
-    settings = factornet_settings(image_size, train_images, epochs, data_seed, test_images, width)
-    with _cache_lock(factornet_file(settings)):
-        return _shapes_feature_space(image_size, train_images, epochs, data_seed, test_images, width, log)
-
-
-def _shapes_feature_space(image_size: int, train_images: int, epochs: int = 10, data_seed: int = 0,
-                          test_images: int = 2000, width: int = 16, log: Callable[[str], None] = print) -> FeatureSpace:
-    """The FactorNet for shapes at `image_size`, from the cache or trained now (on `train_images`
-    renders, `epochs` passes) and tested on `test_images` other renders."""
-    settings = factornet_settings(image_size, train_images, epochs, data_seed, test_images, width)
-    key = settings_hash(settings)
-    name = f"shapes-factornet-{image_size}px-{key[:8]}"
-    path = factornet_file(settings)
-    net = SmallCNN(1, FACTOR_SIZES, width=width)
-    info = _load_cached(path, net)
-    if info is None:
-        source = ShapesSource(train_images, image_size, data_seed=data_seed)
-        log(f"training the shapes feature net ({train_images} images x {epochs} epochs; cached after)")
-        t0 = time.perf_counter()
-        images = source.render_indices(torch.arange(train_images) + TRAIN_OFFSET)  # (N, 1, S, S)
-        classes = source.factors_for(torch.arange(train_images) + TRAIN_OFFSET).classes
-        render_s = time.perf_counter() - t0
-        batch = min(settings["batch"], train_images)
-        per_epoch = max(train_images // batch, 1)
-        gen = torch.Generator().manual_seed(0)
-        order = torch.cat([torch.randperm(train_images, generator=gen) for _ in range(epochs)])
-
-        def batches(step):
-            idx = order[step * batch:(step + 1) * batch]
-            return images[idx], classes[idx]
-
-        train_s = _train(net, batches, per_epoch * epochs, factor_loss, seed=0)
-        test_idx = torch.arange(test_images) + TEST_OFFSET
-        space = FeatureSpace(name, net, predicts_factors=True)
-        _, pred = space.features_and_factors(source.render_indices(test_idx))
-        acc = factor_accuracy(pred, source.factors_for(test_idx).classes)
-        info = {"heldout_accuracy": acc, "train_seconds": round(render_s + train_s, 1), "settings": settings}
-        save_cached(path, net, info)
-        log(f"feature net trained in {info['train_seconds']:.0f}s; held-out accuracy "
-            + " ".join(f"{k} {v:.2f}" for k, v in acc.items() if "_" not in k))
-    net.eval()
-    if "feature_mean" not in info:  # measured once, on held-out renders, then kept in the cache file
-        test = ShapesSource(2, image_size, data_seed=data_seed).render_indices(torch.arange(500) + TEST_OFFSET)
-        info = _with_spread(info, net, test)
-        save_cached(path, net, info)
-    return FeatureSpace(name, net, {**info, "cache_file": str(path)}, channels=1, predicts_factors=True,
-                        mean=info["feature_mean"], std=info["feature_std"])
 
 
 # --- file datasets: Inception-v3 if at hand, else rotation prediction ---------------------------
@@ -321,7 +233,9 @@ def inception_feature_space(weights: Path) -> FeatureSpace:
     net.fc = nn.Identity()
     net.num_features = 2048
     net.eval()  # [-1, 1] input is what transform_input=False expects
-    return FeatureSpace("inception_v3-torchvision", net, {"weights": str(weights)}, channels=3, resize=299)
+    digest = hashlib.sha256(weights.read_bytes()).hexdigest()  # torchvision's file name holds its first 8 hex
+    return FeatureSpace(f"inception_v3-torchvision@{digest[:HASH_CHARS]}", net, {"weights": str(weights)},
+                        channels=3, resize=299)
 
 
 def rotation_feature_space(dataset_id: dict, images: torch.Tensor, epochs: int = 8,
@@ -336,7 +250,6 @@ def _rotation_feature_space(dataset_id: dict, images: torch.Tensor, epochs: int 
     """A SmallCNN trained to tell how `images` (N, C, S, S) were turned (4 classes); 10% held out."""
     settings = {"kind": "rotnet", "version": VERSION, **dataset_id, "train_images": len(images), "epochs": epochs}
     key = settings_hash(settings)
-    name = f"{dataset_id['dataset'].split(':')[0]}-rotnet-{images.shape[-1]}px-{key[:8]}"
     path = cache_dir() / f"rotnet-{key}.pt"
     channels = images.shape[1]
     net = SmallCNN(channels, (4,))
@@ -355,7 +268,7 @@ def _rotation_feature_space(dataset_id: dict, images: torch.Tensor, epochs: int 
             rot = torch.randint(0, 4, (len(idx),), generator=gen)
             return _rotate(train[idx], rot), rot
 
-        seconds = _train(net, batches, per_epoch * epochs, lambda lg, t: F.cross_entropy(lg[0], t), seed=0)
+        seconds = train_net(net, batches, per_epoch * epochs, lambda lg, t: F.cross_entropy(lg[0], t), seed=0)
         rot = torch.arange(len(test)) % 4
         with torch.no_grad():
             pred = torch.cat([net.logits(b)[0].argmax(1) for b in _rotate(test, rot).split(500)])
@@ -364,6 +277,7 @@ def _rotation_feature_space(dataset_id: dict, images: torch.Tensor, epochs: int 
         info = _with_spread(info, net, test)
         save_cached(path, net, info)
     net.eval()
+    name = f"{dataset_id['dataset'].split(':')[0]}-rotnet-{images.shape[-1]}px@{weights_hash(net)[:HASH_CHARS]}"
     return FeatureSpace(name, net, {**info, "cache_file": str(path)}, channels=channels,
                         mean=info.get("feature_mean"), std=info.get("feature_std", 1.0))
 

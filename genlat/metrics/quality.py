@@ -54,7 +54,7 @@ class QualityMetrics:
         self.fd.update(self.real, real=True)
         self.kid_subsets, self.kid_subset_size = kid_subsets, kid_subset_size
         self.kid = None
-        self.real_radii = knn_radii(real.float())
+        self.real_radii = knn_radii(self.real)  # float64: ball membership must not flip with the thread count
 
     def __call__(self, fake: torch.Tensor) -> dict[str, float]:
         fake64 = fake.double()
@@ -75,7 +75,6 @@ class QualityMetrics:
             torch.manual_seed(self.seed)
             kid, kid_std = self.kid.compute()
         out["kid"], out["kid_std"] = float(kid), float(kid_std)
-        fake = fake.float()
-        out["precision"] = manifold_share(fake, self.real.float(), self.real_radii)
-        out["recall"] = manifold_share(self.real.float(), fake, knn_radii(fake))
+        out["precision"] = manifold_share(fake64, self.real, self.real_radii)
+        out["recall"] = manifold_share(self.real, fake64, knn_radii(fake64))
         return out

@@ -15,6 +15,8 @@ from genlat.errors import OutputError
 from genlat.inference import eval_batches
 from genlat.rundir import RunDir
 
+DIGITS = 4  # printed significant digits; float64 features and statistics keep them stable (issue 13)
+
 
 def load_run_config(run: RunDir) -> tuple[TrainConfig, dict]:
     """The TrainConfig a run was trained with (config.json also holds extra keys, e.g. g_params)."""
@@ -69,9 +71,11 @@ def print_table(run_path, epoch: int, values: dict, summary: dict) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=escape(f"{run_path}  (checkpoint after epoch {epoch})"), title_justify="left")
+    table = Table(title=escape(f"{run_path}  (checkpoint after epoch {epoch})"), title_justify="left",
+                  caption=f"{DIGITS} significant digits: the same for this checkpoint in any process and thread count",
+                  caption_justify="left")
     table.add_column("metric")
     table.add_column("value", justify="right")
     for key, value in {**summary, **values}.items():
-        table.add_row(key, escape(f"{value:.4g}" if isinstance(value, float) else str(value)))
+        table.add_row(key, escape(f"{value:.{DIGITS}g}" if isinstance(value, float) else str(value)))
     Console().print(table)
