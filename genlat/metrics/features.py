@@ -90,17 +90,8 @@ class FeatureSpace:
     mean: torch.Tensor | None = None  # trained nets: features are (h - mean) / std, both from held-out
     std: float = 1.0  # images, so distances are in units of the real data's spread (KID's kernel needs O(1))
 
-    def exact(self) -> "FeatureSpace":
-        """This space computed in float64 on the CPU: the same numbers at any thread count (float32
-        sums change with how the work is split). Inception (299 px, 24M weights) stays as it is."""
-        if self.resize is None:
-            self.net.to("cpu", torch.float64)
-            if self.mean is not None:
-                self.mean = self.mean.double()
-        return self
-
     def _norm(self, h: torch.Tensor) -> torch.Tensor:
-        h = h.cpu().double()  # float64 from here on: sums that do not depend on the thread count
+        h = h.cpu().double()  # float64 from here on: statistics whose sums do not depend on the thread count
         return h if self.mean is None else (h - self.mean) / self.std
 
     def _fit(self, x: torch.Tensor) -> torch.Tensor:

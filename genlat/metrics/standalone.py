@@ -15,7 +15,7 @@ from genlat.errors import OutputError
 from genlat.inference import eval_batches
 from genlat.rundir import RunDir
 
-DIGITS = 4  # printed significant digits; float64 features and statistics keep them stable (issue 13)
+DIGITS = 4  # printed significant digits; fixed nets and float64 statistics keep them stable (issue 13)
 
 
 def load_run_config(run: RunDir) -> tuple[TrainConfig, dict]:
