@@ -22,7 +22,7 @@ from genlat.trainers import build_trainer
 class GenlatLoop:
     def __init__(self, cfg: TrainConfig):
         self.cfg, self.tracker = cfg, None  # the tracker comes later: it needs the trainer's SERIES
-        self.accelerator = make_accelerator(cfg)
+        self.accelerator, self.numerics = make_accelerator(cfg)
         self.source = build_source(cfg)
         self.trainer = build_trainer(cfg, self.accelerator, self.source)
         self.trainer.prepare()

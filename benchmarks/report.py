@@ -23,12 +23,19 @@ def _flops(x: float) -> str:
     return f"{x:.0f} FLOP"
 
 
+def numerics_label(s: dict) -> str:
+    """What the genlat side ran in, e.g. `bf16 (auto: this CPU runs bf16 natively), channels-last`."""
+    n = s["resolved"]
+    name = {"no": "fp32"}.get(n["mixed_precision"], n["mixed_precision"])
+    return f"{name} ({n['source']})" + (", channels-last" if n["channels_last"] else "")
+
+
 def print_table(r: dict, out: Path, console: Console | None = None) -> None:
     console = console or Console(width=None if Console().is_terminal else 150)  # files and pipes get the full row
     env, s, e = r["environment"], r["settings"], r["epoch"]
     title = (f"genlat vs the PyTorch DCGAN loop — {env['device_name']}, {env['threads']} thread(s), "
              f"{s['image_size']} px, batch {s['batch_size']}, zn {s['zn']}, ngf/ndf {s['ngf']}/{s['ndf']}, "
-             f"genlat {s['mixed_precision']} vs reference fp32")
+             f"genlat {numerics_label(s)} vs reference fp32")
     t = Table(title=title, title_justify="left")
     for col in ("measure", "median", "min – max (spread)", "what it is"):
         t.add_column(col, overflow="fold")
@@ -50,6 +57,14 @@ def print_table(r: dict, out: Path, console: Console | None = None) -> None:
               "detail, fragments, Jacobian spectrum")
     t.add_row("once per run", f"{e['last_epoch_panels_s'] + e['final_tables_s']:.3f} s", "",
               "last epoch's panels + final W&B tables + finish")
+    w = r.get("run")
+    if w:
+        t.add_row("whole 1-epoch run", f"{w['run_wall_s']:.2f} s", f"{w['run_cpu_s']:.2f} CPU-s",
+                  f"python train.py in a fresh process; training {w['train_s']:.2f} s, evaluation {w['eval_s']:.2f} s")
+        t.add_row("  fixed cost per run", f"{w['fixed_wall_s']:.2f} s", "",
+                  "the run's wall time less its training and evaluation: start-up, W&B, writes, exit")
+        t.add_row("  of which imports", f"{w['imports_wall_s']:.2f} s", f"{w['imports_cpu_s']:.2f} CPU-s",
+                  "python -c 'import genlat.run' in a fresh process")
     t.add_row("ratio with tracking", f"{r['ratio_with_tracking']:.2f}", "", "step ratio × training share of the epoch")
     t.add_row("ratio with tracking, checkpoint, eval", f"{r['ratio_with_tracking_checkpoint_eval']:.2f}", "",
               "everything a run does per epoch")

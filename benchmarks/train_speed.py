@@ -1,7 +1,11 @@
 """The training-speed benchmark: genlat's step against the plain PyTorch DCGAN loop, in one process.
 
     python -m benchmarks                      # CPU or the first GPU, the README's default config
-    python -m benchmarks --device cuda --mixed_precision bf16 --channels_last
+    python -m benchmarks --mixed_precision no --channels_last false   # the fp32, NCHW genlat side
+    python -m benchmarks --device cuda --mixed_precision bf16 --channels_last --compile
+
+The genlat side runs what a run does by default (`--mixed_precision auto`, `--channels_last auto`,
+resolved for the device and printed); the reference is always fp32, as the example is.
 
 Both loops run on the same device with the same threads, architecture, batch and zn, in
 interleaved blocks (a warm-up block each, then A B, B A, ...), so drift on a shared machine hits
@@ -10,7 +14,8 @@ Then, with genlat's own code: the cost of an epoch's tracking (W&B offline), che
 evaluation as shares of a default epoch, the renderer's speed against what training consumes,
 peak memory, and the step's FLOPs (achieved FLOP/s, and the share of the bf16 peak on a known GPU).
 It prints a table, writes the results as JSON (--out), and ends with the line
-`genlat/reference images/s ratio: X.XX` (with tracking on).
+`genlat/reference images/s ratio: X.XX` (with tracking on). It also times one whole 1-epoch run in
+a fresh process (benchmarks/run_cost.py): the fixed cost every run pays beyond training and evaluation.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from benchmarks.device import bf16_peak, peak_bytes, reset_peak, step_flops
-from benchmarks.report import print_table
+from benchmarks.report import numerics_label, print_table
 from benchmarks.timing import interleave, paired_ratios, summarize
 from genlat.config import TrainConfig, UserArgumentParser
 from genlat.errors import ConfigError, entry_point
@@ -48,9 +53,13 @@ def build_parser() -> UserArgumentParser:
     p.add_argument("--steps", type=int, default=0, help="steps per timed block (0: 10 on the CPU, 200 on a GPU)")
     p.add_argument("--repeats", type=int, default=7, help="timed blocks per side (short blocks, many pairs: drift cancels)")
     p.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch threads, for both sides")
-    p.add_argument("--mixed_precision", default="no", help="genlat's side: no | bf16 | fp16 (the reference stays fp32)")
-    p.add_argument("--channels_last", action="store_true", help="genlat's side: channels-last networks and batches")
+    p.add_argument("--mixed_precision", default="auto", choices=("auto", "no", "bf16", "fp16"),
+                   help="genlat's side; auto: what a run does by default (the reference stays fp32)")
+    p.add_argument("--channels_last", nargs="?", const="true", default="auto", choices=("auto", "true", "false"),
+                   help="genlat's side: channels-last networks and batches; auto: what a run does by default")
     p.add_argument("--compile", action="store_true", help="genlat's side: torch.compile the step's networks")
+    p.add_argument("--run_cost", default="true", choices=("true", "false"),
+                   help="also time a whole 1-epoch run in a fresh process (the fixed cost every run pays)")
     p.add_argument("--eval_samples", type=int, default=1000, help="images per evaluation (a run's default)")
     p.add_argument("--epoch_images", type=int, default=12800, help="the epoch the shares are of (a run's default)")
     p.add_argument("--out", default="", help=f"results JSON (default: {RESULTS.name}/train_speed-DEVICE-TIME.json here)")
@@ -83,8 +92,9 @@ def run_benchmark(args, root: Path, progress: Progress) -> dict:
     from benchmarks.costs import epoch_costs, eval_cost, open_tracker, renderer_rate
     from benchmarks.genlat_side import GenlatLoop
     from benchmarks.reference import ReferenceLoop
+    from benchmarks.run_cost import run_cost
 
-    task = progress.add_task("set-up", total=2 * args.repeats + 6)
+    task = progress.add_task("set-up", total=2 * args.repeats + 7)
     cfg = make_config(args, root)
     genlat = GenlatLoop(cfg)
     run, genlat.tracker = open_tracker(cfg, root, genlat.trainer.SERIES)
@@ -126,6 +136,9 @@ def run_benchmark(args, root: Path, progress: Progress) -> dict:
     progress.update(task, description="tracking and checkpoints")
     epoch = epoch_costs(genlat, run, genlat.tracker, repeats=min(args.repeats, 3))
     progress.advance(task)
+    progress.update(task, description="a whole 1-epoch run")
+    whole = run_cost(cfg, root, images=args.batch_size * max(steps, 2)) if args.run_cost == "true" else None
+    progress.advance(task)
     reference.close()
 
     ratios = paired_ratios(rates["genlat"], rates["reference"])
@@ -142,7 +155,10 @@ def run_benchmark(args, root: Path, progress: Progress) -> dict:
     name, peak = bf16_peak(device)
     achieved = flops["genlat"] * g_rate / cfg.batch_size
     return {
-        "settings": {**vars(args), "steps": steps, "warmup_steps": max(2, steps // 2), "config": cfg.to_dict()},
+        "settings": {**vars(args), "steps": steps, "warmup_steps": max(2, steps // 2), "config": cfg.to_dict(),
+                     "resolved": {"mixed_precision": genlat.numerics.mixed_precision,
+                                  "channels_last": genlat.numerics.channels_last, "source": genlat.numerics.source}},
+        "run": whole,
         "environment": {"device": device.type, "device_name": name, "torch": torch.__version__,
                         "python": platform.python_version(), "threads": torch.get_num_threads(),
                         "cpu_count": os.cpu_count(), "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
@@ -182,6 +198,7 @@ def main(argv: list[str]) -> int:
     except OSError as e:
         raise ConfigError(f"--out={out}: cannot write the results ({e.strerror}); pick another path") from None
     print_table(results, out)
+    print(f"genlat ran in {numerics_label(results['settings'])}")
     print(f"genlat/reference images/s ratio: {results['ratio_with_tracking']:.2f}")
     return 0
 

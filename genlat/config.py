@@ -21,7 +21,8 @@ from genlat.errors import ConfigError
 DATASETS = ("shapes", "mnist", "fashion-mnist", "cifar10", "celeba")  # plus "folder:PATH"
 MODELS = ("dcgan", "vae")
 IMAGE_SIZES = (32, 64)
-PRECISIONS = ("no", "fp16", "bf16")
+PRECISIONS = ("auto", "no", "fp16", "bf16")
+SWITCHES = ("auto", "true", "false")
 INTERP_METHODS = ("slerp", "lerp")
 NAME_MAX = 255  # bytes in one path component on Linux and macOS file systems (ENAMETOOLONG beyond)
 WANDB_FORBIDDEN = "/\\#?%:"
@@ -127,8 +128,19 @@ def _shown(value, limit: int = 60) -> str:
     return text if len(text) <= limit else f"{text[:limit - 3]}..."
 
 
-def _opt(default, help, check=None):
-    return field(default=default, metadata={"help": help, "check": check})
+def _switch(value):
+    """auto | true | false from a flag, a sweep's boolean or an old config.json's bool; anything else
+    is left for the check to refuse."""
+    if isinstance(value, str) and value.strip().lower() == "auto":
+        return "auto"
+    try:
+        return "true" if _to_bool(value) else "false"
+    except ValueError:
+        return str(value)
+
+
+def _opt(default, help, check=None, convert=None):
+    return field(default=default, metadata={"help": help, "check": check, "convert": convert})
 
 
 @dataclass
@@ -165,9 +177,13 @@ class TrainConfig:
         0.1, "GAN: one-sided label smoothing, D's target for real images is 1 - this (0 = plain DCGAN)", _smoothing
     )
     # --- hardware ---
-    mixed_precision: str = _opt("no", "no | fp16 | bf16 (fp16 needs a GPU)", _one_of(PRECISIONS))
+    mixed_precision: str = _opt(
+        "auto", "auto (bf16 where the device runs it natively, else no; under accelerate launch: its setting) | no | "
+        "bf16 | fp16 (fp16 needs a GPU); see genlat/precision.py", _one_of(PRECISIONS))
     cpu: bool = _opt(False, "train on the CPU even when a GPU is present")
-    channels_last: bool = _opt(False, "channels-last memory format for the networks and batches (faster convs on GPUs)")
+    channels_last: str = _opt(
+        "auto", "channels-last memory format for the networks and batches: auto (on for the CPU and for CUDA with "
+        "bf16/fp16, where it measured faster) | true | false", _one_of(SWITCHES), _switch)
     compile: bool = _opt(False, "torch.compile the training step's networks (minutes of warm-up; for long GPU runs)")
     # --- the epoch series and interpolation panels ---
     n_samples: int = _opt(64, "latent-bank samples in each epoch's grid", _positive_int)
@@ -263,16 +279,20 @@ def _check_fits_in_memory(cfg: TrainConfig) -> None:
                           "pick smaller sizes")
 
 
-# Settings that only say where or how a run is shown; resuming with other values is fine.
+# Settings that only say where or how a run is shown; resuming with other values is fine (the
+# precision is the exception: it is compared after resolution instead, `auto` against what the run used).
 COSMETIC = {"out", "name", "resume", "keep_checkpoints", "log_every", "num_workers", "data_dir",
             "wandb_project", "wandb_entity", "wandb_group", "debug", "cpu", "interp_every", "epochs",
             "eval_every", "channels_last", "compile",  # these two change speed, not the experiment
-            "collapse_spread", "collapse_epochs"}  # these two only decide when to give up
+            "collapse_spread", "collapse_epochs",  # these two only decide when to give up
+            "mixed_precision"}  # compared by genlat.precision.resolve
 
 
 def _convert(f: dataclasses.Field, value: Any) -> Any:
     """Turn a CLI string (or a YAML/JSON value) into the field's type, or refuse it."""
     kind = f.type if isinstance(f.type, str) else f.type.__name__
+    if f.metadata.get("convert"):
+        return f.metadata["convert"](value)
     try:
         if kind == "bool":
             return _to_bool(value)
@@ -321,7 +341,7 @@ def build_parser(prog: str = "train.py") -> argparse.ArgumentParser:
     )
     for f in dataclasses.fields(TrainConfig):
         kind = f.type if isinstance(f.type, str) else f.type.__name__
-        if kind == "bool":
+        if kind == "bool" or f.metadata.get("convert") is _switch:
             # `--resume`, `--resume=true` and `--resume false` all work (wandb agent renders booleans as values)
             parser.add_argument(f"--{f.name}", nargs="?", const="true", default=f.default, help=f.metadata["help"])
         else:

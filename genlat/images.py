@@ -7,9 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from einops import rearrange
+from einops import rearrange, repeat
 from PIL import Image
-from torchvision.utils import make_grid
 
 from genlat.rundir import atomic_write_bytes
 
@@ -20,9 +19,18 @@ def to_uint8(images: torch.Tensor) -> torch.Tensor:
 
 
 def grid_array(images: torch.Tensor, nrow: int, padding: int = 2) -> np.ndarray:
-    """(B, C, H, W) in [-1, 1] -> an (H', W', C) uint8 picture, `nrow` images per row."""
-    grid = make_grid(to_uint8(images), nrow=nrow, padding=padding, pad_value=255)
-    return rearrange(grid, "c h w -> h w c").numpy()
+    """(B, C, H, W) in [-1, 1] -> an (H', W', 3) uint8 picture, `nrow` images per row, white borders:
+    the layout of torchvision's make_grid (pixel for pixel, tested), without importing torchvision."""
+    x = to_uint8(images)
+    if x.shape[1] == 1:
+        x = repeat(x, "b 1 h w -> b c h w", c=3)  # make_grid's grids are RGB
+    b, c, h, w = x.shape
+    cols = min(nrow, b)
+    rows = -(-b // cols)
+    cells = torch.full((rows * cols, c, h + padding, w + padding), 255, dtype=torch.uint8)
+    cells[:b, :, padding:, padding:] = x  # each image after its cell's top and left border
+    grid = rearrange(cells, "(r k) c h w -> (r h) (k w) c", k=cols).numpy()
+    return np.pad(grid, ((0, padding), (0, padding), (0, 0)), constant_values=255)  # the bottom and right border
 
 
 def panel_array(paths: torch.Tensor) -> np.ndarray:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +32,12 @@ INTERP_COLUMNS = ["epoch", "zn", "method", "pair", "panel"]
 
 
 class Tracker:
+    """W&B starts in a background thread: its import, its service and (online) the server probe take
+    seconds that the first steps need not wait for. Train points and summary values wait in a queue
+    until the run exists; everything else (the first epoch's entries, finish) waits for the start."""
+
     def __init__(self, cfg, run: RunDir, run_id: str, config_record: dict[str, Any], series_keys: tuple[str, ...],
                  grids: tuple[str, ...] = ()):
-        import wandb
-
-        self.wandb = wandb
         self.cfg, self.run_dir = cfg, run
         self.mode = resolve_mode()
         # Table media are staged under WANDB_DATA_DIR; inside the run dir `wandb sync` finds them.
@@ -50,39 +52,76 @@ class Tracker:
             dir=str(run.path),
             config=config_record,
         )
+        self.series_keys, self.grids = tuple(series_keys), tuple(grids)
+        # columns: epoch, zn, lr, grid, [reconstruction], the trainer's keys without their prefix, fd, kid, ...
+        self.series_columns = SERIES_HEAD + list(self.grids) + [k.split("/", 1)[1] for k in self.series_keys] \
+            + list(MAIN_KEYS)
+        self._queue: list[tuple[str, dict]] = []  # ("log" | "summary" | "config", values) sent before the run existed
+        self._media: dict[str, Any] = {}  # PNG path -> its wandb.Image: the final tables reuse this run's uploads
+        self._error: BaseException | None = None
+        self._starter = threading.Thread(target=self._start_guarded, args=(kwargs,), name="wandb-start", daemon=True)
+        self._starter.start()
+
+    def _start_guarded(self, kwargs: dict) -> None:
+        try:
+            self._start(kwargs)
+        except BaseException as e:  # raised in the main thread at the next call that needs the run
+            self._error = e
+
+    def _start(self, kwargs: dict) -> None:
+        import wandb
+
+        self.wandb = wandb
         problem = server_problem() if self.mode == "online" else None
         try:
             if problem:
                 raise ConnectionError(f"cannot reach {base_url()}: {problem}")
-            self.run = wandb.init(mode=self.mode, settings=self._settings(), **kwargs)
+            run = wandb.init(mode=self.mode, settings=self._settings(), **kwargs)
         except Exception as e:  # no network, a wrong API key, a server down: keep the run, log offline
             if self.mode != "online":
                 raise
             why = " ".join(str(e).split())[:160] or type(e).__name__  # one line; W&B's messages never hold the key
             print(f"genlat: warning: W&B online failed ({why}); logging offline, "
-                  f"upload later with `wandb sync {run.wandb}`", file=sys.stderr)
+                  f"upload later with `wandb sync {self.run_dir.wandb}`", file=sys.stderr)
             self.mode = "offline"
             wandb.teardown()  # W&B's service still holds the failed run's id; a fresh one takes it offline
-            self.run = wandb.init(mode="offline", settings=self._settings(), **kwargs)
+            run = wandb.init(mode="offline", settings=self._settings(), **kwargs)
         # Custom x-axes instead of W&B's own step, which cannot go back after a resume.
-        self.run.define_metric("train/step")
-        self.run.define_metric("train/*", step_metric="train/step")
-        self.run.define_metric("epoch")
-        self.series_keys, self.grids = tuple(series_keys), tuple(grids)
+        run.define_metric("train/step")
+        run.define_metric("train/*", step_metric="train/step")
+        run.define_metric("epoch")
         for prefix in ("epoch/*", "eval/*", "samples", *(f"{g}s" for g in self.grids), "epoch_series_live",
                        "interpolation_live"):
-            self.run.define_metric(prefix, step_metric="epoch")
-        # columns: epoch, zn, lr, grid, [reconstruction], the trainer's keys without their prefix, fd, kid, ...
-        self.series_columns = SERIES_HEAD + list(self.grids) + [k.split("/", 1)[1] for k in self.series_keys] \
-            + list(MAIN_KEYS)
+            run.define_metric(prefix, step_metric="epoch")
         self.series_live = wandb.Table(columns=self.series_columns, log_mode="INCREMENTAL")
         self.interp_live = wandb.Table(columns=INTERP_COLUMNS, log_mode="INCREMENTAL")
+        self.run = run
+
+    @property
+    def started(self) -> bool:
+        return self._starter is None or not self._starter.is_alive()
+
+    def _ready(self) -> None:
+        """Wait for the start (once), raise its error, send what waited."""
+        if self._starter is None:
+            return
+        self._starter.join()
+        self._starter = None
+        if self._error is not None:
+            raise self._error
+        for kind, values in self._queue:
+            if kind == "config":
+                self.run.config.update(values, allow_val_change=True)
+            else:
+                self.run.log(values) if kind == "log" else self.run.summary.update(values)
+        self._queue.clear()
 
     def _settings(self):
         return self.wandb.Settings(init_timeout=30, silent=True, console="off")
 
     @property
     def location(self) -> str:
+        self._ready()
         if self.mode == "disabled":
             return "W&B disabled"
         if self.mode == "offline":
@@ -90,9 +129,15 @@ class Tracker:
         return f"W&B run {self.run.url}"
 
     def log_train(self, step: int, values: dict[str, float]) -> None:
-        self.run.log({"train/step": step, **{f"train/{k}": v for k, v in values.items()}})
+        point = {"train/step": step, **{f"train/{k}": v for k, v in values.items()}}
+        if not self.started:
+            self._queue.append(("log", point))
+            return
+        self._ready()
+        self.run.log(point)
 
     def log_epoch(self, epoch: int, row: dict[str, Any]) -> None:
+        self._ready()
         images = self._images(row)
         self.series_live.add_data(*self.series_row(row, images))
         scalars = {k: v for k, v in row.items() if "/" in k and isinstance(v, (int, float))}
@@ -102,16 +147,24 @@ class Tracker:
         self.run.log({"epoch": epoch, **scalars, **hists, **named, "epoch_series_live": self.series_live})
 
     def log_panels(self, epoch: int, panels: dict[str, list[Path]]) -> None:
+        self._ready()
         for method, rows in panels.items():
             for pair, path in enumerate(rows):
-                self.interp_live.add_data(epoch, self.cfg.zn, method, pair, self.wandb.Image(str(path)))
+                self.interp_live.add_data(epoch, self.cfg.zn, method, pair, self._image(path))
         self.run.log({"epoch": epoch, "interpolation_live": self.interp_live})
 
     def _images(self, row: dict[str, Any]) -> list[Any]:
         """The sample grid, then the trainer's extra grids, of a metrics.jsonl row."""
         caption = f"epoch {row['epoch']}"
         paths = [row["sample_grid"], *(row[f"{g}_grid"] for g in self.grids)]
-        return [self.wandb.Image(str(self.run_dir.path / p), caption=caption) for p in paths]
+        return [self._image(self.run_dir.path / p, caption) for p in paths]
+
+    def _image(self, path, caption: str | None = None):
+        """A PNG as a wandb.Image, made once per run: W&B copies and hashes the file when it is made."""
+        key = str(path)
+        if key not in self._media:
+            self._media[key] = self.wandb.Image(key, caption=caption)
+        return self._media[key]
 
     def series_row(self, row: dict[str, Any], images: list[Any]) -> list[Any]:
         """An epoch-series row from a metrics.jsonl row; None in epochs without evaluation."""
@@ -120,9 +173,10 @@ class Tracker:
 
     def log_final_tables(self, metrics: list[dict[str, Any]], panels: list[list[Any]]) -> None:
         """Immutable copies of every row, from the run directory's metrics.jsonl and panels (they
-        survive resumes)."""
+        survive resumes). Pictures this process already sent are reused, not read again."""
+        self._ready()
         series_rows = [self.series_row(r, self._images(r)) for r in metrics]
-        panel_rows = [r[:4] + [self.wandb.Image(str(r[4]))] for r in panels]
+        panel_rows = [r[:4] + [self._image(r[4])] for r in panels]
         self.run.log(
             {
                 "epoch_series": self.wandb.Table(columns=self.series_columns, data=series_rows),
@@ -131,13 +185,22 @@ class Tracker:
         )
 
     def summary(self, values: dict[str, Any]) -> None:
+        if not self.started:
+            self._queue.append(("summary", dict(values)))
+            return
+        self._ready()
         self.run.summary.update(values)
 
     def config(self, values: dict[str, Any]) -> None:
         """Add to the run's W&B config (e.g. the measurement stamp, known once the evaluator is built)."""
+        if not self.started:
+            self._queue.append(("config", dict(values)))
+            return
+        self._ready()
         self.run.config.update(values, allow_val_change=True)
 
     def finish(self, exit_code: int = 0) -> None:
+        self._ready()
         self.run.finish(exit_code=exit_code)
 
 

@@ -26,6 +26,7 @@ from accelerate import Accelerator
 from torch import nn
 
 from genlat.latent import interpolation_paths, latent_bank
+from genlat.precision import resolve_channels_last
 from genlat.seeds import derived_seed
 
 
@@ -50,6 +51,8 @@ class Trainer:
 
     def __init__(self, cfg, accelerator: Accelerator, parts: dict[str, nn.Module | torch.optim.Optimizer]):
         self.cfg, self.accelerator = cfg, accelerator
+        # --channels_last auto: on where it measured faster, for this device and precision (genlat.precision)
+        self.channels_last = resolve_channels_last(cfg.channels_last, accelerator.device.type, accelerator.mixed_precision)
         self._raw = parts  # loaded into before `prepare` when resuming; keys are the checkpoint's keys
         self.parts = parts
         # The same bank on every rank: drawn on the CPU from the seed, then moved.
@@ -100,7 +103,7 @@ class Trainer:
             torch.set_rng_state(state["rng_cpu"])
 
     def prepare(self) -> None:
-        if self.cfg.channels_last:  # in place, before DDP wraps them; loading a state_dict keeps the layout
+        if self.channels_last:  # in place, before DDP wraps them; loading a state_dict keeps the layout
             for part in self._raw.values():
                 if isinstance(part, nn.Module):
                     part.to(memory_format=torch.channels_last)
@@ -143,7 +146,7 @@ class Trainer:
         gen = torch.Generator(device=device).manual_seed(derived_seed(self.cfg.seed, "z", epoch, acc.process_index))
         sums = torch.zeros(len(self.STATS), device=device)
         t0, done = time.perf_counter(), 0
-        layout = torch.channels_last if self.cfg.channels_last else torch.contiguous_format
+        layout = torch.channels_last if self.channels_last else torch.contiguous_format
         for step, real in enumerate(batches, start=1):
             real = real.contiguous(memory_format=layout)  # a no-op unless --channels_last
             noise = torch.randn(real.shape[0], self.cfg.zn, generator=gen, device=device)
@@ -161,12 +164,16 @@ class Trainer:
 
     @torch.no_grad()
     def generate(self, z: torch.Tensor, batch: int = 256) -> torch.Tensor:
-        """decoder(z) in eval mode on this process alone (the unwrapped model: no DDP collectives)."""
+        """decoder(z) in eval mode on this process alone (the unwrapped model: no DDP collectives), in
+        float32 whatever the training precision: the class's own forward, not the autocast one Accelerate
+        patches onto the instance. Grids, panels and evaluation are then a function of the weights alone
+        (`genlat eval` of the checkpoint gives the same numbers)."""
         net = self.accelerator.unwrap_model(self.decoder)
+        forward = type(net).forward
         was_training = net.training
         net.eval()
         try:
-            outs = [net(chunk.to(self.accelerator.device)).float().cpu() for chunk in z.split(batch)]
+            outs = [forward(net, chunk.to(self.accelerator.device)).float().cpu() for chunk in z.split(batch)]
         finally:
             net.train(was_training)
         return torch.cat(outs)

@@ -49,6 +49,12 @@ def test_benchmark_writes_results_and_ends_with_the_ratio(tmp_path, capsys):
     assert r["renderer"]["images_per_s"] > 0 and r["renderer"]["times_training"] > 0
     assert r["flops"]["achieved_per_s"] > 0 and r["flops"]["bf16_peak_per_s"] is None  # the CPU has no known peak
     assert r["settings"]["config"]["ngf"] == 8
+    # it measures what a run does by default: auto precision, resolved and said
+    assert r["settings"]["mixed_precision"] == "auto" and r["settings"]["resolved"]["mixed_precision"] in ("bf16", "no")
+    assert lines[-2].startswith("genlat ran in ") and r["settings"]["resolved"]["source"].startswith("auto:")
+    w = r["run"]  # one real 1-epoch run in a fresh process: its fixed cost
+    assert w["precision"] == r["settings"]["resolved"]["mixed_precision"]
+    assert 0 < w["fixed_wall_s"] < w["run_wall_s"] and w["train_s"] > 0 and w["imports_cpu_s"] > 0
 
 
 def test_benchmark_refuses_a_bad_flag_in_one_line(capsys):

@@ -41,6 +41,39 @@ def test_fd_kid_precision_recall_on_known_cases(space):
     assert one["recall"] < 0.05  # one image repeated covers none of the real manifold
 
 
+def test_fd_and_kid_equal_torchmetrics():
+    """genlat computes FD and KID itself (no torchmetrics import at run time), with torchmetrics' arithmetic."""
+    import warnings
+
+    from torch import nn
+    from torchmetrics.image.fid import FrechetInceptionDistance
+    from torchmetrics.image.kid import KernelInceptionDistance
+
+    class Given(nn.Module):  # features in, features out
+        num_features = 12
+
+        def forward(self, x):
+            return x
+
+    gen = torch.Generator().manual_seed(0)
+    real = torch.randn(300, 12, generator=gen, dtype=torch.float64)
+    fake = torch.randn(200, 12, generator=gen, dtype=torch.float64) * 1.3 + 0.2
+    fid = FrechetInceptionDistance(feature=Given(), sync_on_compute=False)
+    fid.update(real, real=True)
+    fid.update(fake, real=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        kid = KernelInceptionDistance(feature=Given(), subsets=20, subset_size=100, sync_on_compute=False)
+    kid.update(real, real=True)
+    kid.update(fake, real=False)
+    with torch.random.fork_rng():
+        torch.manual_seed(7)
+        kid_mean, kid_std = kid.compute()
+    ours = QualityMetrics(real, kid_subset_size=100, seed=7)(fake)
+    assert ours["fd"] == pytest.approx(float(fid.compute()), rel=1e-12)
+    assert (ours["kid"], ours["kid_std"]) == pytest.approx((float(kid_mean), float(kid_std)), rel=1e-12)
+
+
 def test_factor_coverage_of_real_and_collapsed_factors():
     true = ShapesSource(10, 32).factors_for(torch.arange(5000) + 10**6).classes
     real = factor_coverage(true)

@@ -42,7 +42,7 @@ def test_two_ranks_share_one_run(tmp_path, model):
     probe.write_text(PROBE.format(root=str(ROOT), out=str(tmp_path)))
     launch = [
         sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
-        "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+        "--num_machines", "1", "--mixed_precision", "bf16", "--dynamo_backend", "no",
         "--main_process_port", str(free_port()),
     ]  # fmt: skip
     env = {**os.environ, "ACCELERATE_USE_CPU": "true", "OMP_NUM_THREADS": "1"}
@@ -54,6 +54,7 @@ def test_two_ranks_share_one_run(tmp_path, model):
     run = only_run(tmp_path / "runs")
     config = json.loads((run / "config.json").read_text())
     assert config["world_size"] == 2
+    assert config["mixed_precision_resolved"] == "bf16"  # `accelerate launch --mixed_precision` wins over auto
     assert len(list((run / "wandb").glob("offline-run-*"))) == 1
     (row,) = metrics_rows(run)
     # 64 images per epoch shared by 2 ranks with batch 16: 2 steps each, 64 images in all

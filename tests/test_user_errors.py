@@ -17,7 +17,7 @@ BAD_VALUES = {
     "zn": "0", "lr": "-1", "beta1": "1.0", "epochs": "0", "batch_size": "0", "seed": "-1", "dataset": "imagenet",
     "image_size": "48", "channels": "2", "epoch_size": "0", "num_workers": "-1", "model": "vit", "ngf": "0",
     "ndf": "0", "beta": "0", "instance_noise": "-0.1", "instance_noise_images": "0", "label_smoothing": "0.5",
-    "mixed_precision": "fp8", "n_samples": "0", "grid_nrow": "0", "interp_pairs": "0",
+    "mixed_precision": "fp8", "channels_last": "sometimes", "n_samples": "0", "grid_nrow": "0", "interp_pairs": "0",
     "interp_steps": "1", "interp_methods": "cubic", "interp_every": "-1", "eval_every": "-1", "eval_samples": "8",
     "eval_feature_images": "10", "collapse_spread": "1.5", "collapse_epochs": "0", "name": "a/b",
     "keep_checkpoints": "0", "log_every": "0", "wandb_project": "a/b", "wandb_entity": "a:b", "out": "/tmp/" + "x" * 300, "eval_inception": "/nonexistent/inception.pth",

@@ -8,7 +8,6 @@ yielding float32 (B, C, H, W) in [-1, 1] on the device, the same ones for the sa
 
 from __future__ import annotations
 
-from genlat.data.files import OFFLINE_ENV, FileSource, FolderImages, image_transform, torchvision_dataset
 from genlat.data.sampler import ImageSource, epoch_batches, epoch_generator, steps_per_epoch
 from genlat.data.shapes import FACTOR_NAMES, FACTOR_SIZES, SHAPES, Factors, ShapesSource, render, sample_factors
 
@@ -17,6 +16,19 @@ __all__ = [
     "sample_factors", "render", "epoch_batches", "epoch_generator", "steps_per_epoch",
     "image_transform", "torchvision_dataset", "OFFLINE_ENV", "SHAPES", "FACTOR_NAMES", "FACTOR_SIZES",
 ]
+
+
+_FILES = ("OFFLINE_ENV", "FileSource", "FolderImages", "image_transform", "torchvision_dataset")
+
+
+def __getattr__(name: str):
+    """The file datasets' names on first use: files.py imports torchvision (≈1 CPU-s), which a
+    shapes run never needs."""
+    if name in _FILES:
+        from genlat.data import files
+
+        return getattr(files, name)
+    raise AttributeError(f"module 'genlat.data' has no attribute {name!r}")
 
 
 def build_source(cfg) -> ImageSource:
@@ -28,4 +40,6 @@ def build_source(cfg) -> ImageSource:
     """
     if cfg.dataset == "shapes":
         return ShapesSource.from_config(cfg)
+    from genlat.data.files import FileSource
+
     return FileSource.from_config(cfg)

@@ -1,8 +1,10 @@
 """Quality and diversity of generated images, measured in a feature space.
 
 - Fréchet distance (Heusel et al. 2017) and KID, the unbiased polynomial-kernel MMD with its std
-  over subsets (Bińkowski et al. 2018): torchmetrics' FID/KID, fed features we computed once (so
-  the same features also serve precision/recall and the real statistics are kept all run).
+  over subsets (Bińkowski et al. 2018), on features we computed once (so the same features also
+  serve precision/recall and the real statistics are kept all run). The arithmetic is torchmetrics'
+  FID/KID, operation for operation in float64 (tests/test_metrics.py checks equality); importing
+  torchmetrics (and with it torchvision and scipy) cost each run ≈ 2 CPU-s of start-up.
 - Precision and recall from k-NN manifolds (Kynkäänniemi et al. 2019, arXiv 1904.06991, k = 3):
   precision = share of generated samples inside some real sample's k-NN ball (quality), recall =
   share of real samples inside some generated sample's ball (diversity; a collapsed G scores ~0).
@@ -10,25 +12,48 @@
 
 from __future__ import annotations
 
-import warnings
-
 import torch
-from torch import nn
-from torchmetrics.image.fid import FrechetInceptionDistance
-from torchmetrics.image.kid import KernelInceptionDistance
 
 K_NEAREST = 3
 
 
-class _Given(nn.Module):
-    """Features in, features out: torchmetrics runs its 'feature extractor' on what we pass."""
+def mean_cov(feats: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean (D,) and unbiased covariance (D, D) of float64 features (N, D), as torchmetrics' FID sums them."""
+    n = feats.shape[0]
+    mean = (feats.sum(dim=0) / n).unsqueeze(0)
+    cov = (feats.t().mm(feats) - n * mean.t().mm(mean)) / (n - 1)
+    return mean.squeeze(0), cov
 
-    def __init__(self, dim: int):
-        super().__init__()
-        self.num_features = dim
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x
+def frechet_distance(mu1, sigma1, mu2, sigma2) -> torch.Tensor:
+    """||mu1 - mu2||^2 + Tr(S1 + S2 - 2 (S1 S2)^1/2); the trace of the root from S1 S2's eigenvalues."""
+    a = (mu1 - mu2).square().sum(dim=-1)
+    b = sigma1.trace() + sigma2.trace()
+    c = torch.linalg.eigvals(sigma1 @ sigma2).sqrt().real.sum(dim=-1)
+    return a + b - 2 * c
+
+
+def poly_mmd(f_real: torch.Tensor, f_fake: torch.Tensor, degree: int = 3, coef: float = 1.0) -> torch.Tensor:
+    """Unbiased MMD^2 with the kernel (x.y / D + coef)^degree (KID's)."""
+    gamma = 1.0 / f_real.shape[1]
+    k_xx, k_yy, k_xy = ((x @ y.T * gamma + coef) ** degree for x, y in
+                        ((f_real, f_real), (f_fake, f_fake), (f_real, f_fake)))
+    m = k_xx.shape[0]
+    kt_xx_sum = (k_xx.sum(dim=-1) - torch.diag(k_xx)).sum()
+    kt_yy_sum = (k_yy.sum(dim=-1) - torch.diag(k_yy)).sum()
+    value = (kt_xx_sum + kt_yy_sum) / (m * (m - 1))
+    return value - 2 * k_xy.sum(dim=0).sum() / (m**2)
+
+
+def kernel_distance(real: torch.Tensor, fake: torch.Tensor, subsets: int, size: int) -> tuple[float, float]:
+    """KID's mean and (population) std over `subsets` random subsets of `size`, drawn from the global generator."""
+    scores = []
+    for _ in range(subsets):
+        r = real[torch.randperm(real.shape[0])[:size]]
+        f = fake[torch.randperm(fake.shape[0])[:size]]
+        scores.append(poly_mmd(r, f))
+    scores = torch.stack(scores)
+    return float(scores.mean()), float(scores.std(unbiased=False))
 
 
 def knn_radii(feats: torch.Tensor, k: int = K_NEAREST) -> torch.Tensor:
@@ -48,33 +73,17 @@ class QualityMetrics:
 
     def __init__(self, real: torch.Tensor, kid_subsets: int = 20, kid_subset_size: int = 500, seed: int = 0):
         self.real, self.seed = real.double(), seed
-        dim = real.shape[1]
-        # sync_on_compute=False: only the main process evaluates; a gather across ranks would hang
-        self.fd = FrechetInceptionDistance(feature=_Given(dim), reset_real_features=False, sync_on_compute=False)
-        self.fd.update(self.real, real=True)
+        self.real_stats = mean_cov(self.real)
         self.kid_subsets, self.kid_subset_size = kid_subsets, kid_subset_size
-        self.kid = None
         self.real_radii = knn_radii(self.real)  # float64: ball membership must not flip with the thread count
 
     def __call__(self, fake: torch.Tensor) -> dict[str, float]:
         fake64 = fake.double()
-        self.fd.reset()
-        self.fd.update(fake64, real=False)
-        out = {"fd": float(self.fd.compute())}
+        out = {"fd": float(frechet_distance(*self.real_stats, *mean_cov(fake64)))}
         n = min(len(self.real) // 2, len(fake) // 2, self.kid_subset_size)  # subsets must differ, or std = 0
-        if self.kid is None or self.kid.subset_size != n:
-            with warnings.catch_warnings():  # "will save all extracted features": ours are small
-                warnings.simplefilter("ignore")
-                self.kid = KernelInceptionDistance(feature=_Given(self.real.shape[1]), subsets=self.kid_subsets,
-                                                   subset_size=n, reset_real_features=False,
-                                                   sync_on_compute=False)
-            self.kid.update(self.real, real=True)
-        self.kid.reset()
-        self.kid.update(fake64, real=False)
-        with torch.random.fork_rng():  # KID draws its subsets from the global generator
+        with torch.random.fork_rng():  # the subsets come from the global generator, seeded: the same every epoch
             torch.manual_seed(self.seed)
-            kid, kid_std = self.kid.compute()
-        out["kid"], out["kid_std"] = float(kid), float(kid_std)
+            out["kid"], out["kid_std"] = kernel_distance(self.real, fake64, self.kid_subsets, n)
         out["precision"] = manifold_share(fake64, self.real, self.real_radii)
         out["recall"] = manifold_share(self.real, fake64, knn_radii(fake64))
         return out
