@@ -64,9 +64,9 @@ def meta_lines(study: Study) -> list[str]:
     seeds = sorted({len(s.runs) for s in study.settings})
     lines.append(f"{len(study.runs)} run(s) with results in {len(study.settings)} setting(s) "
                  f"({'/'.join(map(str, seeds)) or 0} seed(s) each); {len(study.problems)} problem(s)")  # fmt: skip
-    spaces = N.feature_space_names(study.runs)
-    if spaces:
-        lines.append(f"Feature space: {', '.join(sorted(spaces))}")
+    groups = stamps.group_by_stamp(study.runs)
+    if len(groups) == 1:
+        lines.append(f"Measurement stamp of every run: {stamps.describe(groups[0][0])}")
     lines.append(f"Made {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC by genlat report")
     return lines
 

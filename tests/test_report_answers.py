@@ -29,7 +29,7 @@ def _lines(zn: int, seed: int, shapes: bool) -> list[dict]:
 
 
 def _study(tmp_path, shapes=True, seeds=(0, 1, 2)):
-    dirs = [write_run(tmp_path / "runs", f"zn{zn}-s{s}", {"zn": zn, "seed": s, "epoch_size": 4800, "model": "dcgan"}, _lines(zn, s, shapes))
+    dirs = [write_run(tmp_path / "runs", f"zn{zn}-s{s}", {"zn": zn, "seed": s, "epoch_size": 4800, "model": "dcgan", "dataset": "shapes" if shapes else "folder:/data/faces"}, _lines(zn, s, shapes))
             for zn in (50, 100, 500) for s in seeds]  # fmt: skip
     return load_loose(dirs)
 
@@ -48,6 +48,7 @@ def test_claims_table_verdicts_from_the_data(tmp_path):
 def test_other_dataset_is_not_measurable_and_one_seed_resolves_nothing(tmp_path):
     rows = {r.code: r for r in claims.table(_study(tmp_path / "a", shapes=False).settings)}
     assert rows["Q1b"].verdict == rows["Q3 (slerp)"].verdict == "not measurable"
+    assert rows["Q1b"].why == "shapes only: not measurable on this dataset"
     one = {r.code: r for r in claims.table(_study(tmp_path / "b", seeds=(0,)).settings)}
     assert one["Q1a"].verdict == "not resolved" and "one seed" in one["Q1a"].why
 
