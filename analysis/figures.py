@@ -198,6 +198,9 @@ def band_curves(series: dict[str, dict[int, list[float]]], title: str, path: Pat
         color = colors(i / max(1, len(series) - 1) * 0.9)
         ax.plot(epochs, m, marker="o", ms=3, color=color, label=label)
         ax.fill_between(epochs, m - h, m + h, color=color, alpha=0.15)
+    values = [v for by_epoch in series.values() for vs in by_epoch.values() for v in vs if v > 0]
+    if values and max(values) > 20 * min(values):  # epoch 1's FD would flatten every later epoch on a linear axis
+        ax.set_yscale("log")
     ax.set_title(title, fontsize=9)
     ax.set_xlabel("epoch", fontsize=8)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))

@@ -9,7 +9,7 @@ from analysis import pairwise
 
 SUPPORTED, CONTRADICTED, UNRESOLVED, UNMEASURABLE = "supported", "contradicted", "not resolved", "not measurable"
 RULE = ("Verdicts come from the numbers: a comparison between settings is decided only when its 95 % interval over "
-        "seeds excludes zero (the pairwise rule above); a claim about a level (at most one shape change per path; "
+        "seeds excludes zero (the pairwise rule below); a claim about a level (at most one shape change per path; "
         "the plateau by epoch 4) is decided only when every setting's 95 % interval lies on one side of it. "
         "Supported: decided the claimed way; contradicted: decided the other way; not resolved: not decided "
         "(intervals include zero or the level, or one seed per setting); not measurable: the measure was not "
