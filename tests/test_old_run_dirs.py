@@ -1,0 +1,51 @@
+"""Run directories written by older genlat code still resume, and land where a fresh run does.
+
+tests/fixtures/runs_v1/ holds 1-epoch runs (config.json, metrics.jsonl, status.json and the epoch-1
+checkpoint) made by the code of commit 5819a0c, before the trainers/ and Run reshape, with the
+flags below. Resuming one to epoch 2 must give the weights a fresh 2-epoch run gives today: the
+checkpoint keys, the config record and the per-epoch seeds kept their meaning."""
+
+import json
+import shutil
+
+import pytest
+import torch
+
+from genlat.cli import train_main
+from tests.conftest import ROOT
+
+FIXTURES = ROOT / "tests" / "fixtures" / "runs_v1"
+FLAGS = [
+    "--image_size", "32", "--epoch_size", "64", "--batch_size", "16", "--ngf", "2", "--ndf", "2", "--zn", "4",
+    "--n_samples", "16", "--grid_nrow", "4", "--interp_pairs", "2", "--interp_steps", "4", "--log_every", "2",
+    "--eval_samples", "0",
+]  # fmt: skip
+
+
+def _last_state(run):
+    return torch.load(sorted((run / "checkpoints").glob("*.pt"))[-1], weights_only=True)
+
+
+@pytest.mark.parametrize("model", ["dcgan", "vae"])
+def test_old_run_directory_resumes_to_epoch_2_like_a_fresh_run(tmp_path, model):
+    name = f"old-{model}"
+    shutil.copytree(FIXTURES / name, tmp_path / "old" / name)
+    args = [*FLAGS, "--model", model, "--name", name, "--epochs", "2"]
+    assert train_main([*args, "--out", str(tmp_path / "old"), "--resume"]) == 0
+    assert train_main([*args, "--out", str(tmp_path / "new")]) == 0
+
+    old, new = tmp_path / "old" / name, tmp_path / "new" / name
+    rows = [json.loads(line) for line in (old / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in rows] == [1, 2]
+    assert json.loads((old / "status.json").read_text()) == {"state": "finished", "epoch": 2}
+    # the resumed run kept the old run's W&B id
+    assert json.loads((old / "config.json").read_text())["wandb_id"] == \
+        json.loads((FIXTURES / name / "config.json").read_text())["wandb_id"]
+    state_old, state_new = _last_state(old), _last_state(new)
+    assert state_old["epoch"] == state_new["epoch"] == 2
+    nets = ["g", "d"] if model == "dcgan" else ["vae"]
+    assert set(state_old) == set(state_new)
+    for net in nets:
+        for key, value in state_new[net].items():
+            assert torch.equal(state_old[net][key], value), (net, key)
+    assert (old / "samples" / "epoch_002.png").read_bytes() == (new / "samples" / "epoch_002.png").read_bytes()
