@@ -7,7 +7,7 @@ gradients), five `.item()` host reads and a formatted log line every step, and b
 `DataLoader` (shuffled) moved to the device with `.to(device)`.
 
 What differs, and why: the networks are genlat's own DCGAN modules (the same layers as the
-example's, built by `genlat.models.build_models`, so both sides train identical architectures
+example's, built by `genlat.trainers.build_models`, so both sides train identical architectures
 from identical weights); the data are shapes images rendered once up front into a
 `TensorDataset` (the example decodes image files, which would only make it slower); the loader
 has no worker processes (they would compete for the same cores as the step); the log line goes
@@ -26,7 +26,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from genlat.config import TrainConfig
 from genlat.data import ShapesSource
-from genlat.models import build_models
+from genlat.trainers import build_models
 
 REAL_LABEL, FAKE_LABEL = 1.0, 0.0
 

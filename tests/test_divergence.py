@@ -9,7 +9,7 @@ import torch
 
 from genlat.cli import train_main
 from genlat.health import CollapseWatch, spread
-from genlat.trainer import GANTrainer
+from genlat.trainers import GANTrainer
 from genlat.sweep.cli import sweep_main
 from tests.helpers import epochs, metrics_rows, only_run, run_sweep, sweep_file
 

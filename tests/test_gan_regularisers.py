@@ -7,7 +7,8 @@ import torch.nn.functional as F
 from accelerate import Accelerator
 
 from genlat.config import parse_args
-from genlat.trainer import GANTrainer
+from genlat.data import build_source
+from genlat.trainers import GANTrainer
 
 ARGS = ["--image_size", "32", "--ngf", "8", "--ndf", "8", "--zn", "8", "--batch_size", "16", "--epochs", "4",
         "--instance_noise_images", "64"]  # 1-step epochs of 16 images: the noise is gone after epoch 4
@@ -16,7 +17,7 @@ ARGS = ["--image_size", "32", "--ngf", "8", "--ndf", "8", "--zn", "8", "--batch_
 def _run_epoch(epoch: int, extra: list[str], real: torch.Tensor):
     """One 1-step epoch; returns the stats and what D saw (inputs, logits) in that step."""
     cfg = parse_args(ARGS + extra)
-    trainer = GANTrainer(cfg, Accelerator(cpu=True), channels=1)
+    trainer = GANTrainer(cfg, Accelerator(cpu=True), build_source(cfg))
     trainer.prepare()
     seen = []
     hook = trainer.accelerator.unwrap_model(trainer.d).register_forward_hook(

@@ -17,7 +17,7 @@ PROBE = textwrap.dedent(
     """
     import sys, torch
     sys.path.insert(0, {root!r})
-    import genlat.trainer_base as trainer_module
+    import genlat.trainers.base as trainer_module
     from genlat.cli import train_main
 
     original = trainer_module.Trainer.train_epoch

@@ -2,8 +2,10 @@
 
 tests/fixtures/runs_v1/ holds 1-epoch runs (config.json, metrics.jsonl, status.json and the epoch-1
 checkpoint) made by the code of commit 5819a0c, before the trainers/ and Run reshape, with the
-flags below. Resuming one to epoch 2 must give the weights a fresh 2-epoch run gives today: the
-checkpoint keys, the config record and the per-epoch seeds kept their meaning."""
+flags below (2 torch threads). Resuming one to epoch 2 must give the weights a fresh 2-epoch run gives
+today: the checkpoint keys, the config record and the per-epoch seeds kept their meaning. Weights are
+compared to float tolerance, not bit for bit: kernels on another CPU or thread count round differently,
+while a changed seed, data order or step would change them entirely."""
 
 import json
 import shutil
@@ -28,6 +30,15 @@ def _last_state(run):
 
 @pytest.mark.parametrize("model", ["dcgan", "vae"])
 def test_old_run_directory_resumes_to_epoch_2_like_a_fresh_run(tmp_path, model):
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)  # as the fixture was made (other tests change it)
+    try:
+        _resume_and_compare(tmp_path, model)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _resume_and_compare(tmp_path, model):
     name = f"old-{model}"
     shutil.copytree(FIXTURES / name, tmp_path / "old" / name)
     args = [*FLAGS, "--model", model, "--name", name, "--epochs", "2"]
@@ -47,5 +58,4 @@ def test_old_run_directory_resumes_to_epoch_2_like_a_fresh_run(tmp_path, model):
     assert set(state_old) == set(state_new)
     for net in nets:
         for key, value in state_new[net].items():
-            assert torch.equal(state_old[net][key], value), (net, key)
-    assert (old / "samples" / "epoch_002.png").read_bytes() == (new / "samples" / "epoch_002.png").read_bytes()
+            assert torch.allclose(state_old[net][key].float(), value.float(), rtol=1e-4, atol=1e-6), (net, key)

@@ -39,7 +39,7 @@ def evaluate_run(path: str | Path, samples: int = 0, log: Callable[[str], None] 
     """(epoch of the checkpoint, the eval/* values, the feature space's summary)."""
     from genlat.data import build_source
     from genlat.metrics.evaluate import Evaluator
-    from genlat.models import build_models, decoder_of
+    from genlat.trainers import build_models, decoder_of
 
     run = RunDir(path)
     cfg, record = load_run_config(run)
@@ -56,7 +56,7 @@ def evaluate_run(path: str | Path, samples: int = 0, log: Callable[[str], None] 
     except (KeyError, RuntimeError) as e:
         raise OutputError(f"the checkpoint in {run.checkpoints} does not fit config.json ({type(e).__name__})") from None
     device = torch.device("cuda" if torch.cuda.is_available() and not cfg.cpu else "cpu")
-    g = decoder_of(nets).to(device).eval()
+    g = decoder_of(cfg, nets).to(device).eval()
 
     def generate(z: torch.Tensor, batch: int = 256) -> torch.Tensor:
         return eval_batches(g, z, batch, device)

@@ -1,9 +1,9 @@
 """What every model family's trainer shares: the epoch loop, per-epoch noise, sampling the latent
 bank, interpolation, and the state to resume from.
 
-A family (genlat/trainer.py: the GAN; genlat/vae_trainer.py: the VAE) supplies its networks and
-optimizers (`_parts`), one optimisation step (`_step`) and the network that maps z to images
-(`decoder`). It declares the names of the per-step means `_step` returns (`STATS`), which two the
+A family (trainers/gan.py: the GAN; trainers/vae.py: the VAE) supplies its networks (`networks`),
+their optimizers (`_optimizers`), one optimisation step (`_step`) and which network maps z to images
+(`decoder_of`). It declares the names of the per-step means `_step` returns (`STATS`), which two the
 progress bar shows (`PROGRESS`), which row keys are columns of the epoch-series table (`SERIES`)
 and which extra image grids it draws each epoch (`GRIDS`, via `extra_grids`); `genlat.run` writes
 them as `epoch/<name>` and `train/<name>` without knowing the family. A family may add
@@ -26,6 +26,7 @@ from accelerate import Accelerator
 from torch import nn
 
 from genlat.latent import interpolation_paths, latent_bank
+from genlat.models import dcgan_init
 from genlat.precision import resolve_channels_last
 from genlat.seeds import derived_seed
 
@@ -49,19 +50,30 @@ class Trainer:
     SERIES: tuple[str, ...] = ()  # metrics.jsonl keys (epoch/..., eval/...) that are epoch-series columns
     GRIDS: tuple[str, ...] = ()  # names of `extra_grids`, image columns of the epoch-series table
 
-    def __init__(self, cfg, accelerator: Accelerator, parts: dict[str, nn.Module | torch.optim.Optimizer]):
-        self.cfg, self.accelerator = cfg, accelerator
+    def __init__(self, cfg, accelerator: Accelerator, source):
+        self.cfg, self.accelerator, self.source = cfg, accelerator, source
         # --channels_last auto: on where it measured faster, for this device and precision (genlat.precision)
         self.channels_last = resolve_channels_last(cfg.channels_last, accelerator.device.type, accelerator.mixed_precision)
-        self._raw = parts  # loaded into before `prepare` when resuming; keys are the checkpoint's keys
-        self.parts = parts
+        nets = self.build_nets(cfg, source.channels)
+        # Loaded into before `prepare` when resuming; the keys are the checkpoint's keys.
+        self._raw = {**nets, **self._optimizers(nets)}
+        self.parts = self._raw
         # The same bank on every rank: drawn on the CPU from the seed, then moved.
         self.bank = latent_bank(cfg.zn, cfg.n_samples, cfg.seed)
 
     # --- what a family provides ---
-    @property
-    def decoder(self) -> nn.Module:
-        """The (prepared) network that maps z (B, zn) to images (B, C, H, W)."""
+    @staticmethod
+    def networks(cfg, channels: int) -> dict[str, nn.Module]:
+        """The family's networks by checkpoint key, before initialisation."""
+        raise NotImplementedError
+
+    @staticmethod
+    def decoder_of(nets: dict[str, nn.Module]) -> nn.Module:
+        """Which of `nets` (or which part of one) maps z (B, zn) to images (B, C, H, W)."""
+        raise NotImplementedError
+
+    def _optimizers(self, nets: dict[str, nn.Module]) -> dict[str, torch.optim.Optimizer]:
+        """The optimizers of `nets`, by checkpoint key."""
         raise NotImplementedError
 
     def param_counts(self) -> dict[str, int]:
@@ -95,6 +107,21 @@ class Trainer:
         return torch.compile(module) if self.cfg.compile else module
 
     # --- shared ---
+    @classmethod
+    def build_nets(cls, cfg, channels: int) -> dict[str, nn.Module]:
+        """The networks, initialised from `cfg.seed` so every rank starts equal."""
+        torch.manual_seed(cfg.seed)
+        nets = cls.networks(cfg, channels)
+        for net in nets.values():
+            net.apply(dcgan_init)
+        return nets
+
+    @property
+    def decoder(self) -> nn.Module:
+        """The prepared decoder without its DDP wrapper (mixed precision's autocast kept)."""
+        unwrap = self.accelerator.unwrap_model
+        return self.decoder_of({k: unwrap(p) for k, p in self.parts.items() if isinstance(p, nn.Module)})
+
     def load_state(self, state: dict) -> None:
         for key, part in self._raw.items():
             part.load_state_dict(state[key])

@@ -1,4 +1,4 @@
-"""The GAN trainer: a DCGAN's networks, optimizers and training step (the loop is genlat.trainer_base)."""
+"""The GAN trainer: a DCGAN's networks, optimizers and training step (the loop is trainers/base.py)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import torch
 import torch.nn.functional as F
 from accelerate import Accelerator
 
-from genlat.models import build_models, count_parameters
-from genlat.trainer_base import Trainer, derived_seed
+from genlat.models import count_parameters
+from genlat.models.dcgan import Discriminator, Generator
+from genlat.seeds import derived_seed
+from genlat.trainers.base import Trainer
 
 
 class GANTrainer(Trainer):
@@ -15,16 +17,24 @@ class GANTrainer(Trainer):
     PROGRESS = (("D", "loss_d"), ("G", "loss_g"))
     SERIES = ("epoch/loss_d", "epoch/loss_g")
 
-    def __init__(self, cfg, accelerator: Accelerator, channels: int):
-        nets = build_models(cfg, channels)
-        g, d = nets["g"], nets["d"]
-        self.g_params, self.d_params = count_parameters(g), count_parameters(d)
-        # fused: one kernel for all parameters on a GPU (the CPU default, a loop, is as fast there)
-        adam = dict(lr=cfg.lr, betas=(cfg.beta1, 0.999), fused=accelerator.device.type == "cuda" or None)
-        opt_g = torch.optim.Adam(g.parameters(), **adam)
-        opt_d = torch.optim.Adam(d.parameters(), **adam)
-        super().__init__(cfg, accelerator, {"g": g, "d": d, "opt_g": opt_g, "opt_d": opt_d})
+    def __init__(self, cfg, accelerator: Accelerator, source):
+        super().__init__(cfg, accelerator, source)
         self._start_instance_noise(1, 0)  # train_epoch restarts it for each epoch
+
+    @staticmethod
+    def networks(cfg, channels: int) -> dict:
+        return {"g": Generator(cfg.zn, channels, cfg.image_size, cfg.ngf),
+                "d": Discriminator(channels, cfg.image_size, cfg.ndf)}  # fmt: skip
+
+    @staticmethod
+    def decoder_of(nets: dict):
+        return nets["g"]
+
+    def _optimizers(self, nets: dict) -> dict:
+        # fused: one kernel for all parameters on a GPU (the CPU default, a loop, is as fast there)
+        adam = dict(lr=self.cfg.lr, betas=(self.cfg.beta1, 0.999), fused=self.accelerator.device.type == "cuda" or None)
+        return {"opt_g": torch.optim.Adam(nets["g"].parameters(), **adam),
+                "opt_d": torch.optim.Adam(nets["d"].parameters(), **adam)}  # fmt: skip
 
     def _on_prepared(self) -> None:
         self.g, self.d, self.opt_g, self.opt_d = (self.parts[k] for k in ("g", "d", "opt_g", "opt_d"))
@@ -36,12 +46,8 @@ class GANTrainer(Trainer):
         self.g_weights = list(self.g.parameters())
         self.g_step, self.d_step, self.d_for_g = (self._for_step(m) for m in (self.g, self.d, d_plain))
 
-    @property
-    def decoder(self):
-        return self.g
-
     def param_counts(self) -> dict[str, int]:
-        return {"g_params": self.g_params, "d_params": self.d_params}
+        return {"g_params": count_parameters(self._raw["g"]), "d_params": count_parameters(self._raw["d"])}
 
     def train_epoch(self, epoch: int, batches, steps: int, *args, **kwargs):
         self._start_instance_noise(epoch, steps)

@@ -2,7 +2,7 @@
 encodings, and the latent statistics of each epoch (KL per dimension, active units).
 
 The loop, per-epoch noise (here the reparameterisation's eps), sampling the latent bank and resume
-are genlat.trainer_base's, exactly as for the GAN. The fixed real images are held-out images chosen
+are trainers/base.py's, exactly as for the GAN. The fixed real images are held-out images chosen
 from the seed (`genlat.metrics.evaluate.real_images`), the same in every epoch and every run with
 that seed, so the epoch series of reconstructions and real-image panels are comparable.
 """
@@ -17,9 +17,9 @@ from accelerate import Accelerator
 
 from genlat.latent import INTERPOLATORS
 from genlat.metrics.evaluate import real_images
-from genlat.models import build_models, count_parameters
-from genlat.models.vae import active_units, bernoulli_nll, kl_per_dim
-from genlat.trainer_base import Trainer
+from genlat.models import count_parameters
+from genlat.models.vae import VAE, active_units, bernoulli_nll, kl_per_dim
+from genlat.trainers.base import Trainer
 
 REAL_SUFFIX = "-real"  # "slerp-real": interpolation between the posterior means of two real images
 LATENT_STAT_IMAGES = 1000  # real images behind eval/kl_per_dim and eval/active_units
@@ -33,11 +33,7 @@ class VAETrainer(Trainer):
     GRIDS = ("reconstruction",)
 
     def __init__(self, cfg, accelerator: Accelerator, source):
-        vae = build_models(cfg, source.channels)["vae"]
-        self.g_params, self.e_params = count_parameters(vae.decoder), count_parameters(vae.encoder)
-        opt = torch.optim.Adam(vae.parameters(), lr=cfg.lr, betas=(cfg.beta1, 0.999))
-        super().__init__(cfg, accelerator, {"vae": vae, "opt": opt})
-        self.source = source
+        super().__init__(cfg, accelerator, source)
         # The reconstruction grid: whole rows of real images, each followed by its reconstruction row.
         self.n_recon = max(cfg.grid_nrow, (cfg.n_samples // 2) // cfg.grid_nrow * cfg.grid_nrow)
 
@@ -48,16 +44,24 @@ class VAETrainer(Trainer):
         n = max(LATENT_STAT_IMAGES, self.n_recon, 2 * self.cfg.interp_pairs)
         return real_images(self.source, n)
 
+    @staticmethod
+    def networks(cfg, channels: int) -> dict:
+        return {"vae": VAE(cfg.zn, channels, cfg.image_size, cfg.ngf, cfg.ndf)}
+
+    @staticmethod
+    def decoder_of(nets: dict):
+        return nets["vae"].decoder
+
+    def _optimizers(self, nets: dict) -> dict:
+        return {"opt": torch.optim.Adam(nets["vae"].parameters(), lr=self.cfg.lr, betas=(self.cfg.beta1, 0.999))}
+
     def _on_prepared(self) -> None:
         self.vae, self.opt = self.parts["vae"], self.parts["opt"]
         self.vae_step = self._for_step(self.vae)  # compiled with --compile
 
-    @property
-    def decoder(self):
-        return self.accelerator.unwrap_model(self.vae).decoder
-
     def param_counts(self) -> dict[str, int]:
-        return {"g_params": self.g_params, "e_params": self.e_params}
+        vae = self._raw["vae"]
+        return {"g_params": count_parameters(vae.decoder), "e_params": count_parameters(vae.encoder)}
 
     def _step(self, real: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
         """One Adam step on the negative beta-ELBO (Higgins et al. 2017), averaged over the batch.

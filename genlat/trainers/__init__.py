@@ -1,0 +1,30 @@
+"""The model families, one table: `--model` -> its trainer class, which also names the family's
+networks (`networks`) and its decoder (`decoder_of`). `build_trainer`, `build_models` (for
+`genlat eval` and the benchmark) and `decoder_of` all read it; nothing else dispatches on cfg.model."""
+
+from __future__ import annotations
+
+from torch import nn
+
+from genlat.trainers.base import EpochStats, Trainer
+from genlat.trainers.gan import GANTrainer
+from genlat.trainers.vae import VAETrainer
+
+FAMILIES: dict[str, type[Trainer]] = {"dcgan": GANTrainer, "vae": VAETrainer}  # config.py refuses other names
+
+
+def build_trainer(cfg, accelerator, source) -> Trainer:
+    return FAMILIES[cfg.model](cfg, accelerator, source)
+
+
+def build_models(cfg, channels: int) -> dict[str, nn.Module]:
+    """The networks of `cfg.model` by checkpoint key ({"g", "d"} or {"vae"}), initialised from `cfg.seed`."""
+    return FAMILIES[cfg.model].build_nets(cfg, channels)
+
+
+def decoder_of(cfg, nets: dict[str, nn.Module]) -> nn.Module:
+    """The network that maps z (B, zn) to images: the GAN's G or the VAE's decoder."""
+    return FAMILIES[cfg.model].decoder_of(nets)
+
+
+__all__ = ["FAMILIES", "EpochStats", "GANTrainer", "Trainer", "VAETrainer", "build_models", "build_trainer", "decoder_of"]
