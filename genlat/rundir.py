@@ -145,7 +145,8 @@ class RunDir:
     def remove_temp_files(self) -> list[Path]:
         """Temp files of writes cut short by a kill (their targets are intact): safe to delete
         because a run directory has one writer, and that is us."""
-        stale = [p for d in (self.path, self.checkpoints, self.samples, self.interpolation) if d.is_dir()
+        folders = (self.path, self.checkpoints, self.samples, self.reconstructions, self.interpolation)
+        stale = [p for d in folders if d.is_dir()
                  for p in d.glob(f".*{TEMP_SUFFIX}") if p.is_file()]  # fmt: skip
         for p in stale:
             p.unlink(missing_ok=True)

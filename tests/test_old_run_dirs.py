@@ -59,3 +59,15 @@ def _resume_and_compare(tmp_path, model):
     for net in nets:
         for key, value in state_new[net].items():
             assert torch.allclose(state_old[net][key].float(), value.float(), rtol=1e-4, atol=1e-6), (net, key)
+
+
+def test_a_temp_file_left_in_reconstructions_is_removed_on_the_next_start(tmp_path, capsys):
+    """A kill while a VAE reconstruction PNG is written leaves `.epoch_001.png.XXXX.tmp`; the next start removes it."""
+    name = "old-vae"
+    shutil.copytree(FIXTURES / name, tmp_path / name)
+    left = tmp_path / name / "reconstructions" / ".epoch_002.png.abcd1234.tmp"
+    left.write_bytes(b"half a png")
+    args = [*FLAGS, "--model", "vae", "--name", name, "--epochs", "2", "--out", str(tmp_path), "--resume"]
+    assert train_main(args) == 0
+    assert not left.exists()
+    assert f"removed {left.name}" in capsys.readouterr().err
