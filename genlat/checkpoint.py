@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from genlat.rundir import atomic_write_bytes
+from genlat.atomic import atomic_write_bytes
 
 _NAME = re.compile(r"^epoch_(\d+)\.pt$")
 

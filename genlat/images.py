@@ -10,7 +10,7 @@ import torch
 from einops import rearrange, repeat
 from PIL import Image
 
-from genlat.rundir import atomic_write_bytes
+from genlat.atomic import atomic_write_bytes
 
 
 def to_uint8(images: torch.Tensor) -> torch.Tensor:

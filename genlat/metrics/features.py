@@ -36,7 +36,7 @@ from torch import nn
 
 from genlat.errors import ConfigError
 from genlat.inference import eval_batches
-from genlat.rundir import atomic_write_bytes
+from genlat.atomic import atomic_write_bytes
 
 HASH_CHARS = 12  # of a sha256 in a feature space's name: name@3fa91c2e0b7d
 

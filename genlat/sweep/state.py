@@ -29,9 +29,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
+from genlat.atomic import atomic_write_bytes, atomic_write_json
 from genlat.errors import ConfigError, OutputError
 from genlat.ids import new_id
-from genlat.rundir import RunDir, atomic_write_bytes, atomic_write_json
+from genlat.rundir import RunDir
 from genlat.sweep.procs import process_start_time
 
 VERSION = 1
