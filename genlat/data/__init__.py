@@ -1,9 +1,9 @@
 """Where training images come from: `build_source(cfg)` gives an ImageSource for cfg.dataset.
 
 An ImageSource (see sampler.py) has a name, channels (1 or 3), len() images per epoch,
-steps_per_epoch(batch_size, world_size), and batches(epoch, batch_size, rank, world_size, device)
+steps_per_epoch(batch_size, world_size), batches(epoch, batch_size, rank, world_size, device)
 yielding float32 (B, C, H, W) in [-1, 1] on the device, the same ones for the same
-(seed, epoch, rank, world_size) in any process.
+(seed, epoch, rank, world_size) in any process, and held_out(n): real images training does not see.
 """
 
 from __future__ import annotations

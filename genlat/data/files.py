@@ -217,6 +217,23 @@ class FileSource(ImageSource):
             self._count(skipped)
             yield images.to(device, non_blocking=True)
 
+    def held_out(self, n: int) -> torch.Tensor:
+        """The items outside the epoch's subset when there are at least n, else the whole dataset's."""
+        enough = len(self.dataset) - len(self.subset) >= n
+        return self.spread(n, exclude=self.subset if enough else None)
+
+    def spread(self, k: int, exclude: torch.Tensor | None = None) -> torch.Tensor:
+        """Up to k evenly spaced images (K, C, H, W) of the whole dataset, leaving out the dataset
+        indices `exclude`: a sample of every part of a folder sorted by class."""
+        pool = torch.arange(len(self.dataset))
+        if exclude is not None:
+            keep = torch.ones(len(pool), dtype=torch.bool)
+            keep[exclude] = False
+            pool = pool[keep]
+        k = min(k, len(pool))
+        items = [self.dataset[int(i)] for i in pool[torch.arange(k) * len(pool) // k]]
+        return torch.stack([it[0] if isinstance(it, (tuple, list)) else it for it in items])
+
     def _count(self, skipped: list[str]) -> None:
         new = sorted(set(skipped) - self.undecodable)
         if new:

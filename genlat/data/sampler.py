@@ -52,7 +52,9 @@ class ImageSource:
     """What the trainer reads images from; subclasses set the attributes and implement `batches`.
 
     Attributes: name ("shapes", "mnist", "folder:/path"), channels (1 or 3), image_size,
-    seed (of the data order) and size (images per epoch, `len(source)`).
+    seed (of the data order), size (images per epoch, `len(source)`) and has_factors (each image
+    is one object drawn from known factors: the shipped factor net reads them, and the shapes-only
+    measures count objects).
     """
 
     name: str
@@ -60,6 +62,7 @@ class ImageSource:
     image_size: int
     seed: int
     size: int
+    has_factors = False
 
     def __len__(self) -> int:
         return self.size
@@ -87,4 +90,10 @@ class ImageSource:
     ) -> Iterator[torch.Tensor]:
         """Yield steps_per_epoch float32 tensors (B, C, H, W) in [-1, 1] on `device`; `skip` leaves
         out the first batches unread (resuming mid-epoch)."""
+        raise NotImplementedError
+
+    def held_out(self, n: int) -> torch.Tensor:
+        """n real images (N, C, H, W) float32 in [-1, 1] on the CPU that training does not see, where
+        the data allows: the evaluation's real images and the VAE's fixed ones. The same images for
+        the same settings in every process and run (they depend on no seed but the data's)."""
         raise NotImplementedError

@@ -219,6 +219,8 @@ class ShapesSource(ImageSource):
     batch on the device. The data seed is fixed (0) by default, so every run sees the same
     training set, like dSprites; the run's seed only shuffles it. Indices >= size are held out."""
 
+    has_factors = True
+
     def __init__(self, size: int, image_size: int, seed: int = 0, channels: int = 1, data_seed: int = 0):
         self.name, self.size, self.image_size = "shapes", size, image_size
         self.seed, self.data_seed = seed, data_seed
@@ -240,3 +242,7 @@ class ShapesSource(ImageSource):
         indices = self.epoch_indices(epoch, batch_size, rank, world_size, skip)
         if indices:  # one copy of the epoch's indices to a GPU, none per step
             yield from (self.render_indices(idx, device) for idx in torch.stack(indices).to(compute_device(device)))
+
+    def held_out(self, n: int) -> torch.Tensor:
+        """Indices size..size+n-1: never in a training batch, rendered exactly as batches are."""
+        return self.render_indices(torch.arange(n) + len(self))

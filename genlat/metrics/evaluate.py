@@ -3,8 +3,8 @@ real-image statistics, the fixed evaluation z), then called with a `generate(z) 
 function (and, for the latent-usage numbers, the decoder module itself: they need its Jacobian);
 returns a flat dict whose keys are the W&B keys (`eval/fd`, `eval/kid`, ...).
 
-Real images: for shapes, held-out indices (>= epoch_size) rendered exactly like training batches;
-for file datasets, the items outside the epoch's subset when there are enough, else the subset.
+Real images: the source's `held_out(n)` (for shapes, indices >= epoch_size rendered exactly like
+training batches; for file datasets, the items outside the epoch's subset when there are enough).
 The evaluation z (and PPL's pairs) come from the run's seed, so every epoch sees the same z.
 """
 
@@ -15,7 +15,6 @@ from typing import Callable
 
 import torch
 
-from genlat.data import ShapesSource
 from genlat.latent import latent_bank
 from genlat.metrics.coverage import factor_coverage
 from genlat.metrics.detail import detail_ratio, high_frequency_share
@@ -33,45 +32,19 @@ SMOOTH_ROWS = 16  # interpolation rows for step evenness: the panels' pairs firs
 
 def check_feature_net(cfg, source) -> None:
     """Refuse a damaged shipped net (exit 3) before a run creates anything; cheap (a hash)."""
-    if isinstance(source, ShapesSource) and cfg.eval_every and cfg.eval_samples:
+    if source.has_factors and cfg.eval_every and cfg.eval_samples:
         verified_bytes(cfg.image_size)
 
 
 def build_feature_space(cfg, source, log: Callable[[str], None] = print) -> FeatureSpace:
-    if isinstance(source, ShapesSource):
+    if source.has_factors:
         return shapes_feature_space(cfg.image_size)  # shipped and verified, never trained here
     weights = inception_weights(cfg.eval_inception)
     if weights is not None:
         return inception_feature_space(weights)
-    idx = _spread(len(source.dataset), cfg.eval_feature_images)
     dataset_id = {"dataset": cfg.dataset, "image_size": cfg.image_size, "channels": source.channels,
                   "items": len(source.dataset)}
-    return rotation_feature_space(dataset_id, _load(source.dataset, idx), log=log)
-
-
-def _spread(n: int, k: int, exclude: torch.Tensor | None = None) -> torch.Tensor:
-    """Up to k evenly spaced indices of range(n), leaving out `exclude`."""
-    pool = torch.arange(n)
-    if exclude is not None:
-        keep = torch.ones(n, dtype=torch.bool)
-        keep[exclude] = False
-        pool = pool[keep]
-    k = min(k, len(pool))
-    return pool[torch.arange(k) * len(pool) // k]
-
-
-def _load(dataset, idx: torch.Tensor) -> torch.Tensor:
-    items = [dataset[int(i)] for i in idx]
-    return torch.stack([it[0] if isinstance(it, (tuple, list)) else it for it in items])
-
-
-def real_images(source, n: int) -> torch.Tensor:
-    """n real images (N, C, H, W) in [-1, 1] that the run does not train on, where possible."""
-    if isinstance(source, ShapesSource):
-        return source.render_indices(torch.arange(n) + len(source))
-    held_out = len(source.dataset) - len(source.subset)
-    idx = _spread(len(source.dataset), n, exclude=source.subset if held_out >= n else None)
-    return _load(source.dataset, idx)
+    return rotation_feature_space(dataset_id, source.spread(cfg.eval_feature_images), log=log)
 
 
 class Evaluator:
@@ -83,10 +56,10 @@ class Evaluator:
         # float32 convolutions give bitwise the same features at 1 and 2 threads on this CPU (tested);
         # float64 nets cost 2.7x the evaluation time, so only the statistics run in float64
         self.space.net.to(device or "cpu")
-        real = real_images(source, self.n)
+        real = source.held_out(self.n)
         self.real = self.space.features(real)  # (n, dim), once per run
         self.real_hf_share = high_frequency_share(real)
-        self.shapes = isinstance(source, ShapesSource)  # fragments and class flips need one object per image
+        self.shapes = source.has_factors  # fragments and class flips need one object per image
         self.quality = QualityMetrics(self.real, seed=cfg.seed)
         gen = torch.Generator().manual_seed(derived_seed(cfg.seed, "eval"))
         self.z = torch.randn(self.n, cfg.zn, generator=gen)  # the same z at every epoch

@@ -3,7 +3,7 @@ encodings, and the latent statistics of each epoch (KL per dimension, active uni
 
 The loop, per-epoch noise (here the reparameterisation's eps), sampling the latent bank and resume
 are trainers/base.py's, exactly as for the GAN. The fixed real images are held-out images chosen
-from the seed (`genlat.metrics.evaluate.real_images`), the same in every epoch and every run with
+by the data source (`ImageSource.held_out`), the same in every epoch and every run with
 that seed, so the epoch series of reconstructions and real-image panels are comparable.
 """
 
@@ -16,7 +16,6 @@ from einops import rearrange
 from accelerate import Accelerator
 
 from genlat.latent import INTERPOLATORS
-from genlat.metrics.evaluate import real_images
 from genlat.models import count_parameters
 from genlat.models.vae import VAE, active_units, bernoulli_nll, kl_per_dim
 from genlat.trainers.base import Trainer
@@ -42,7 +41,7 @@ class VAETrainer(Trainer):
         """The fixed real images (N, C, H, W) in [-1, 1]: held out from training where the dataset
         allows; loaded on first use (the main process draws, the other ranks never need them)."""
         n = max(LATENT_STAT_IMAGES, self.n_recon, 2 * self.cfg.interp_pairs)
-        return real_images(self.source, n)
+        return self.source.held_out(n)
 
     @staticmethod
     def networks(cfg, channels: int) -> dict:
