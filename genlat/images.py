@@ -45,8 +45,3 @@ def save_png(array: np.ndarray, path: Path) -> None:
     buf = io.BytesIO()
     img.save(buf, format="PNG")
     atomic_write_bytes(path, buf.getvalue())
-
-
-def load_png(path: Path) -> np.ndarray:
-    with Image.open(path) as img:
-        return np.asarray(img.convert("RGB") if img.mode not in ("L", "RGB") else img)

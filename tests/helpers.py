@@ -1,5 +1,5 @@
 """What the test files share: the tiny run's flags, a child process's environment, reading a run
-directory, a free port, and tiny sweep files and a runner started as a user would start it."""
+directory and its PNGs, a free port, and tiny sweep files and a runner started as a user would start it."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import yaml
+from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,6 +44,12 @@ def metrics_rows(run: Path) -> list[dict]:
 
 def epochs(run: Path) -> list[int]:
     return [row["epoch"] for row in metrics_rows(run)]
+
+
+def load_png(path: Path) -> np.ndarray:
+    """A PNG as an (H, W) or (H, W, 3) uint8 array, as genlat wrote it (L or RGB)."""
+    with Image.open(path) as img:
+        return np.asarray(img.convert("RGB") if img.mode not in ("L", "RGB") else img)
 
 
 def free_port() -> int:

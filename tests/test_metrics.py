@@ -9,10 +9,10 @@ import torch
 
 from genlat.cli import main, train_main
 from genlat.config import TrainConfig, parse_args
-from genlat.data import FACTOR_NAMES, ShapesSource
+from genlat.data import FACTOR_NAMES, FACTOR_SIZES, ShapesSource
 from genlat.errors import ConfigError
 from genlat.metrics import METRIC_VERSION
-from genlat.metrics.coverage import factor_coverage, max_kl
+from genlat.metrics.coverage import ORIENT_FOLD, factor_coverage
 from genlat.metrics.quality import QualityMetrics
 from genlat.metrics.reference_nets import shapes_feature_space
 from genlat.metrics.smoothness import interpolation_smoothness, perceptual_path_length
@@ -80,8 +80,9 @@ def test_factor_coverage_of_real_and_collapsed_factors():
     for name in FACTOR_NAMES:
         assert real[f"coverage_kl_{name}"] < 0.01  # plug-in bias (K-1)/2N <= 0.003
     one = factor_coverage(true[:1].repeat(500, 1))
-    for name in FACTOR_NAMES:
-        assert one[f"coverage_kl_{name}"] == pytest.approx(max_kl(name))
+    for name, k in zip(FACTOR_NAMES, FACTOR_SIZES):
+        k = ORIENT_FOLD if name == "orientation" else k
+        assert one[f"coverage_kl_{name}"] == pytest.approx(math.log(k))  # one class repeated: log K
     assert one["shape_share_" + ("square", "ellipse", "heart")[int(true[0, 0])]] == 1.0
 
 

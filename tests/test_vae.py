@@ -10,10 +10,10 @@ from torch.distributions import Normal, kl_divergence
 from genlat.cli import main, train_main
 from genlat.config import TrainConfig
 from genlat.errors import ConfigError
-from genlat.images import load_png
 from genlat.trainers import build_models, decoder_of
 from genlat.models.vae import VAE, active_units, bernoulli_nll, kl_per_dim
 from genlat.sweep.spec import load_spec
+from tests.helpers import load_png
 
 
 @pytest.mark.parametrize("k", [0, 3, 7])

@@ -206,8 +206,8 @@ class FileSource(ImageSource):
             dataset = torchvision_dataset(cfg.dataset, cfg.data_dir, image_transform(cfg.image_size, channels))
         return cls(cfg.dataset, dataset, cfg.image_size, channels, cfg.epoch_size, cfg.seed, cfg.num_workers)
 
-    def batches(self, epoch, batch_size, rank=0, world_size=1, device=None, skip=0):
-        index_batches = [self.subset[b].tolist() for b in self.epoch_indices(epoch, batch_size, rank, world_size, skip)]
+    def batches(self, epoch, batch_size, rank=0, world_size=1, device=None):
+        index_batches = [self.subset[b].tolist() for b in self.epoch_indices(epoch, batch_size, rank, world_size)]
         device = torch.device(device or "cpu")
         loader = DataLoader(
             _WithSkips(self.dataset), batch_sampler=index_batches, num_workers=self.num_workers,

@@ -79,17 +79,14 @@ class ImageSource:
             )
         return steps
 
-    def epoch_indices(
-        self, epoch: int, batch_size: int, rank: int = 0, world_size: int = 1, skip: int = 0
-    ) -> list[torch.Tensor]:
+    def epoch_indices(self, epoch: int, batch_size: int, rank: int = 0, world_size: int = 1) -> list[torch.Tensor]:
         self.steps_per_epoch(batch_size, world_size)  # refuse an epoch with no step
-        return epoch_batches(len(self), batch_size, epoch, self.seed, rank, world_size)[skip:]
+        return epoch_batches(len(self), batch_size, epoch, self.seed, rank, world_size)
 
     def batches(
-        self, epoch: int, batch_size: int, rank: int = 0, world_size: int = 1, device=None, skip: int = 0
+        self, epoch: int, batch_size: int, rank: int = 0, world_size: int = 1, device=None
     ) -> Iterator[torch.Tensor]:
-        """Yield steps_per_epoch float32 tensors (B, C, H, W) in [-1, 1] on `device`; `skip` leaves
-        out the first batches unread (resuming mid-epoch)."""
+        """Yield steps_per_epoch float32 tensors (B, C, H, W) in [-1, 1] on `device`."""
         raise NotImplementedError
 
     def held_out(self, n: int) -> torch.Tensor:

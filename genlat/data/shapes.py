@@ -67,9 +67,6 @@ class Factors:
         """The class indices of one factor, e.g. factors["shape"]: (B,) int64."""
         return self.classes[:, FACTOR_NAMES.index(name)]
 
-    def to(self, device) -> "Factors":
-        return Factors(self.classes.to(device), self.values.to(device))
-
 
 @functools.lru_cache(maxsize=None)
 def _tables(device: torch.device) -> tuple[tuple[torch.Tensor, ...], torch.Tensor]:
@@ -238,8 +235,8 @@ class ShapesSource(ImageSource):
         img = render(self.factors_for(indices), self.image_size, device or "cpu") * 2 - 1  # (B, 1, H, W)
         return img.repeat(1, self.channels, 1, 1) if self.channels > 1 else img
 
-    def batches(self, epoch, batch_size, rank=0, world_size=1, device=None, skip=0):
-        indices = self.epoch_indices(epoch, batch_size, rank, world_size, skip)
+    def batches(self, epoch, batch_size, rank=0, world_size=1, device=None):
+        indices = self.epoch_indices(epoch, batch_size, rank, world_size)
         if indices:  # one copy of the epoch's indices to a GPU, none per step
             yield from (self.render_indices(idx, device) for idx in torch.stack(indices).to(compute_device(device)))
 

@@ -10,8 +10,6 @@ image, so only the angle mod 90 degrees is visible in all three shapes.
 
 from __future__ import annotations
 
-import math
-
 import torch
 
 from genlat.data.shapes import FACTOR_NAMES, FACTOR_SIZES, SHAPES
@@ -39,8 +37,3 @@ def factor_coverage(predicted: torch.Tensor) -> dict[str, float]:
     shares = torch.bincount(predicted[:, 0], minlength=len(SHAPES)).double() / len(predicted)
     out.update({f"shape_share_{s}": float(v) for s, v in zip(SHAPES, shares)})
     return out
-
-
-def max_kl(name: str) -> float:
-    """The divergence of a single repeated class: log K."""
-    return math.log(ORIENT_FOLD if name == "orientation" else FACTOR_SIZES[FACTOR_NAMES.index(name)])
