@@ -89,7 +89,7 @@ def check_args(args) -> None:
 
 
 def run_benchmark(args, root: Path, progress: Progress) -> dict:
-    from benchmarks.costs import epoch_costs, eval_cost, open_tracker, renderer_rate
+    from benchmarks.costs import epoch_costs, eval_cost, renderer_rate
     from benchmarks.genlat_side import GenlatLoop
     from benchmarks.reference import ReferenceLoop
     from benchmarks.run_cost import run_cost
@@ -97,7 +97,6 @@ def run_benchmark(args, root: Path, progress: Progress) -> dict:
     task = progress.add_task("set-up", total=2 * args.repeats + 7)
     cfg = make_config(args, root)
     genlat = GenlatLoop(cfg)
-    run, genlat.tracker = open_tracker(cfg, root, genlat.trainer.SERIES)
     device = genlat.device
     reference = ReferenceLoop(cfg, device)
     steps = args.steps
@@ -134,12 +133,13 @@ def run_benchmark(args, root: Path, progress: Progress) -> dict:
     evaluation = eval_cost(genlat, repeats=min(args.repeats, 3))
     progress.advance(task)
     progress.update(task, description="tracking and checkpoints")
-    epoch = epoch_costs(genlat, run, genlat.tracker, repeats=min(args.repeats, 3))
+    epoch = epoch_costs(genlat, repeats=min(args.repeats, 3))
     progress.advance(task)
     progress.update(task, description="a whole 1-epoch run")
     whole = run_cost(cfg, root, images=args.batch_size * max(steps, 2)) if args.run_cost == "true" else None
     progress.advance(task)
     reference.close()
+    genlat.close()
 
     ratios = paired_ratios(rates["genlat"], rates["reference"])
     cpu_ratios = paired_ratios(cpu_rates["genlat"], cpu_rates["reference"])

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -11,8 +9,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 class TrainProgress:
     """One bar per epoch. `advance` is cheap (no host sync); `show` takes numbers already on the host."""
 
-    def __init__(self, enabled: bool, epochs: int, steps: int, log_every: int, console: Console | None = None):
-        self.enabled, self.epochs, self.steps, self.log_every = enabled, epochs, steps, log_every
+    def __init__(self, enabled: bool, epochs: int, steps: int, console: Console | None = None):
+        self.enabled, self.epochs, self.steps = enabled, epochs, steps
         self.console = console or Console(stderr=True, soft_wrap=True)
         self.live = enabled and self.console.is_terminal
         self.bar = None
@@ -37,11 +35,11 @@ class TrainProgress:
             self.bar.stop()
 
     def start_epoch(self, epoch: int) -> None:
-        self.epoch, self.t0, self.done = epoch, time.perf_counter(), 0
+        self.epoch, self.done = epoch, 0
         if self.bar:
             self.task = self.bar.add_task("", total=self.steps, epoch=epoch, epochs=self.epochs, stats="")
 
-    def advance(self, images: int) -> None:
+    def advance(self) -> None:
         self.done += 1
         if self.bar:
             self.bar.advance(self.task)

@@ -1,5 +1,6 @@
-"""One run, end to end: check the inputs, open (or resume) the run directory, train epoch by epoch,
-write the epoch series and panels, log to W&B, checkpoint. Returns an exit code (genlat.errors).
+"""One run as an object whose state lives on `self`: `Run(cfg).train()` prepares (checks every input,
+resumes the trainer, opens the run directory and W&B), then for each epoch trains, draws, measures,
+records and checkpoints, and finishes. Returns an exit code (genlat.errors).
 
 Order of writes at the end of an epoch: PNGs, the metrics line, W&B, then the checkpoint. A kill
 before the checkpoint lands replays that epoch on resume (exactly: its data order and z come from
@@ -13,27 +14,33 @@ import json
 import signal
 import sys
 import time
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from itertools import islice
 from pathlib import Path
 
 import torch
-from accelerate import Accelerator
 
 from genlat import faults
-from genlat.checkpoint import load_epoch, load_latest, save_checkpoint
-from genlat.config import COSMETIC, TrainConfig
+from genlat.checkpoint import save_checkpoint
+from genlat.config import TrainConfig
 from genlat.data import build_source
-from genlat.errors import EXIT_DIVERGED, EXIT_OK, EXIT_PREEMPTED, ConfigError, OutputError
+from genlat.errors import EXIT_DIVERGED, EXIT_OK, EXIT_PREEMPTED, OutputError
 from genlat.health import CollapseWatch, nonfinite, spread
 from genlat.ids import new_run_id
 from genlat.images import grid_array, panel_array, save_png
 from genlat.metrics.evaluate import Evaluator, check_feature_net
 from genlat.precision import resolve as resolve_numerics
 from genlat.progress import TrainProgress
+from genlat.resume import read_record, resume_point
 from genlat.rundir import RunDir
 from genlat.runlock import RunLock
 from genlat.tracking import NullTracker, Tracker
-from genlat.trainers import build_trainer
+from genlat.trainers import EpochStats, build_trainer
+
+
+def train(cfg: TrainConfig) -> int:
+    return Run(cfg).train()
 
 
 def make_accelerator(cfg: TrainConfig, existing: dict | None = None, run_path: str = "the run directory"):
@@ -57,18 +64,6 @@ def library_versions() -> dict[str, str]:
             **{name: installed(name) for name in ("torchvision", "accelerate", "wandb")}}
 
 
-def check_compatible(cfg: TrainConfig, run: RunDir, existing: dict) -> None:
-    """An existing run directory may only be continued by the same experiment."""
-    for key, value in cfg.to_dict().items():
-        if key in COSMETIC or key not in existing:
-            continue
-        if existing[key] != value:
-            raise OutputError(
-                f"{run.path} holds a run with {key}={existing[key]} (this command: {key}={value}); "
-                "pick another --name or --out, or delete that folder"
-            )
-
-
 class StopFlag:
     """SIGTERM/SIGINT ask the run to stop at the next step; the last checkpoint stays the resume point."""
 
@@ -89,295 +84,327 @@ class StopFlag:
             signal.signal(sig, handler)
 
 
-def train(cfg: TrainConfig) -> int:
-    faults.check_env()
-    run = RunDir(Path(cfg.out) / cfg.run_name)
-    accelerator, numerics = make_accelerator(cfg, _read_record(run), str(run.path))
-    lock = RunLock(run.path)
-    try:
-        return _train_run(cfg, accelerator, numerics, run, lock)
-    finally:
-        lock.release()
+@dataclass
+class Drawn:
+    """What `Run.draw` wrote for one epoch."""
+
+    bank: torch.Tensor  # the latent bank's images (n_samples, C, H, W)
+    grids: dict[str, str] = field(default_factory=dict)  # metrics row key -> PNG path inside the run directory
+    panels: dict[str, list[Path]] = field(default_factory=dict)  # method -> one PNG per endpoint pair
 
 
-def _train_run(cfg: TrainConfig, accelerator: Accelerator, numerics, run: RunDir, lock: RunLock) -> int:
-    main = accelerator.is_main_process
-    source = build_source(cfg)  # a missing or broken dataset stops us here, before any work
-    steps = source.steps_per_epoch(cfg.batch_size, accelerator.num_processes)  # refuses 0 steps
-    check_feature_net(cfg, source)  # every rank: a damaged shipped feature net stops all of them here
-    existing, state, start_epoch, notes = resume_point(cfg, run)
-    progress = TrainProgress(main, cfg.epochs, steps, cfg.log_every)
-    if start_epoch >= cfg.epochs:  # a rerun that has nothing to do writes nothing
-        progress.print(f"{run.path}: already trained {start_epoch} of {cfg.epochs} epochs; nothing to do")
-        return EXIT_OK
-    run_id = (state or {}).get("wandb_id") or (existing or {}).get("wandb_id") or new_run_id()
+class Run:
+    def __init__(self, cfg: TrainConfig, quiet: bool = False):
+        """Resolve the precision (a resumed run keeps its own); nothing is read or written beyond config.json."""
+        faults.check_env()
+        self.cfg, self.quiet = cfg, quiet
+        self.dir = RunDir(Path(cfg.out) / cfg.run_name)
+        self.accelerator, self.numerics = make_accelerator(cfg, read_record(self.dir), str(self.dir.path))
+        self.main = self.accelerator.is_main_process
+        self.lock = RunLock(self.dir.path)
+        self.stop = StopFlag()
+        self.tracker, self.evaluator, self.watch = NullTracker(), None, None  # the main process's, from `prepare`
 
-    trainer = build_trainer(cfg, accelerator, source)
-    if state:
-        trainer.load_state(state)
-    trainer.prepare()
-    record = {
-        **cfg.to_dict(),
-        **numerics.record(),  # what auto became: mixed_precision_resolved, channels_last_resolved
-        "run_name": cfg.run_name,
-        "wandb_id": run_id,
-        "image_channels": source.channels,
-        **trainer.param_counts(),
-        "world_size": accelerator.num_processes,
-        "steps_per_epoch": steps,
-        "images_per_epoch": steps * cfg.batch_size * accelerator.num_processes,
-        "device": accelerator.device.type,
-        "versions": library_versions(),
-        "started": (existing or {}).get("started") or datetime.now(timezone.utc).isoformat(timespec="seconds"),
-    }
-    evaluator, watch = None, None  # the evaluator, like the grid, is the main process's alone; bad weights stop us here
-    if main and cfg.eval_every and cfg.eval_samples:
-        evaluator = Evaluator(cfg, source, accelerator.device, log=progress.print)
-    _open_run_dir(accelerator, run, lock, record)
-    if main:
-        run.keep_metrics_through(start_epoch)
-        for path in run.remove_temp_files():
-            progress.print(f"[note] removed {path.name}, a write cut short by a kill (the file it was replacing is intact)")
-        for note in notes + ([f"resuming {run.path} after epoch {start_epoch}"] if start_epoch else []):
-            progress.print(note)
-        progress.print(numerics.describe())
-        history = [r.get("epoch/bank_spread") for r in run.read_metrics()]
-        watch = CollapseWatch(_real_spread(cfg, source, accelerator.device), cfg.collapse_spread, cfg.collapse_epochs, history)
-    tracker = Tracker(cfg, run, run_id, record, trainer.SERIES, trainer.GRIDS) if main else NullTracker()
-    if evaluator is not None:
-        tracker.summary(evaluator.summary())
-        tracker.config(evaluator.stamp())
-    accelerator.wait_for_everyone()
-    with StopFlag() as stop, progress:
+    def train(self) -> int:
+        """The run, top to bottom."""
         try:
-            code = _train_epochs(cfg, accelerator, trainer, source, run, tracker, progress, stop, start_epoch, steps,
-                                 run_id, evaluator, watch)
+            if not self.prepare():
+                return EXIT_OK
+            with self.stop, self.progress:
+                code = self.train_epochs()
+            self.finish(code)
+            return code
+        finally:
+            self.lock.release()
+
+    def prepare(self) -> bool:
+        """Check every input and build the trainer (resumed from its checkpoint) before anything is
+        created, then open the run directory and W&B. False when there is nothing left to train."""
+        cfg, acc = self.cfg, self.accelerator
+        self.source = build_source(cfg)  # a missing or broken dataset stops us here, before any work
+        self.steps = self.source.steps_per_epoch(cfg.batch_size, acc.num_processes)  # refuses 0 steps
+        check_feature_net(cfg, self.source)  # every rank: a damaged shipped feature net stops all of them here
+        point = resume_point(cfg, self.dir)
+        self.existing, self.start_epoch = point.existing, point.epoch
+        self.progress = TrainProgress(self.main and not self.quiet, cfg.epochs, self.steps)
+        if self.start_epoch >= cfg.epochs:  # a rerun that has nothing to do writes nothing
+            self.progress.print(f"{self.dir.path}: already trained {self.start_epoch} of {cfg.epochs} epochs; nothing to do")
+            return False
+        self.run_id = (point.state or {}).get("wandb_id") or (self.existing or {}).get("wandb_id") or new_run_id()
+        self.trainer = build_trainer(cfg, acc, self.source)
+        if point.state:
+            self.trainer.load_state(point.state)
+        self.trainer.prepare()
+        if self.main and cfg.eval_every and cfg.eval_samples:  # like the grid, the main process's alone
+            self.evaluator = Evaluator(cfg, self.source, acc.device, log=self.progress.print)  # bad weights stop us here
+        self.run_config = self.config_record()
+        self.open_directory()
+        if self.main:
+            self.start_main(point.notes)
+        acc.wait_for_everyone()
+        return True
+
+    def train_epochs(self) -> int:
+        """Every epoch still to train: train, then (main process) draw, measure, record, checkpoint."""
+        try:
+            for epoch in range(self.start_epoch + 1, self.cfg.epochs + 1):
+                faults.set_epoch(epoch)
+                t0 = time.perf_counter()
+                stats = self.train_epoch(epoch)
+                if stats.preempted:
+                    return self.preempted(epoch)
+                if faults.hit("loss"):
+                    stats.means[next(iter(stats.means))] = float("nan")
+                reason = nonfinite(stats.means)  # the same reduced means on every rank
+                if reason:  # nothing of this epoch is written: the last checkpoint is the last good state
+                    return self.diverged(epoch, epoch - 1, reason)
+                reason = self.end_epoch(epoch, stats, t0) if self.main else None
+                if self.agree(bool(reason)):  # collapsed: the epoch is kept (its grid shows it), the run ends
+                    return self.diverged(epoch, epoch, reason)
+                self.accelerator.wait_for_everyone()
         except OutputError as e:  # a full disk mid-run: the last checkpoint stays the resume point
-            if main:
-                _record_failure(run, str(e))
-                tracker.finish(exit_code=e.exit_code)
+            if self.main:
+                self.record_failure(str(e))
+                self.tracker.finish(exit_code=e.exit_code)
             raise
-    if main:
-        if code == EXIT_OK:
-            tracker.log_final_tables(run.read_metrics(), _panel_rows(cfg, trainer.interp_methods, run))
-        tracker.finish(exit_code=code)
-        progress.print(_closing_line(code, run, tracker))
-    return code
+        return EXIT_OK
 
-
-def resume_point(cfg: TrainConfig, run: RunDir) -> tuple[dict | None, dict | None, int, list[str]]:
-    """Where this command starts: the run's config (checked against the command, as is the config
-    the checkpoint holds), the checkpoint to load, its epoch, and notes to print. Reads only."""
-    existing = _read_record(run)
-    state, skipped = load_latest(run.checkpoints)
-    for record in (existing, (state or {}).get("config")):
-        if record:
-            check_compatible(cfg, run, record)
-    if cfg.resume and state is None and existing is None:
-        raise ConfigError(f"--resume: there is no run in {run.path} to resume; drop --resume to start it")
-    notes = [f"[warning] skipped an unreadable checkpoint: {note}" for note in skipped]
-    if skipped and state is None:
-        notes.append(f"[warning] no checkpoint in {run.checkpoints} could be read: training starts again from epoch 0")
-    start = state["epoch"] if state else 0
-    rows, bad = run.read_metrics_checked()
-    if bad:
-        notes.append(f"[warning] {run.metrics}: line {', '.join(map(str, bad))} damaged and dropped; every intact line is kept")
-    missing = sorted(set(range(1, start + 1)) - {r["epoch"] for r in rows})
-    if missing and (older := load_epoch(run.checkpoints, missing[0] - 1)) is not None:
-        notes.append(f"[note] epoch {missing[0]} has no metrics line: replaying from the checkpoint of epoch {missing[0] - 1}")
-        state, start = older, missing[0] - 1
-    elif missing:
-        notes.append(f"[warning] epoch(s) {', '.join(map(str, missing))} have no metrics line and no checkpoint "
-                     "to replay them from is kept: their numbers are lost")  # fmt: skip
-    return existing, state, start, notes
-
-
-def _read_record(run: RunDir) -> dict | None:
-    try:
-        record = run.read_config()
-    except (OSError, ValueError) as e:  # ValueError: invalid JSON or UTF-8
-        record = e
-    if record is None or isinstance(record, dict):
-        return record
-    raise OutputError(f"{run.config} is damaged ({type(record).__name__}): move it away and re-run the same command "
-                      "(the checkpoint holds the run's config), or pick another --name")
-
-
-def _open_run_dir(accelerator: Accelerator, run: RunDir, lock: RunLock, record: dict) -> None:
-    """Create the run folder and take its lock (main process), then write config.json. Every rank
-    stops when the main process cannot: one writer per run folder."""
-    refused = None
-    if accelerator.is_main_process:
-        try:
-            run.create()
-            lock.acquire()
-            run.write_config(record)
-        except OSError as e:
-            refused = OutputError(f"cannot write the run directory {run.path}: {e.strerror}; check --out")
-        except OutputError as e:
-            refused = e
-    if _agree(accelerator, refused is not None):
-        raise refused or OutputError(f"the main process could not open {run.path}")
-
-
-def _record_failure(run: RunDir, reason: str) -> None:
-    """status.json says why the run stopped (not "running"), even on a full disk: the atomic write
-    needs a new file; overwriting the old one in place needs no new block."""
-    try:
-        last = (run.read_status() or {}).get("epoch", 0)
-    except (OSError, ValueError, AttributeError):
-        last = 0
-    try:
-        run.write_status("failed", last, reason=reason)
-    except OSError:
-        try:
-            with open(run.status, "r+") as f:
-                f.write(json.dumps({"state": "failed", "epoch": last}))
-                f.truncate()
-        except OSError:
-            pass  # nothing more can be written; the exit code still says it
-
-
-def _real_spread(cfg, source, device) -> float:
-    """The spread of as many real images as the latent bank holds: the collapse rule's yardstick."""
-    n = max(2, min(cfg.n_samples, len(source)))
-    return spread(next(iter(source.batches(0, n, 0, 1, device))))
-
-
-def _agree(accelerator, flag: bool) -> bool:
-    """True on every rank when it is true on any (the main process alone samples the bank)."""
-    if accelerator.num_processes == 1:
-        return flag
-    t = torch.tensor([float(flag)], device=accelerator.device)
-    return bool(accelerator.reduce(t, reduction="max").item())
-
-
-def _write_error(e: OSError, run: RunDir) -> OutputError:
-    if e.errno == errno.ENOSPC:
-        return OutputError(f"no space left on the disk holding {run.path}: free some, then re-run the same command "
-                           "(it resumes from the last checkpoint)")  # fmt: skip
-    return OutputError(f"cannot write {e.filename or run.path}: {e.strerror or e}; check --out, then re-run the same "
-                       "command to resume")  # fmt: skip
-
-
-def _diverged(run, tracker, progress, epoch: int, last_good: int, reason: str) -> int:
-    run.write_status("diverged", last_good, reason=reason)
-    tracker.summary({"state": "diverged", "diverged_epoch": epoch, "reason": reason})
-    progress.print(f"diverged in epoch {epoch}: {reason}")
-    return EXIT_DIVERGED
-
-
-def _train_epochs(cfg, accelerator, trainer, source, run, tracker, progress, stop, start_epoch, steps, run_id,
-                  evaluator=None, watch=None) -> int:
-    main, world = accelerator.is_main_process, accelerator.num_processes
-
-    def should_stop(step: int) -> bool:
-        if world > 1 and step % cfg.log_every and step != steps:
-            return False  # ranks agree only every log_every steps (a collective), or one would wait forever
-        return _agree(accelerator, stop.raised)
-
-    for epoch in range(start_epoch + 1, cfg.epochs + 1):
-        faults.set_epoch(epoch)
-        progress.start_epoch(epoch)
-        t0 = time.perf_counter()
-        base = (epoch - 1) * steps
-
-        def on_step(step, sums):
-            if step == max(1, steps // 2):
+    def train_epoch(self, epoch: int, steps: int = 0) -> EpochStats:
+        """One epoch's training steps (its first `steps` alone when given), with the progress bar, a
+        `train/*` point every log_every steps, and a stop at a signal (preempted)."""
+        cfg, acc = self.cfg, self.accelerator
+        self.progress.start_epoch(epoch)
+        batches = self.source.batches(epoch, cfg.batch_size, acc.process_index, acc.num_processes, acc.device)
+        t0, sums, done = time.perf_counter(), None, 0
+        for done, sums in self.trainer.train_steps(epoch, islice(batches, steps or None)):
+            if done == max(1, self.steps // 2):
                 faults.hit("mid-epoch")
-            progress.advance(cfg.batch_size * world)
-            if main and (step % cfg.log_every == 0 or step == steps):
-                now = dict(zip(trainer.STATS, (sums / step).tolist()))  # one host sync every log_every steps
-                rate = step * cfg.batch_size * world / max(time.perf_counter() - t0, 1e-9)
-                progress.show({label: now[name] for label, name in trainer.PROGRESS}, rate)
-                tracker.log_train(base + step, now)
+            self.progress.advance()
+            if self.main and (done % cfg.log_every == 0 or done == self.steps):
+                self.log_step(epoch, done, sums, t0)
+            if self.stop_requested(done):
+                return EpochStats(steps=done, seconds=time.perf_counter() - t0, preempted=True)
+        return self.trainer.epoch_stats(sums, done, t0)
 
-        batches = source.batches(epoch, cfg.batch_size, accelerator.process_index, world, accelerator.device)
-        stats = trainer.train_epoch(epoch, batches, steps, on_step, should_stop)
-        if stats.preempted:
-            if main:
-                run.write_status("preempted", epoch - 1)
-                progress.print(f"stopped by a signal in epoch {epoch}; resume with the same command")
-            return EXIT_PREEMPTED
-        if faults.hit("loss"):
-            stats.means[next(iter(stats.means))] = float("nan")
-        reason = nonfinite(stats.means)  # the same reduced means on every rank
-        if reason:  # nothing of this epoch is written: the last checkpoint is the last good state
-            return _diverged(run, tracker, progress, epoch, epoch - 1, reason) if main else EXIT_DIVERGED
-        if main:
+    def end_epoch(self, epoch: int, stats: EpochStats, t0: float) -> str | None:
+        """The main process's work after an epoch's training; returns why the run collapsed, or None."""
+        try:
+            row, panels = self.epoch_row(epoch, stats, measure=self.evaluation_due(epoch))
+            self.record(epoch, row, panels)
+            reason = self.watch.update(row["epoch/bank_spread"])
+            self.checkpoint(epoch)
+            if not reason:
+                self.dir.write_status("finished" if epoch == self.cfg.epochs else "running", epoch)
+        except OSError as e:
+            raise self.write_error(e) from None
+        self.progress.end_epoch(_epoch_line(epoch, self.cfg.epochs, stats, row, time.perf_counter() - t0))
+        return reason
+
+    # --- the phases of an epoch, each usable alone (benchmarks/costs.py times them) ---
+    def epoch_row(self, epoch: int, stats: EpochStats, measure: bool) -> tuple[dict, dict[str, list[Path]]]:
+        """Draw the epoch (PNGs), then its metrics line (keys are the W&B keys, so a sweep's metric name
+        finds its value here too) and its panels; `measure` adds the evaluation's eval/* entries."""
+        started = time.perf_counter()
+        drawn = self.draw(epoch)
+        row = {**self.train_numbers(epoch, stats), **drawn.grids, **self.trainer.latent_stats()}
+        if self.watch is not None:  # genlat.health: ~1 like real data, 0 when every z gives one image
+            row["epoch/bank_spread"] = self.watch.ratio(drawn.bank)
+        row["epoch/write_seconds"] = round(time.perf_counter() - started, 4)
+        if measure:
+            row.update(self.measure())
+        return row, drawn.panels
+
+    def evaluation_due(self, epoch: int) -> bool:
+        return self.evaluator is not None and (epoch % self.cfg.eval_every == 0 or epoch == self.cfg.epochs)
+
+    def draw(self, epoch: int) -> Drawn:
+        """The epoch's sample grid, the family's extra grids and, in panel epochs, the interpolation
+        panels (whole and one PNG per row), as PNGs in the run directory."""
+        cfg, trainer, run = self.cfg, self.trainer, self.dir
+        bank = trainer.sample_bank()
+        save_png(grid_array(bank, cfg.grid_nrow), run.sample_png(epoch))
+        drawn = Drawn(bank, {"sample_grid": str(run.sample_png(epoch).relative_to(run.path))})
+        for name, images in trainer.extra_grids().items():  # VAE: "reconstruction"
+            save_png(grid_array(images, cfg.grid_nrow), run.grid_png(name, epoch))
+            drawn.grids[f"{name}_grid"] = str(run.grid_png(name, epoch).relative_to(run.path))
+        if epoch == cfg.epochs or (cfg.interp_every and epoch % cfg.interp_every == 0):
+            for method in trainer.interp_methods:
+                paths = trainer.interpolate(method)  # (pairs, steps, C, H, W)
+                save_png(panel_array(paths), run.panel_png(epoch, method))
+                drawn.panels[method] = [run.panel_row_png(epoch, method, pair) for pair in range(paths.shape[0])]
+                for pair, path in enumerate(drawn.panels[method]):
+                    save_png(panel_array(paths[pair : pair + 1]), path)
+        return drawn
+
+    def measure(self) -> dict:
+        """eval/* of the generator as it is now (eval/seconds its cost); {} when evaluation is off."""
+        if self.evaluator is None:
+            return {}
+        return self.evaluator(self.trainer.generate, self.accelerator.unwrap_model(self.trainer.decoder))
+
+    def record(self, epoch: int, row: dict, panels: dict[str, list[Path]]) -> None:
+        """The epoch's metrics line, then its W&B entries."""
+        self.dir.append_metrics(row)
+        self.tracker.log_epoch(epoch, row)
+        if panels:
+            self.tracker.log_panels(epoch, panels)
+
+    def checkpoint(self, epoch: int) -> None:
+        state = {**self.trainer.state_dict(), "epoch": epoch, "wandb_id": self.run_id, "config": self.cfg.to_dict()}
+        save_checkpoint(self.dir.checkpoints, epoch, state, self.cfg.keep_checkpoints)
+
+    def finish(self, code: int) -> None:
+        """The final W&B tables (after a whole run), W&B's exit code, and the closing line."""
+        if not self.main:
+            return
+        if code == EXIT_OK:
+            self.tracker.log_final_tables(self.dir.read_metrics(), self.panel_rows())
+        self.tracker.finish(exit_code=code)
+        self.progress.print(_closing_line(code, self.dir, self.tracker))
+
+    # --- ways a run ends early ---
+    def preempted(self, epoch: int) -> int:
+        if self.main:
+            self.dir.write_status("preempted", epoch - 1)
+            self.progress.print(f"stopped by a signal in epoch {epoch}; resume with the same command")
+        return EXIT_PREEMPTED
+
+    def diverged(self, epoch: int, last_good: int, reason: str | None) -> int:
+        if self.main:
+            self.dir.write_status("diverged", last_good, reason=reason)
+            self.tracker.summary({"state": "diverged", "diverged_epoch": epoch, "reason": reason})
+            self.progress.print(f"diverged in epoch {epoch}: {reason}")
+        return EXIT_DIVERGED
+
+    def record_failure(self, reason: str) -> None:
+        """status.json says why the run stopped (not "running"), even on a full disk: the atomic write
+        needs a new file; overwriting the old one in place needs no new block."""
+        try:
+            last = (self.dir.read_status() or {}).get("epoch", 0)
+        except (OSError, ValueError, AttributeError):
+            last = 0
+        try:
+            self.dir.write_status("failed", last, reason=reason)
+        except OSError:
             try:
-                row = _write_epoch(cfg, trainer, run, tracker, epoch, stats, evaluator, watch)
-                reason = watch.update(row["epoch/bank_spread"])
-                state = {**trainer.state_dict(), "epoch": epoch, "wandb_id": run_id, "config": cfg.to_dict()}
-                save_checkpoint(run.checkpoints, epoch, state, cfg.keep_checkpoints)
-                if not reason:
-                    run.write_status("finished" if epoch == cfg.epochs else "running", epoch)
+                with open(self.dir.status, "r+") as f:
+                    f.write(json.dumps({"state": "failed", "epoch": last}))
+                    f.truncate()
+            except OSError:
+                pass  # nothing more can be written; the exit code still says it
+
+    # --- opening the run ---
+    def config_record(self) -> dict:
+        """config.json: the config as run, what auto became, and what it ran with."""
+        cfg, acc = self.cfg, self.accelerator
+        return {
+            **cfg.to_dict(),
+            **self.numerics.record(),  # mixed_precision_resolved, channels_last_resolved
+            "run_name": cfg.run_name,
+            "wandb_id": self.run_id,
+            "image_channels": self.source.channels,
+            **self.trainer.param_counts(),
+            "world_size": acc.num_processes,
+            "steps_per_epoch": self.steps,
+            "images_per_epoch": self.steps * cfg.batch_size * acc.num_processes,
+            "device": acc.device.type,
+            "versions": library_versions(),
+            "started": (self.existing or {}).get("started") or datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        }
+
+    def open_directory(self) -> None:
+        """Create the run folder and take its lock (main process), then write config.json. Every rank
+        stops when the main process cannot: one writer per run folder."""
+        refused = None
+        if self.main:
+            try:
+                self.dir.create()
+                self.lock.acquire()
+                self.dir.write_config(self.run_config)
             except OSError as e:
-                raise _write_error(e, run) from None
-            progress.end_epoch(
-                f"epoch {epoch}/{cfg.epochs}  " + "".join(f"{k} {v:.3f}  " for k, v in stats.means.items()) +
-                f"{row['epoch/images_per_s']:,.0f} img/s  {time.perf_counter() - t0:.1f}s"
-                + (f"  FD {row['eval/fd']:.3g}  recall {row['eval/recall']:.2f}" if "eval/fd" in row else "")
-            )
-        if _agree(accelerator, bool(reason)):  # collapsed: the epoch is kept (its grid shows it), the run ends
-            return _diverged(run, tracker, progress, epoch, epoch, reason) if main else EXIT_DIVERGED
-        accelerator.wait_for_everyone()
-    return EXIT_OK
+                refused = OutputError(f"cannot write the run directory {self.dir.path}: {e.strerror}; check --out")
+            except OutputError as e:
+                refused = e
+        if self.agree(refused is not None):
+            raise refused or OutputError(f"the main process could not open {self.dir.path}")
+
+    def start_main(self, notes: list[str]) -> None:
+        """The main process's start: tidy what a kill left, say where the run stands, the collapse
+        watch, W&B (started in the background) and the evaluation's stamp."""
+        cfg, run, say = self.cfg, self.dir, self.progress.print
+        run.keep_metrics_through(self.start_epoch)
+        for path in run.remove_temp_files():
+            say(f"[note] removed {path.name}, a write cut short by a kill (the file it was replacing is intact)")
+        for note in notes + ([f"resuming {run.path} after epoch {self.start_epoch}"] if self.start_epoch else []):
+            say(note)
+        say(self.numerics.describe())
+        history = [r.get("epoch/bank_spread") for r in run.read_metrics()]
+        self.watch = CollapseWatch(self.real_spread(), cfg.collapse_spread, cfg.collapse_epochs, history)
+        self.tracker = Tracker(cfg, run, self.run_id, self.run_config, self.trainer.SERIES, self.trainer.GRIDS)
+        if self.evaluator is not None:
+            self.tracker.summary(self.evaluator.summary())
+            self.tracker.config(self.evaluator.stamp())
+
+    # --- helpers ---
+    def train_numbers(self, epoch: int, stats: EpochStats) -> dict:
+        """The epoch's training entries of its metrics line."""
+        return {
+            "epoch": epoch,
+            **{f"epoch/{name}": value for name, value in stats.means.items()},
+            "epoch/steps": stats.steps,
+            "epoch/images": stats.images,
+            "epoch/train_seconds": round(stats.seconds, 4),
+            "epoch/images_per_s": stats.images / max(stats.seconds, 1e-9),
+        }
+
+    def panel_rows(self) -> list[list]:
+        """Every interpolation-table row, read back from the run directory."""
+        rows = []
+        for epoch in sorted({r["epoch"] for r in self.dir.read_metrics()}):
+            for method in self.trainer.interp_methods:
+                pair = 0
+                while self.dir.panel_row_png(epoch, method, pair).exists():
+                    rows.append([epoch, self.cfg.zn, method, pair, self.dir.panel_row_png(epoch, method, pair)])
+                    pair += 1
+        return rows
+
+    def log_step(self, epoch: int, step: int, sums: torch.Tensor, t0: float) -> None:
+        now = dict(zip(self.trainer.STATS, (sums / step).tolist()))  # one host sync every log_every steps
+        rate = step * self.cfg.batch_size * self.accelerator.num_processes / max(time.perf_counter() - t0, 1e-9)
+        self.progress.show({label: now[name] for label, name in self.trainer.PROGRESS}, rate)
+        self.tracker.log_train((epoch - 1) * self.steps + step, now)
+
+    def stop_requested(self, step: int) -> bool:
+        if self.accelerator.num_processes > 1 and step % self.cfg.log_every and step != self.steps:
+            return False  # ranks agree only every log_every steps (a collective), or one would wait forever
+        return self.agree(self.stop.raised)
+
+    def agree(self, flag: bool) -> bool:
+        """True on every rank when it is true on any (the main process alone samples the bank)."""
+        if self.accelerator.num_processes == 1:
+            return flag
+        t = torch.tensor([float(flag)], device=self.accelerator.device)
+        return bool(self.accelerator.reduce(t, reduction="max").item())
+
+    def real_spread(self) -> float:
+        """The spread of as many real images as the latent bank holds: the collapse rule's yardstick."""
+        n = max(2, min(self.cfg.n_samples, len(self.source)))
+        return spread(next(iter(self.source.batches(0, n, 0, 1, self.accelerator.device))))
+
+    def write_error(self, e: OSError) -> OutputError:
+        if e.errno == errno.ENOSPC:
+            return OutputError(f"no space left on the disk holding {self.dir.path}: free some, then re-run the same "
+                               "command (it resumes from the last checkpoint)")  # fmt: skip
+        return OutputError(f"cannot write {e.filename or self.dir.path}: {e.strerror or e}; check --out, then re-run "
+                           "the same command to resume")  # fmt: skip
 
 
-def _write_epoch(cfg, trainer, run, tracker, epoch, stats, evaluator=None, watch=None) -> dict:
-    """The epoch's grid and panels as PNGs, its metrics line, and its W&B entries."""
-    t0 = time.perf_counter()
-    grid = run.sample_png(epoch)
-    bank = trainer.sample_bank()
-    save_png(grid_array(bank, cfg.grid_nrow), grid)
-    extra = {}
-    for name, images in trainer.extra_grids().items():  # VAE: "reconstruction"
-        save_png(grid_array(images, cfg.grid_nrow), run.grid_png(name, epoch))
-        extra[f"{name}_grid"] = str(run.grid_png(name, epoch).relative_to(run.path))
-    panels = {}
-    if epoch == cfg.epochs or (cfg.interp_every and epoch % cfg.interp_every == 0):
-        for method in trainer.interp_methods:
-            paths = trainer.interpolate(method)  # (pairs, steps, C, H, W)
-            save_png(panel_array(paths), run.panel_png(epoch, method))
-            panels[method] = []
-            for pair in range(paths.shape[0]):
-                save_png(panel_array(paths[pair : pair + 1]), run.panel_row_png(epoch, method, pair))
-                panels[method].append(run.panel_row_png(epoch, method, pair))
-    # Keys are the W&B keys, so a sweep's metric name finds its value here too.
-    row = {
-        "epoch": epoch,
-        **{f"epoch/{name}": value for name, value in stats.means.items()},
-        "epoch/steps": stats.steps,
-        "epoch/images": stats.images,
-        "epoch/train_seconds": round(stats.seconds, 4),
-        "epoch/images_per_s": stats.images / max(stats.seconds, 1e-9),
-        "sample_grid": str(grid.relative_to(run.path)),
-        **extra,
-        **trainer.latent_stats(),  # VAE: eval/active_units, eval/kl, eval/kl_per_dim
-    }
-    if watch is not None:
-        row["epoch/bank_spread"] = watch.ratio(bank)  # genlat.health: ~1 like real data, 0 when every z gives one image
-    row["epoch/write_seconds"] = round(time.perf_counter() - t0, 4)
-    if evaluator is not None and (epoch % cfg.eval_every == 0 or epoch == cfg.epochs):
-        row.update(evaluator(trainer.generate, trainer.accelerator.unwrap_model(trainer.decoder)))  # eval/* keys, eval/seconds its cost
-    run.append_metrics(row)
-    tracker.log_epoch(epoch, row)
-    if panels:
-        tracker.log_panels(epoch, panels)
-    return row
-
-
-def _panel_rows(cfg, methods: list[str], run: RunDir):
-    """Every interpolation-table row, read back from the run directory."""
-    panels = []
-    for epoch in sorted({r["epoch"] for r in run.read_metrics()}):
-        for method in methods:
-            pair = 0
-            while run.panel_row_png(epoch, method, pair).exists():
-                panels.append([epoch, cfg.zn, method, pair, run.panel_row_png(epoch, method, pair)])
-                pair += 1
-    return panels
+def _epoch_line(epoch: int, epochs: int, stats: EpochStats, row: dict, seconds: float) -> str:
+    return (
+        f"epoch {epoch}/{epochs}  " + "".join(f"{k} {v:.3f}  " for k, v in stats.means.items()) +
+        f"{row['epoch/images_per_s']:,.0f} img/s  {seconds:.1f}s"
+        + (f"  FD {row['eval/fd']:.3g}  recall {row['eval/recall']:.2f}" if "eval/fd" in row else "")
+    )
 
 
 def _closing_line(code: int, run: RunDir, tracker) -> str:

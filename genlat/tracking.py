@@ -59,6 +59,7 @@ class Tracker:
         self._queue: list[tuple[str, dict]] = []  # ("log" | "summary" | "config", values) sent before the run existed
         self._media: dict[str, Any] = {}  # PNG path -> its wandb.Image: the final tables reuse this run's uploads
         self._error: BaseException | None = None
+        self._finished = False
         self._starter = threading.Thread(target=self._start_guarded, args=(kwargs,), name="wandb-start", daemon=True)
         self._starter.start()
 
@@ -200,8 +201,12 @@ class Tracker:
         self.run.config.update(values, allow_val_change=True)
 
     def finish(self, exit_code: int = 0) -> None:
+        """End the W&B run (once: a second call does nothing)."""
+        if self._finished:
+            return
         self._ready()
         self.run.finish(exit_code=exit_code)
+        self._finished = True
 
 
 class NullTracker:

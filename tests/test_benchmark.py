@@ -81,5 +81,6 @@ def test_g_step_leaves_d_weight_grads_empty(tmp_path):
 
     trainer.opt_d.step = step_then_clear
     loop.eager_step()()
+    loop.close()
     assert all(p.grad is None for p in trainer.d.parameters())
     assert all(p.grad is not None for p in trainer.g.parameters())  # G's step did run

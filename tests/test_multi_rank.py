@@ -12,7 +12,7 @@ import torch
 
 from tests.helpers import ROOT, TINY, free_port, metrics_rows, only_run
 
-# Runs in each rank: records that rank's parameters after every epoch, then trains as train.py does.
+# Runs in each rank: records that rank's parameters after every epoch's training, then trains as train.py does.
 PROBE = textwrap.dedent(
     """
     import sys, torch
@@ -20,7 +20,7 @@ PROBE = textwrap.dedent(
     import genlat.trainers.base as trainer_module
     from genlat.cli import train_main
 
-    original = trainer_module.Trainer.train_epoch
+    original = trainer_module.Trainer.epoch_stats
 
     def recording(self, *args, **kwargs):
         stats = original(self, *args, **kwargs)
@@ -30,7 +30,7 @@ PROBE = textwrap.dedent(
         torch.save(params, f"{out}/params-rank{{self.accelerator.process_index}}.pt")
         return stats
 
-    trainer_module.Trainer.train_epoch = recording
+    trainer_module.Trainer.epoch_stats = recording
     sys.exit(train_main(sys.argv[1:]))
     """
 )

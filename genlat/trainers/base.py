@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
+from typing import Iterator
 
 import torch
 from accelerate import Accelerator
@@ -54,12 +54,15 @@ class Trainer:
         self.cfg, self.accelerator, self.source = cfg, accelerator, source
         # --channels_last auto: on where it measured faster, for this device and precision (genlat.precision)
         self.channels_last = resolve_channels_last(cfg.channels_last, accelerator.device.type, accelerator.mixed_precision)
+        self._layout = torch.channels_last if self.channels_last else torch.contiguous_format
+        self.steps_per_epoch = source.steps_per_epoch(cfg.batch_size, accelerator.num_processes)
         nets = self.build_nets(cfg, source.channels)
         # Loaded into before `prepare` when resuming; the keys are the checkpoint's keys.
         self._raw = {**nets, **self._optimizers(nets)}
         self.parts = self._raw
         # The same bank on every rank: drawn on the CPU from the seed, then moved.
         self.bank = latent_bank(cfg.zn, cfg.n_samples, cfg.seed)
+        self.begin_epoch(1)  # `step` works before the first epoch too (the benchmark counts its FLOPs)
 
     # --- what a family provides ---
     @staticmethod
@@ -154,40 +157,42 @@ class Trainer:
         state["rng_cpu"] = torch.get_rng_state()
         return state
 
-    def train_epoch(
-        self,
-        epoch: int,
-        batches: Iterator[torch.Tensor],
-        steps: int,
-        on_step: Callable[[int, torch.Tensor], None],
-        should_stop: Callable[[int], bool],
-    ) -> EpochStats:
-        """One pass over the epoch's batches. `on_step(step, sums)` sees the running STATS sums on
-        the device; reading them (a host sync) is the caller's choice, every few steps."""
-        acc, device = self.accelerator, self.accelerator.device
+    def train_steps(self, epoch: int, batches: Iterator[torch.Tensor]) -> Iterator[tuple[int, torch.Tensor]]:
+        """One epoch's optimisation steps over `batches`, yielding (step, running STATS sums) after each.
+        The sums stay on the device: reading them (a host sync) is the caller's choice, every few
+        steps; stopping early is the caller's too (it stops iterating)."""
+        self.begin_epoch(epoch)
+        sums = torch.zeros(len(self.STATS), device=self.accelerator.device)
+        for step, real in enumerate(batches, start=1):
+            sums += self.step(real)
+            yield step, sums
+
+    def begin_epoch(self, epoch: int) -> None:
+        """Train mode, and this epoch's noise (GAN: z, VAE: the reparameterisation's eps) from its own
+        seed for this epoch and rank: an epoch replays exactly after a resume."""
         for part in self.parts.values():
             if isinstance(part, nn.Module):
                 part.train()
-        # The noise (GAN: z, VAE: the reparameterisation's eps) for this epoch and rank comes from its
-        # own seed: an epoch replays exactly after a resume.
-        gen = torch.Generator(device=device).manual_seed(derived_seed(self.cfg.seed, "z", epoch, acc.process_index))
-        sums = torch.zeros(len(self.STATS), device=device)
-        t0, done = time.perf_counter(), 0
-        layout = torch.channels_last if self.channels_last else torch.contiguous_format
-        for step, real in enumerate(batches, start=1):
-            real = real.contiguous(memory_format=layout)  # a no-op unless --channels_last
-            noise = torch.randn(real.shape[0], self.cfg.zn, generator=gen, device=device)
-            sums += self._step(real, noise)
-            done = step
-            on_step(step, sums)
-            if should_stop(step):
-                return EpochStats(steps=done, seconds=time.perf_counter() - t0, preempted=True)
+        seed = derived_seed(self.cfg.seed, "z", epoch, self.accelerator.process_index)
+        self._z_gen = torch.Generator(device=self.accelerator.device).manual_seed(seed)
+
+    def step(self, real: torch.Tensor) -> torch.Tensor:
+        """One optimisation step on a batch of real images, with the epoch's next noise; returns the
+        detached STATS as a (len(STATS),) tensor on the device."""
+        real = real.contiguous(memory_format=self._layout)  # a no-op unless channels-last
+        noise = torch.randn(real.shape[0], self.cfg.zn, generator=self._z_gen, device=self.accelerator.device)
+        return self._step(real, noise)
+
+    def epoch_stats(self, sums: torch.Tensor, steps: int, t0: float) -> EpochStats:
+        """The epoch's STATS means over its `steps` steps and every process; seconds since `t0`, taken
+        when the device has finished."""
+        acc = self.accelerator
         if acc.device.type == "cuda":
             torch.cuda.synchronize()
         seconds = time.perf_counter() - t0
-        mean = acc.reduce(sums, reduction="mean") / max(done, 1)
-        images = done * self.cfg.batch_size * acc.num_processes
-        return EpochStats(dict(zip(self.STATS, mean.tolist())), done, images, seconds)
+        mean = acc.reduce(sums, reduction="mean") / max(steps, 1)
+        images = steps * self.cfg.batch_size * acc.num_processes
+        return EpochStats(dict(zip(self.STATS, mean.tolist())), steps, images, seconds)
 
     @torch.no_grad()
     def generate(self, z: torch.Tensor, batch: int = 256) -> torch.Tensor:

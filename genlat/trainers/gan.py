@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from accelerate import Accelerator
 
 from genlat.models import count_parameters
 from genlat.models.dcgan import Discriminator, Generator
@@ -16,10 +15,6 @@ class GANTrainer(Trainer):
     STATS = ("loss_d", "loss_g", "d_real", "d_fake")  # d_real/d_fake: mean D probability on real/generated
     PROGRESS = (("D", "loss_d"), ("G", "loss_g"))
     SERIES = ("epoch/loss_d", "epoch/loss_g")
-
-    def __init__(self, cfg, accelerator: Accelerator, source):
-        super().__init__(cfg, accelerator, source)
-        self._start_instance_noise(1, 0)  # train_epoch restarts it for each epoch
 
     @staticmethod
     def networks(cfg, channels: int) -> dict:
@@ -49,15 +44,12 @@ class GANTrainer(Trainer):
     def param_counts(self) -> dict[str, int]:
         return {"g_params": count_parameters(self._raw["g"]), "d_params": count_parameters(self._raw["d"])}
 
-    def train_epoch(self, epoch: int, batches, steps: int, *args, **kwargs):
-        self._start_instance_noise(epoch, steps)
-        return super().train_epoch(epoch, batches, steps, *args, **kwargs)
-
-    def _start_instance_noise(self, epoch: int, steps: int) -> None:
+    def begin_epoch(self, epoch: int) -> None:
+        super().begin_epoch(epoch)
         # The noise shrinks linearly with the images trained on before this epoch, reaching 0 after
         # --instance_noise_images; a schedule of images, not of --epochs, so extending a run changes
         # nothing already trained. It comes from the epoch's own seed, like z: a resumed epoch replays exactly.
-        seen = (epoch - 1) * steps * self.cfg.batch_size * self.accelerator.num_processes
+        seen = (epoch - 1) * self.steps_per_epoch * self.cfg.batch_size * self.accelerator.num_processes
         self._sigma = self.cfg.instance_noise * max(0.0, 1 - seen / self.cfg.instance_noise_images)
         seed = derived_seed(self.cfg.seed, "instance_noise", epoch, self.accelerator.process_index)
         self._noise_gen = torch.Generator(device=self.accelerator.device).manual_seed(seed)

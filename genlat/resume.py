@@ -1,0 +1,74 @@
+"""Where a run starts: a new run directory, or the one an earlier command left, checked against
+this command and read back (config.json, the newest readable checkpoint, the metrics lines).
+Reads only; `genlat.run` decides what to write."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from genlat.checkpoint import load_epoch, load_latest
+from genlat.config import COSMETIC, TrainConfig
+from genlat.errors import ConfigError, OutputError
+from genlat.rundir import RunDir
+
+
+@dataclass
+class ResumePoint:
+    existing: dict | None  # the run's config.json, None for a new run
+    state: dict | None  # the checkpoint to load, None to start from scratch
+    epoch: int  # the last epoch that state holds (0: none)
+    notes: list[str] = field(default_factory=list)  # what the user should read before training starts
+
+
+def read_record(run: RunDir) -> dict | None:
+    """config.json, or None when there is none; a damaged one is a user error naming what to do."""
+    try:
+        record = run.read_config()
+    except (OSError, ValueError) as e:  # ValueError: invalid JSON or UTF-8
+        record = e
+    if record is None or isinstance(record, dict):
+        return record
+    raise OutputError(f"{run.config} is damaged ({type(record).__name__}): move it away and re-run the same command "
+                      "(the checkpoint holds the run's config), or pick another --name")
+
+
+def check_compatible(cfg: TrainConfig, run: RunDir, existing: dict) -> None:
+    """An existing run directory may only be continued by the same experiment."""
+    for key, value in cfg.to_dict().items():
+        if key in COSMETIC or key not in existing:
+            continue
+        if existing[key] != value:
+            raise OutputError(
+                f"{run.path} holds a run with {key}={existing[key]} (this command: {key}={value}); "
+                "pick another --name or --out, or delete that folder"
+            )
+
+
+def resume_point(cfg: TrainConfig, run: RunDir) -> ResumePoint:
+    """The run's config (checked against the command, as is the config the checkpoint holds), the
+    checkpoint to load and its epoch. An epoch whose metrics line was lost is replayed from the
+    checkpoint before it, when one is kept."""
+    existing = read_record(run)
+    state, skipped = load_latest(run.checkpoints)
+    for record in (existing, (state or {}).get("config")):
+        if record:
+            check_compatible(cfg, run, record)
+    if cfg.resume and state is None and existing is None:
+        raise ConfigError(f"--resume: there is no run in {run.path} to resume; drop --resume to start it")
+    point = ResumePoint(existing, state, state["epoch"] if state else 0)
+    point.notes += [f"[warning] skipped an unreadable checkpoint: {note}" for note in skipped]
+    if skipped and state is None:
+        point.notes.append(f"[warning] no checkpoint in {run.checkpoints} could be read: training starts again from epoch 0")
+    rows, bad = run.read_metrics_checked()
+    if bad:
+        point.notes.append(f"[warning] {run.metrics}: line {', '.join(map(str, bad))} damaged and dropped; every intact "
+                           "line is kept")  # fmt: skip
+    missing = sorted(set(range(1, point.epoch + 1)) - {r["epoch"] for r in rows})
+    if missing and (older := load_epoch(run.checkpoints, missing[0] - 1)) is not None:
+        point.notes.append(f"[note] epoch {missing[0]} has no metrics line: replaying from the checkpoint of epoch "
+                           f"{missing[0] - 1}")  # fmt: skip
+        point.state, point.epoch = older, missing[0] - 1
+    elif missing:
+        point.notes.append(f"[warning] epoch(s) {', '.join(map(str, missing))} have no metrics line and no checkpoint "
+                           "to replay them from is kept: their numbers are lost")  # fmt: skip
+    return point
