@@ -52,7 +52,7 @@ def load_run(path: str | Path) -> RunRecord:
     metrics = sorted(_metric_rows(run, damage), key=lambda m: m["epoch"])
     record = RunRecord(run.path, config, metrics, status, damage=damage)
     record.samples = _epoch_pngs(run.samples)
-    record.reconstructions = _epoch_pngs(run.path / "reconstructions")
+    record.reconstructions = _epoch_pngs(run.reconstructions)
     for png in sorted(run.interpolation.glob("epoch_*.png")):
         if m := _PANEL.match(png.name):
             record.panels[(int(m.group(1)), m.group(2))] = png

@@ -14,6 +14,7 @@ from PIL import Image
 from analysis.runs import RunRecord
 from analysis.study import Study, from_records
 from genlat.errors import ConfigError, OfflineError
+from genlat.grids import SAMPLES
 from genlat.wandb_access import has_wandb_login
 
 # W&B run states -> the run directory's words (status.json)
@@ -64,8 +65,8 @@ def to_record(run, folder: Path) -> RunRecord:
         epoch = row.get("epoch")
         if not isinstance(epoch, (int, float)):
             continue  # train/* rows are on their own x-axis
-        if isinstance(row.get("samples"), dict):
-            images[int(epoch)] = row["samples"]
+        if isinstance(row.get(SAMPLES.wandb_key), dict):
+            images[int(epoch)] = row[SAMPLES.wandb_key]
         values = {k: v for k, v in row.items() if k.startswith(("epoch/", "eval/"))}
         if values:
             by_epoch.setdefault(int(epoch), {"epoch": int(epoch)}).update(values)

@@ -26,6 +26,7 @@ from genlat.checkpoint import save_checkpoint
 from genlat.config import TrainConfig
 from genlat.data import build_source
 from genlat.errors import EXIT_DIVERGED, EXIT_OK, EXIT_PREEMPTED, OutputError
+from genlat.grids import SAMPLES
 from genlat.health import CollapseWatch, nonfinite, spread
 from genlat.ids import new_run_id
 from genlat.images import grid_array, panel_array, save_png
@@ -221,12 +222,10 @@ class Run:
         """The epoch's sample grid, the family's extra grids and, in panel epochs, the interpolation
         panels (whole and one PNG per row), as PNGs in the run directory."""
         cfg, trainer, run = self.cfg, self.trainer, self.dir
-        bank = trainer.sample_bank()
-        save_png(grid_array(bank, cfg.grid_nrow), run.sample_png(epoch))
-        drawn = Drawn(bank, {"sample_grid": str(run.sample_png(epoch).relative_to(run.path))})
-        for name, images in trainer.extra_grids().items():  # VAE: "reconstruction"
-            save_png(grid_array(images, cfg.grid_nrow), run.grid_png(name, epoch))
-            drawn.grids[f"{name}_grid"] = str(run.grid_png(name, epoch).relative_to(run.path))
+        drawn = Drawn(trainer.sample_bank())
+        for grid, images in {SAMPLES: drawn.bank, **trainer.extra_grids()}.items():  # VAE: also RECONSTRUCTIONS
+            save_png(grid_array(images, cfg.grid_nrow), run.grid_png(grid, epoch))
+            drawn.grids[grid.row_key] = str(run.grid_png(grid, epoch).relative_to(run.path))
         if epoch == cfg.epochs or (cfg.interp_every and epoch % cfg.interp_every == 0):
             for method in trainer.interp_methods:
                 paths = trainer.interpolate(method)  # (pairs, steps, C, H, W)

@@ -23,6 +23,7 @@ from typing import Any, Iterable
 
 from genlat import faults
 from genlat.atomic import TEMP_SUFFIX, atomic_write_bytes, atomic_write_json
+from genlat.grids import ALL_GRIDS, RECONSTRUCTIONS, SAMPLES, Grid
 
 
 class RunDir:
@@ -31,8 +32,8 @@ class RunDir:
         self.config = self.path / "config.json"
         self.metrics = self.path / "metrics.jsonl"
         self.status = self.path / "status.json"
-        self.samples = self.path / "samples"
-        self.reconstructions = self.path / "reconstructions"
+        self.samples = self.path / SAMPLES.folder
+        self.reconstructions = self.path / RECONSTRUCTIONS.folder
         self.interpolation = self.path / "interpolation"
         self.checkpoints = self.path / "checkpoints"
         self.wandb = self.path / "wandb"
@@ -42,12 +43,8 @@ class RunDir:
         for d in (self.samples, self.interpolation, self.checkpoints, self.wandb, self.wandb_data):
             d.mkdir(parents=True, exist_ok=True)
 
-    def sample_png(self, epoch: int) -> Path:
-        return self.samples / f"epoch_{epoch:03d}.png"
-
-    def grid_png(self, name: str, epoch: int) -> Path:
-        """An extra grid of a model family (e.g. "reconstruction"), in the folder of its plural."""
-        return self.path / f"{name}s" / f"epoch_{epoch:03d}.png"
+    def grid_png(self, grid: Grid, epoch: int) -> Path:
+        return self.path / grid.folder / f"epoch_{epoch:03d}.png"
 
     def panel_png(self, epoch: int, method: str) -> Path:
         return self.interpolation / f"epoch_{epoch:03d}_{method}.png"
@@ -106,7 +103,7 @@ class RunDir:
     def remove_temp_files(self) -> list[Path]:
         """Temp files of writes cut short by a kill (their targets are intact): safe to delete
         because a run directory has one writer, and that is us."""
-        folders = (self.path, self.checkpoints, self.samples, self.reconstructions, self.interpolation)
+        folders = (self.path, self.checkpoints, self.interpolation, *(self.path / g.folder for g in ALL_GRIDS))
         stale = [p for d in folders if d.is_dir()
                  for p in d.glob(f".*{TEMP_SUFFIX}") if p.is_file()]  # fmt: skip
         for p in stale:

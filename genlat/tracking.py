@@ -23,11 +23,12 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from genlat.grids import SAMPLES, Grid
 from genlat.keys import MAIN_KEYS
 from genlat.rundir import RunDir
 from genlat.wandb_access import base_url, resolve_mode, server_problem
 
-SERIES_HEAD = ["epoch", "zn", "lr", "grid"]  # then the trainer's GRIDS, its SERIES, then MAIN_KEYS
+SERIES_HEAD = ["epoch", "zn", "lr"]  # then the grids' columns, the trainer's SERIES, then MAIN_KEYS
 INTERP_COLUMNS = ["epoch", "zn", "method", "pair", "panel"]
 
 
@@ -37,7 +38,7 @@ class Tracker:
     until the run exists; everything else (the first epoch's entries, finish) waits for the start."""
 
     def __init__(self, cfg, run: RunDir, run_id: str, config_record: dict[str, Any], series_keys: tuple[str, ...],
-                 grids: tuple[str, ...] = ()):
+                 grids: tuple[Grid, ...] = ()):
         self.cfg, self.run_dir = cfg, run
         self.mode = resolve_mode()
         # Table media are staged under WANDB_DATA_DIR; inside the run dir `wandb sync` finds them.
@@ -52,9 +53,9 @@ class Tracker:
             dir=str(run.path),
             config=config_record,
         )
-        self.series_keys, self.grids = tuple(series_keys), tuple(grids)
+        self.series_keys, self.grids = tuple(series_keys), (SAMPLES, *grids)  # every grid the run draws
         # columns: epoch, zn, lr, grid, [reconstruction], the trainer's keys without their prefix, fd, kid, ...
-        self.series_columns = SERIES_HEAD + list(self.grids) + [k.split("/", 1)[1] for k in self.series_keys] \
+        self.series_columns = SERIES_HEAD + [g.column for g in self.grids] + [k.split("/", 1)[1] for k in self.series_keys] \
             + list(MAIN_KEYS)
         self._queue: list[tuple[str, dict]] = []  # ("log" | "summary" | "config", values) sent before the run existed
         self._media: dict[str, Any] = {}  # PNG path -> its wandb.Image: the final tables reuse this run's uploads
@@ -91,7 +92,7 @@ class Tracker:
         run.define_metric("train/step")
         run.define_metric("train/*", step_metric="train/step")
         run.define_metric("epoch")
-        for prefix in ("epoch/*", "eval/*", "samples", *(f"{g}s" for g in self.grids), "epoch_series_live",
+        for prefix in ("epoch/*", "eval/*", *(g.wandb_key for g in self.grids), "epoch_series_live",
                        "interpolation_live"):
             run.define_metric(prefix, step_metric="epoch")
         self.series_live = wandb.Table(columns=self.series_columns, log_mode="INCREMENTAL")
@@ -144,7 +145,7 @@ class Tracker:
         scalars = {k: v for k, v in row.items() if "/" in k and isinstance(v, (int, float))}
         # lists (VAE: eval/kl_per_dim) as histograms: one key, however large zn is
         hists = {k: self.wandb.Histogram(v) for k, v in row.items() if "/" in k and isinstance(v, list) and v}
-        named = {"samples": images[0], **{f"{g}s": im for g, im in zip(self.grids, images[1:])}}
+        named = {g.wandb_key: im for g, im in zip(self.grids, images)}
         self.run.log({"epoch": epoch, **scalars, **hists, **named, "epoch_series_live": self.series_live})
 
     def log_panels(self, epoch: int, panels: dict[str, list[Path]]) -> None:
@@ -157,7 +158,7 @@ class Tracker:
     def _images(self, row: dict[str, Any]) -> list[Any]:
         """The sample grid, then the trainer's extra grids, of a metrics.jsonl row."""
         caption = f"epoch {row['epoch']}"
-        paths = [row["sample_grid"], *(row[f"{g}_grid"] for g in self.grids)]
+        paths = [row[g.row_key] for g in self.grids]
         return [self._image(self.run_dir.path / p, caption) for p in paths]
 
     def _image(self, path, caption: str | None = None):

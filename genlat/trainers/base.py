@@ -25,6 +25,7 @@ import torch
 from accelerate import Accelerator
 from torch import nn
 
+from genlat.grids import Grid
 from genlat.latent import interpolation_paths, latent_bank
 from genlat.models import dcgan_init
 from genlat.precision import resolve_channels_last
@@ -48,7 +49,7 @@ class Trainer:
     STATS: tuple[str, ...] = ()  # names of what `_step` returns, in order
     PROGRESS: tuple[tuple[str, str], ...] = ()  # (label, stat) pairs the progress bar shows
     SERIES: tuple[str, ...] = ()  # metrics.jsonl keys (epoch/..., eval/...) that are epoch-series columns
-    GRIDS: tuple[str, ...] = ()  # names of `extra_grids`, image columns of the epoch-series table
+    GRIDS: tuple[Grid, ...] = ()  # what `extra_grids` draws beside the sample grid (genlat.grids)
 
     def __init__(self, cfg, accelerator: Accelerator, source):
         self.cfg, self.accelerator, self.source = cfg, accelerator, source
@@ -90,8 +91,8 @@ class Trainer:
     def _on_prepared(self) -> None:
         """Bind the prepared parts to attributes (self.g = self.parts["g"], ...)."""
 
-    def extra_grids(self) -> dict[str, torch.Tensor]:
-        """Named (B, C, H, W) image grids beside the sample grid, drawn after every epoch."""
+    def extra_grids(self) -> dict[Grid, torch.Tensor]:
+        """The GRIDS' (B, C, H, W) images beside the sample grid, drawn after every epoch."""
         return {}
 
     @property

@@ -15,6 +15,7 @@ import torch
 from einops import rearrange
 from accelerate import Accelerator
 
+from genlat.grids import RECONSTRUCTIONS, Grid
 from genlat.latent import INTERPOLATORS
 from genlat.models import count_parameters
 from genlat.models.vae import VAE, active_units, bernoulli_nll, kl_per_dim
@@ -29,7 +30,7 @@ class VAETrainer(Trainer):
     STATS = ("loss", "recon", "kl")  # per image: loss = recon + beta * kl (the negative beta-ELBO)
     PROGRESS = (("recon", "recon"), ("kl", "kl"))
     SERIES = ("epoch/loss", "epoch/recon", "epoch/kl", "eval/active_units")
-    GRIDS = ("reconstruction",)
+    GRIDS = (RECONSTRUCTIONS,)
 
     def __init__(self, cfg, accelerator: Accelerator, source):
         super().__init__(cfg, accelerator, source)
@@ -87,13 +88,13 @@ class VAETrainer(Trainer):
             enc.train(was_training)
         return torch.cat([m.float().cpu() for m, _ in outs]), torch.cat([lv.float().cpu() for _, lv in outs])
 
-    def extra_grids(self) -> dict[str, torch.Tensor]:
+    def extra_grids(self) -> dict[Grid, torch.Tensor]:
         """{"reconstruction": (2 * n_recon, C, H, W)}: rows of real images alternating with the rows of
         their reconstructions, decoder(posterior mean)."""
         real = self.real[: self.n_recon]
         recon = self.generate(self.encode(real)[0])
         rows = rearrange(torch.stack([real, recon]), "two (r n) c h w -> (r two n) c h w", n=self.cfg.grid_nrow)
-        return {"reconstruction": rows}
+        return {RECONSTRUCTIONS: rows}
 
     @property
     def interp_methods(self) -> list[str]:
