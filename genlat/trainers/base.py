@@ -26,6 +26,7 @@ from accelerate import Accelerator
 from torch import nn
 
 from genlat.grids import Grid
+from genlat.inference import eval_batches
 from genlat.latent import interpolation_paths, latent_bank
 from genlat.models import dcgan_init
 from genlat.precision import resolve_channels_last
@@ -195,7 +196,6 @@ class Trainer:
         images = steps * self.cfg.batch_size * acc.num_processes
         return EpochStats(dict(zip(self.STATS, mean.tolist())), steps, images, seconds)
 
-    @torch.no_grad()
     def generate(self, z: torch.Tensor, batch: int = 256) -> torch.Tensor:
         """decoder(z) in eval mode on this process alone (the unwrapped model: no DDP collectives), in
         float32 whatever the training precision: the class's own forward, not the autocast one Accelerate
@@ -203,13 +203,7 @@ class Trainer:
         (`genlat eval` of the checkpoint gives the same numbers)."""
         net = self.accelerator.unwrap_model(self.decoder)
         forward = type(net).forward
-        was_training = net.training
-        net.eval()
-        try:
-            outs = [forward(net, chunk.to(self.accelerator.device)).float().cpu() for chunk in z.split(batch)]
-        finally:
-            net.train(was_training)
-        return torch.cat(outs)
+        return eval_batches(net, z, batch, self.accelerator.device, fn=lambda chunk: forward(net, chunk))
 
     def sample_bank(self) -> torch.Tensor:
         return self.generate(self.bank)  # (n_samples, C, H, W)

@@ -16,6 +16,7 @@ from einops import rearrange
 from accelerate import Accelerator
 
 from genlat.grids import RECONSTRUCTIONS, Grid
+from genlat.inference import eval_batches
 from genlat.latent import INTERPOLATORS
 from genlat.models import count_parameters
 from genlat.models.vae import VAE, active_units, bernoulli_nll, kl_per_dim
@@ -76,17 +77,10 @@ class VAETrainer(Trainer):
         return torch.stack([loss, recon, kl]).detach()
 
     # --- encodings of the fixed real images (eval mode, this process alone) ---
-    @torch.no_grad()
     def encode(self, images: torch.Tensor, batch: int = 256) -> tuple[torch.Tensor, torch.Tensor]:
         """Posterior means and log-variances (N, zn) of images (N, C, H, W), on the CPU."""
         enc = self.accelerator.unwrap_model(self.vae).encoder
-        was_training = enc.training
-        enc.eval()
-        try:
-            outs = [enc(chunk.to(self.accelerator.device)) for chunk in images.split(batch)]
-        finally:
-            enc.train(was_training)
-        return torch.cat([m.float().cpu() for m, _ in outs]), torch.cat([lv.float().cpu() for _, lv in outs])
+        return eval_batches(enc, images, batch, self.accelerator.device)
 
     def extra_grids(self) -> dict[Grid, torch.Tensor]:
         """{"reconstruction": (2 * n_recon, C, H, W)}: rows of real images alternating with the rows of
