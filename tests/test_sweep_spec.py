@@ -146,3 +146,11 @@ def test_the_main_job_runs_three_seeds_of_each_latent_size_at_the_default_precis
     assert quick.method == "grid" and params["zn"]["values"] == [50, 100, 150, 500]
     assert params["seed"]["values"] == [0, 1, 2]  # one seed answers nothing (issue 13)
     assert "mixed_precision" not in params  # the run's default picks the precision for the machine
+
+
+def test_the_fp32_parity_sweep_is_the_main_job_in_fp32():
+    """The README's bf16-against-fp32 table compares the same trials: only the precision may differ."""
+    quick, fp32 = load_spec("sweeps/quick.yaml"), load_spec("sweeps/quick-fp32.yaml")
+    params = dict(fp32.config["parameters"])
+    assert params.pop("mixed_precision") == {"value": "no"}
+    assert params == quick.config["parameters"] and fp32.command == quick.command and fp32.name != quick.name
