@@ -4,6 +4,7 @@ the training budget it was measured at. Built from one stamp group's settings.""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from analysis import differences, pairwise
@@ -44,9 +45,11 @@ def _row(code, claim, measure, keys, table, verdict, settings) -> ClaimRow:
     return ClaimRow(code, claim, measure.split(":")[0].split(" (")[0], measure, keys, {k: value_text(v) for k, v in table.items()}, *verdict, budget(settings))
 
 
-def finals_table(settings, key: str, per_zn: bool = False) -> dict[str, dict]:
+def finals_table(settings, key: str, per_zn: bool = False, transform=None) -> dict[str, dict]:
     def value(r):
         v = N.final_number(r, key)
+        if v is not None and transform is not None:
+            v = transform(v)
         return v / r.config["zn"] if per_zn and v is not None and r.config.get("zn") else v
 
     return differences.seed_table(settings, value)
@@ -61,12 +64,14 @@ def _ends(settings) -> tuple[str, str] | tuple[None, None]:
 
 def q1_rows(settings) -> list[ClaimRow]:
     low, high = _ends(settings)
-    detail = finals_table(settings, "eval/detail_hf_ratio")
+    # "Finer detail, more complete" means closer to real data: a ratio above 1 is excess high-frequency
+    # energy (speckle, noise), not detail, so the measure is the distance from 1 either way.
+    detail = finals_table(settings, "eval/detail_hf_ratio", transform=_log_gap)
     pieces = finals_table(settings, "eval/fragmented_share")
     rows = [
         _row("Q1a", "As zn grows, images show finer detail and look more complete.",
-             "fine detail against real (1 = like real): higher at the largest zn than at the smallest",
-             ["eval/detail_hf_ratio"], detail, V.trend(detail, low, high, "up") if detail else _absent(), settings),
+             "gap in fine detail to real data, |ln(detail ratio)| (0 = like real): lower at the largest zn than at the smallest",
+             ["eval/detail_hf_ratio"], detail, V.trend(detail, low, high, "down") if detail else _absent(), settings),
         _row("Q1b", "If zn is too large (500), the images come out segmented.",
              "share of images in 2+ pieces: higher at the largest zn than at every other zn (shapes only)",
              ["eval/fragmented_share"], pieces, V.above_all(pieces, high) if pieces else _shapes_only(settings), settings),
@@ -82,6 +87,10 @@ def q1_rows(settings) -> list[ClaimRow]:
                              f"share of zn in use ({words} / zn): lower at the largest zn than at the smallest",
                              [key], used, V.trend(used, lo, hi, "down") if used else _absent(), members))  # fmt: skip
     return rows
+
+
+def _log_gap(ratio: float) -> float | None:
+    return abs(math.log(ratio)) if ratio > 0 else None
 
 
 def _absent(why: str = "not logged by these runs") -> tuple[str, str]:
