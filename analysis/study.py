@@ -54,12 +54,20 @@ class Study:
         self.settings = group_settings(self.runs)
 
 
+def setting_value(run: RunRecord, key: str):
+    """The run's value of a setting key; for the precision, what `auto` became on its machine (two
+    machines running `auto` may train in bf16 and fp32: different settings)."""
+    if key == "mixed_precision":
+        return run.config.get("mixed_precision_resolved") or run.config.get(key)
+    return run.config.get(key)
+
+
 def group_settings(runs: list[RunRecord]) -> list[Setting]:
-    varying = [k for k in SETTING_KEYS if len({json.dumps(r.config.get(k)) for r in runs}) > 1]
+    varying = [k for k in SETTING_KEYS if len({json.dumps(setting_value(r, k)) for r in runs}) > 1]
     keys = ["zn", *(k for k in varying if k != "zn")]
     groups: dict[tuple, list[RunRecord]] = {}
     for r in runs:
-        groups.setdefault(tuple(json.dumps(r.config.get(k)) for k in keys), []).append(r)
+        groups.setdefault(tuple(json.dumps(setting_value(r, k)) for k in keys), []).append(r)
     settings = []
     for values, members in groups.items():
         label = " ".join(f"{k}={json.loads(v)}" for k, v in zip(keys, values))

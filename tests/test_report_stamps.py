@@ -53,3 +53,18 @@ def test_one_seed_calls_nothing_and_no_percentage_reaches_1000(tmp_path):
     md = (out / "report.md").read_text()
     assert "one seed per setting, so no difference between settings can be called" in md
     assert "Measurement stamp of every run: feature space shapes-factornet-32px@3fa91c2e0b7d, 256 samples, metric version 1" in md
+
+
+def test_runs_that_resolved_auto_differently_are_different_settings(tmp_path):
+    """`--mixed_precision auto` became bf16 on one machine and fp32 on another: the report keeps them
+    apart, labelled by what they became; runs that became the same precision pool."""
+    from analysis.study import load_loose
+
+    dirs = [write_run(tmp_path / "runs", f"{p}-s{s}", {"zn": 50, "seed": s, "mixed_precision": "auto",
+                                                        "mixed_precision_resolved": p}, [{**STAMPED, "eval/fd": 10.0 + s}])
+            for p in ("bf16", "no") for s in (0, 1)]  # fmt: skip
+    settings = load_loose(dirs).settings
+    assert [st.label for st in settings] == ["zn=50 mixed_precision=bf16", "zn=50 mixed_precision=no"]
+    assert [len(st.runs) for st in settings] == [2, 2]
+    same = load_loose(dirs[:2]).settings
+    assert [st.label for st in same] == ["zn=50"]
