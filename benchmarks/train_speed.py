@@ -35,7 +35,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from benchmarks.device import bf16_peak, peak_bytes, reset_peak, step_flops
 from benchmarks.report import numerics_label, print_table
 from benchmarks.timing import interleave, paired_ratios, summarize
-from genlat.config import TrainConfig, UserArgumentParser
+from genlat.config import DefaultsHelpFormatter, TrainConfig, UserArgumentParser
 from genlat.errors import ConfigError, entry_point
 
 RESULTS = Path(__file__).resolve().parent / "results"  # ignored by git
@@ -43,7 +43,7 @@ RESULTS = Path(__file__).resolve().parent / "results"  # ignored by git
 
 def build_parser() -> UserArgumentParser:
     p = UserArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0],
-                           formatter_class=lambda prog: __import__("argparse").ArgumentDefaultsHelpFormatter(prog))
+                           formatter_class=DefaultsHelpFormatter)
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="auto: the first GPU, else the CPU")
     p.add_argument("--image_size", type=int, default=32, help="32 or 64")
     p.add_argument("--batch_size", type=int, default=64, help="images per step (the example's default)")

@@ -325,6 +325,16 @@ def _to_bool(value: Any) -> bool:
     raise ValueError(value)
 
 
+class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """"(default: X)" after a flag's help, unless there is nothing to show (None, '', an off switch) or
+    the help already says its default in words."""
+
+    def _get_help_string(self, action):
+        if action.default is None or action.default is False or action.default == "" or "default" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
 class UserArgumentParser(argparse.ArgumentParser):
     """argparse that raises ConfigError (one line, exit 2) instead of printing usage and exiting."""
 
@@ -337,7 +347,7 @@ def build_parser(prog: str = "train.py") -> argparse.ArgumentParser:
         prog=prog,
         description="Train one genlat run: a DCGAN at latent size --zn, tracked in W&B.",
         allow_abbrev=False,
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
     )
     for f in dataclasses.fields(TrainConfig):
         kind = f.type if isinstance(f.type, str) else f.type.__name__

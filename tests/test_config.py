@@ -110,3 +110,15 @@ def test_negative_values_still_parse_as_values():
     with pytest.raises(ConfigError, match="--zn=-1: must be a positive integer"):
         parse_args(["--zn", "-1"])
     assert parse_args(["--name", "-1e3"]).name == "-1e3"  # a string flag takes it as it is
+
+
+def test_help_shows_each_default_once_and_never_none():
+    from genlat.config import build_parser
+    from genlat.sweep.cli import build_parser as sweep_parser
+
+    for parser in (build_parser(), sweep_parser()):
+        text = " ".join(parser.format_help().split())
+        assert "(default: None)" not in text and "(default: )" not in text
+        assert "no limit) (default" not in text  # a help that says its default in words gets no second one
+    assert "(default: 1)" in " ".join(sweep_parser().format_help().split())  # --workers: a real default
+    assert "last epoch only) (default: 0)" in " ".join(build_parser().format_help().split())  # 0 is a value, not "none"

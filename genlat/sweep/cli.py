@@ -6,7 +6,7 @@ import argparse
 import math
 import os
 
-from genlat.config import UserArgumentParser, user_path
+from genlat.config import DefaultsHelpFormatter, UserArgumentParser, user_path
 from genlat.errors import EXIT_USAGE, ConfigError, entry_point
 
 DESCRIPTION = """Run a W&B sweep file with no W&B server: W&B's own search code (the `sweeps` package) picks
@@ -16,7 +16,7 @@ and is a normal run directory under DIR/runs/. Re-running the same command conti
 
 def build_parser() -> argparse.ArgumentParser:
     p = UserArgumentParser(prog="genlat sweep", description=DESCRIPTION, allow_abbrev=False,
-                formatter_class=argparse.ArgumentDefaultsHelpFormatter)  # fmt: skip
+                formatter_class=DefaultsHelpFormatter)  # fmt: skip
     p.add_argument("file", nargs="?", type=user_path, help="the sweep file (the same one `wandb sweep` takes)")
     p.add_argument("--dir", type=user_path, help="the sweep's directory (default: runs/sweep-NAME, NAME from the file)")
     p.add_argument("--count", type=int, help="trials in the sweep in all, over every run of the command (default: the grid, or no limit)")
