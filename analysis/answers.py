@@ -10,7 +10,7 @@ from analysis import differences, figures, names, pairwise
 from analysis import findings as F
 from analysis import numbers as N
 from analysis import verdicts as V
-from analysis.document import Figure, Para, Section, Table
+from analysis.document import Figure, Heading, Para, Section, Table
 
 QUALITY = ("eval/fd", "eval/precision", "eval/recall")
 
@@ -95,7 +95,7 @@ def section(settings, rows: list[C.ClaimRow], fig_dir) -> Section:
              ("Q2, training over time: fast gains, then a plateau?", q2_text(settings, next(r for r in rows if r.code == "Q2")), q2_figure(settings, fig_dir)),
              ("Q3, interpolation: a gradual morph?", q3_text(settings, rows), q3_figure(settings, fig_dir)))  # fmt: skip
     for title, sentences, fig in parts:
-        s.blocks += [Para(title), *(Para(t) for t in sentences)]
+        s.blocks += [Heading(title), *(Para(t) for t in sentences)]
         if fig:
             s.blocks.append(fig)
     return s

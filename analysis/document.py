@@ -14,6 +14,11 @@ class Para:
 
 
 @dataclass
+class Heading:
+    text: str  # a heading inside a section (each question of the answers)
+
+
+@dataclass
 class Figure:
     path: Path  # a PNG in the report folder
     caption: str
@@ -31,7 +36,7 @@ class Findings:
     items: list[str]  # computed sentences, one claim each
 
 
-Block = Para | Figure | Table | Findings
+Block = Para | Heading | Figure | Table | Findings
 
 
 @dataclass

@@ -7,7 +7,7 @@ import base64
 from html import escape
 from pathlib import Path
 
-from analysis.document import Document, Figure, Findings, Para, Section, Table
+from analysis.document import Document, Figure, Findings, Heading, Para, Section, Table
 
 CSS = """
 body { font: 15px/1.5 system-ui, sans-serif; max-width: 1200px; margin: 2em auto; padding: 0 1em; color: #222; }
@@ -60,6 +60,8 @@ def _section(section: Section) -> str:
     for block in section.blocks:
         if isinstance(block, Para):
             out.append(f"<p>{escape(block.text)}</p>")
+        elif isinstance(block, Heading):
+            out.append(f"<h3>{escape(block.text)}</h3>")
         elif isinstance(block, Figure):
             out.append(f'<figure><img src="{_data_uri(block.path)}" alt="{escape(block.caption)}">'
                        f"<figcaption>{escape(block.caption)}</figcaption></figure>")  # fmt: skip

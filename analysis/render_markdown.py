@@ -8,7 +8,7 @@ import os
 import re
 from pathlib import Path
 
-from analysis.document import Document, Figure, Findings, Para, Table
+from analysis.document import Document, Figure, Findings, Heading, Para, Table
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]{}|#!])")
 
@@ -32,6 +32,8 @@ def render(doc: Document, out_dir: Path) -> str:
         for block in section.blocks:
             if isinstance(block, Para):
                 lines += [esc(block.text), ""]
+            elif isinstance(block, Heading):
+                lines += [f"### {esc(block.text)}", ""]
             elif isinstance(block, Figure):
                 rel = Path(os.path.relpath(block.path, out_dir)).as_posix()
                 lines += [f"![{esc(block.caption)}]({rel})", "", f"*{esc(block.caption)}*", ""]

@@ -6,7 +6,7 @@ objects (tests inspect them offline); `publish` checks the login first, then sav
 from __future__ import annotations
 
 from analysis import numbers as N
-from analysis.document import Document, Para, Table
+from analysis.document import Document, Heading, Para, Table
 from analysis.render_markdown import esc, table
 from analysis.study import Study
 from genlat.errors import OfflineError
@@ -57,6 +57,8 @@ def build_report(doc: Document, study: Study, entity: str, project: str, filters
         for b in section.blocks:  # in order: the answers read as paragraphs, the claims table as Markdown
             if isinstance(b, Para):
                 blocks.append(wr.P(b.text))
+            elif isinstance(b, Heading):
+                blocks.append(wr.H3(b.text))
             elif isinstance(b, Table):
                 blocks.append(wr.MarkdownBlock(text=table(b)))
         if section.findings():

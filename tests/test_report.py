@@ -187,7 +187,8 @@ def test_wandb_report_structure(tiny_sweep, tmp_path):
     report = wandb_report.build_report(doc, study, "me", project, filters)  # built, never saved
     assert [b.text for b in report.blocks if isinstance(b, wr.H1)] == ["Answers", "The study's claims, tested", "The runs", "Q1: latent size",
                                                                      "Q2: training over time", "Q3: interpolation", "Appendix: every metric"]  # fmt: skip
-    texts = [b.text for b in report.blocks if isinstance(b, (wr.P, wr.MarkdownBlock))]
+    texts = [b.text for b in report.blocks if isinstance(b, (wr.H3, wr.P, wr.MarkdownBlock))]
+    assert [b.text.split(",")[0] for b in report.blocks if isinstance(b, wr.H3)] == ["Q1", "Q2", "Q3"]  # the answers' questions
     answers = next(i for i, t in enumerate(texts) if t.startswith("Q1, latent size"))
     claims = next(i for i, t in enumerate(texts) if t.startswith("| claim | measure |"))
     assert answers < claims and "Q1a: As zn grows" in texts[claims] and "eval/" not in " ".join(texts[answers:claims])

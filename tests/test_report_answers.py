@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from analysis import claims, sections
+from analysis.document import Heading
 from analysis.study import load_loose
 from analysis.report import main as report_main
 from tests.test_report_stamps import STAMPED, write_run
@@ -62,6 +63,8 @@ def test_report_opens_with_answers_then_claims(tmp_path):
     assert "eval/" not in text and "Q1, latent size" in text and "Q2, training" in text and "Q3, interpolation" in text
     assert "zn=500 has lower precision (higher is better) than each of zn=50, zn=100, in 3/3 seeds each" in text
     assert sum(1 for b in answers.blocks if hasattr(b, "path")) == 3  # one figure per question
+    headings = [b.text for b in answers.blocks if isinstance(b, Heading)]  # each question a heading, not a paragraph
+    assert [h.split(",")[0] for h in headings] == ["Q1", "Q2", "Q3"]
     out = tmp_path / "out"
     assert report_main(["--runs", *(str(r.path) for r in study.runs), "--out", str(out)]) == 0
     html = (out / "report.html").read_text()
