@@ -22,11 +22,17 @@ def train_main(argv: list[str], prog: str = "train.py") -> int:
     from genlat.config import parse_args
     from genlat.wandb_access import resolve_mode
 
+    from genlat.interrupts import Deferred
+
     cfg = parse_args(argv, prog=prog)
     resolve_mode()  # a misspelt WANDB_MODE is refused now, not after the run folder exists
-    from genlat.run import train  # the heavy imports (torch, wandb) only after the flags are fine
+    with Deferred() as start:  # a Ctrl-C now is acted on after the imports, never inside one
+        from genlat.run import Run  # the heavy imports (torch, wandb) only after the flags are fine
 
-    return train(cfg)
+        run = Run(cfg)
+    if start.raised:
+        raise KeyboardInterrupt  # nothing created yet: exit 75, "interrupted"
+    return run.train()
 
 
 @entry_point

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import errno
 import json
-import signal
 import sys
 import time
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from genlat.errors import EXIT_DIVERGED, EXIT_OK, EXIT_PREEMPTED, OutputError
 from genlat.grids import SAMPLES
 from genlat.health import CollapseWatch, nonfinite, spread
 from genlat.ids import new_run_id
+from genlat.interrupts import Deferred
 from genlat.images import grid_array, panel_array, save_png
 from genlat.metrics.evaluate import Evaluator, check_feature_net
 from genlat.precision import resolve as resolve_numerics
@@ -38,10 +38,6 @@ from genlat.rundir import RunDir
 from genlat.runlock import RunLock
 from genlat.tracking import NullTracker, Tracker
 from genlat.trainers import EpochStats, build_trainer
-
-
-def train(cfg: TrainConfig) -> int:
-    return Run(cfg).train()
 
 
 def make_accelerator(cfg: TrainConfig, existing: dict | None = None, run_path: str = "the run directory"):
@@ -65,26 +61,6 @@ def library_versions() -> dict[str, str]:
             **{name: installed(name) for name in ("torchvision", "accelerate", "wandb")}}
 
 
-class StopFlag:
-    """SIGTERM/SIGINT ask the run to stop at the next step; the last checkpoint stays the resume point."""
-
-    def __init__(self):
-        self.raised = False
-        self._old = {}
-
-    def __enter__(self):
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            self._old[sig] = signal.signal(sig, self._handle)
-        return self
-
-    def _handle(self, signum, frame):
-        self.raised = True
-
-    def __exit__(self, *exc):
-        for sig, handler in self._old.items():
-            signal.signal(sig, handler)
-
-
 @dataclass
 class Drawn:
     """What `Run.draw` wrote for one epoch."""
@@ -103,16 +79,17 @@ class Run:
         self.accelerator, self.numerics = make_accelerator(cfg, read_record(self.dir), str(self.dir.path))
         self.main = self.accelerator.is_main_process
         self.lock = RunLock(self.dir.path)
-        self.stop = StopFlag()
+        self.stop = Deferred()  # SIGTERM/SIGINT ask the run to stop at the next step; the last checkpoint stays the resume point
         self.tracker, self.evaluator, self.watch = NullTracker(), None, None  # the main process's, from `prepare`
 
     def train(self) -> int:
         """The run, top to bottom."""
         try:
-            if not self.prepare():
-                return EXIT_OK
-            with self.stop, self.progress:
-                code = self.train_epochs()
+            with self.stop:  # from here a signal stops the run at its first step (preempted, resumable)
+                if not self.prepare():
+                    return EXIT_OK
+                with self.progress:
+                    code = self.train_epochs()
             self.finish(code)
             return code
         finally:

@@ -65,12 +65,16 @@ def test_no_lower_batch_size_advice_when_it_is_already_1():
     assert "lower --batch_size" in str(e.value) and "fewer processes" not in str(e.value)
 
 
-def test_ctrl_c_while_starting_is_exit_75_without_a_traceback(tmp_path):
+@pytest.mark.parametrize("delay", [0.3, 0.8, 2.0])  # inside the imports, the run's start, its first steps
+def test_ctrl_c_while_starting_is_exit_75_without_a_traceback(tmp_path, delay):
+    """Wherever a Ctrl-C lands while a run starts it ends the run with exit 75 and no traceback: never
+    inside an import (a half-imported numpy failed later with AttributeError, exit 1) and never
+    swallowed (the run trained to the end, exit 0)."""
     proc = subprocess.Popen([sys.executable, "train.py", *TINY, "--out", str(tmp_path / "runs")], cwd=ROOT,
                             env=child_env(), stderr=subprocess.PIPE, text=True)  # fmt: skip
-    time.sleep(0.8)  # inside the imports, before the run's own signal handler exists
+    time.sleep(delay)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == EXIT_PREEMPTED, err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
-    assert err.strip().splitlines()[-1].startswith("genlat: interrupted")
+    assert "genlat: interrupted" in err or "stopped by a signal in epoch" in err
