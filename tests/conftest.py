@@ -51,3 +51,17 @@ def _fresh_accelerate_state():
     from accelerate.state import AcceleratorState
 
     AcceleratorState._reset_state(reset_partial_state=True)
+
+
+@pytest.fixture
+def wandb_server(monkeypatch):
+    """A local W&B server on 127.0.0.1 (tests/wandb_server) and this process's environment pointed
+    at it, online, with its API key. Fails the test if the client sent an operation it does not know."""
+    from tests.wandb_server import LocalWandbServer
+
+    server = LocalWandbServer().start()
+    for key, value in server.env().items():
+        monkeypatch.setenv(key, value)
+    yield server
+    server.stop()
+    server.check()
