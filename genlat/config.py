@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from genlat.errors import ConfigError
+from genlat.ids import agent_run_id
 
 DATASETS = ("shapes", "mnist", "fashion-mnist", "cifar10", "celeba")  # plus "folder:PATH"
 MODELS = ("dcgan", "vae")
@@ -241,11 +242,16 @@ class TrainConfig:
 
     @property
     def run_name(self) -> str:
+        """--name, or one derived from the config; under `wandb agent` the W&B run's id is appended,
+        so a second sweep of the same file (or a manual run with the same settings) never resumes,
+        or skips as finished, a folder that belongs to another W&B run."""
         if self.name:
             return self.name
         data = self.dataset.split(":", 1)[0]
         beta = f"-beta{self.beta:g}" if self.model == "vae" and self.beta != 1 else ""
-        return f"{data}{self.image_size}-{self.model}{beta}-zn{self.zn}-lr{self.lr:g}-s{self.seed}"
+        derived = f"{data}{self.image_size}-{self.model}{beta}-zn{self.zn}-lr{self.lr:g}-s{self.seed}"
+        agent_run = agent_run_id()
+        return f"{derived}-{agent_run}" if agent_run else derived
 
     @property
     def methods(self) -> list[str]:

@@ -4,6 +4,7 @@ Reads only; `genlat.run` decides what to write."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 from genlat.checkpoint import load_epoch, load_latest
@@ -44,6 +45,15 @@ def check_compatible(cfg: TrainConfig, run: RunDir, existing: dict) -> None:
             )
 
 
+def check_same_wandb_run(run: RunDir, recorded: str | None) -> None:
+    """WANDB_RUN_ID (a sweep agent's, or the user's) must name the W&B run this folder belongs to:
+    otherwise the new epochs would go to another W&B run than config.json and the checkpoint name."""
+    wanted = os.environ.get("WANDB_RUN_ID")
+    if wanted and recorded and wanted != recorded:
+        raise OutputError(f"{run.path} belongs to W&B run {recorded}, but WANDB_RUN_ID={wanted}: unset WANDB_RUN_ID "
+                          "to continue that run, or pick another --name or --out for the new one")  # fmt: skip
+
+
 def resume_point(cfg: TrainConfig, run: RunDir) -> ResumePoint:
     """The run's config (checked against the command, as is the config the checkpoint holds), the
     checkpoint to load and its epoch. An epoch whose metrics line was lost is replayed from the
@@ -53,6 +63,7 @@ def resume_point(cfg: TrainConfig, run: RunDir) -> ResumePoint:
     for record in (existing, (state or {}).get("config")):
         if record:
             check_compatible(cfg, run, record)
+    check_same_wandb_run(run, (state or {}).get("wandb_id") or (existing or {}).get("wandb_id"))
     if cfg.resume and state is None and existing is None:
         raise ConfigError(f"--resume: there is no run in {run.path} to resume; drop --resume to start it")
     point = ResumePoint(existing, state, state["epoch"] if state else 0)
