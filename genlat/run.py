@@ -24,7 +24,7 @@ from genlat import faults
 from genlat.checkpoint import save_checkpoint
 from genlat.config import TrainConfig
 from genlat.data import build_source
-from genlat.errors import EXIT_DIVERGED, EXIT_OK, EXIT_PREEMPTED, OutputError
+from genlat.errors import EXIT_DIVERGED, EXIT_OK, EXIT_PREEMPTED, GenlatError, OutputError
 from genlat.grids import SAMPLES
 from genlat.health import CollapseWatch, nonfinite, spread
 from genlat.ids import new_run_id
@@ -76,7 +76,8 @@ class Run:
         faults.check_env()
         self.cfg, self.quiet = cfg, quiet
         self.dir = RunDir(Path(cfg.out) / cfg.run_name)
-        self.accelerator, self.numerics = make_accelerator(cfg, read_record(self.dir), str(self.dir.path))
+        self.record_seen = read_record(self.dir)  # read again under the lock (`claim`): it must not have changed
+        self.accelerator, self.numerics = make_accelerator(cfg, self.record_seen, str(self.dir.path))
         self.main = self.accelerator.is_main_process
         self.lock = RunLock(self.dir.path)
         self.stop = Deferred()  # SIGTERM/SIGINT ask the run to stop at the next step; the last checkpoint stays the resume point
@@ -102,6 +103,18 @@ class Run:
         self.source = build_source(cfg)  # a missing or broken dataset stops us here, before any work
         self.steps = self.source.steps_per_epoch(cfg.batch_size, acc.num_processes)  # refuses 0 steps
         check_feature_net(cfg, self.source)  # every rank: a damaged shipped feature net stops all of them here
+        self.claim()
+        try:  # every check of what the folder holds happens under its lock
+            return self.prepare_claimed()
+        except GenlatError:
+            self.unclaim()
+            raise
+
+    def prepare_claimed(self) -> bool:
+        cfg, acc = self.cfg, self.accelerator
+        if read_record(self.dir) != self.record_seen:
+            raise OutputError(f"{self.dir.config} changed while this command started (another command on the same "
+                              "folder?): re-run the same command")  # fmt: skip
         point = resume_point(cfg, self.dir)
         self.existing, self.start_epoch = point.existing, point.epoch
         self.progress = TrainProgress(self.main and not self.quiet, cfg.epochs, self.steps)
@@ -287,6 +300,39 @@ class Run:
             "versions": library_versions(),
             "started": (self.existing or {}).get("started") or datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
+
+    def claim(self) -> None:
+        """The main process takes the run folder's lock before anything in it is read or checked
+        (two commands started together on one folder cannot both act on what they read), and refuses
+        a folder where genlat's own paths are links. A folder made only for the lock goes again on refusal."""
+        refused, self.made_folder = None, False
+        if self.main:
+            try:
+                self.made_folder = not self.dir.path.exists()
+                self.dir.path.mkdir(parents=True, exist_ok=True)
+                self.lock.acquire()
+                self.dir.check_no_links()
+            except OSError as e:
+                refused = OutputError(f"cannot write the run directory {self.dir.path}: {e.strerror}; check --out")
+            except OutputError as e:
+                refused = e
+            if refused is not None:
+                self.unclaim()
+        if self.agree(refused is not None):
+            raise refused or OutputError(f"the main process could not open {self.dir.path}")
+
+    def unclaim(self) -> None:
+        """Release the lock; remove the folder when this command made it and it holds only the lock."""
+        if not self.main:
+            return
+        self.lock.release()
+        if self.made_folder:
+            try:
+                self.lock.path.unlink(missing_ok=True)
+                self.dir.path.rmdir()  # fails, harmlessly, if anything else is in it
+            except OSError:
+                pass
+            self.made_folder = False
 
     def open_directory(self) -> None:
         """Create the run folder and take its lock (main process), then write config.json. Every rank

@@ -23,6 +23,7 @@ from typing import Any, Iterable
 
 from genlat import faults
 from genlat.atomic import TEMP_SUFFIX, atomic_write_bytes, atomic_write_json
+from genlat.errors import OutputError
 from genlat.grids import ALL_GRIDS, RECONSTRUCTIONS, SAMPLES, Grid
 
 
@@ -38,6 +39,19 @@ class RunDir:
         self.checkpoints = self.path / "checkpoints"
         self.wandb = self.path / "wandb"
         self.wandb_data = self.path / "wandb-data"
+
+    def planted_links(self) -> list[Path]:
+        """The paths genlat writes inside the folder that are symbolic links: writing, rotating or
+        deleting through them would touch files outside the run (another run's checkpoints, a user's file)."""
+        own = (self.config, self.metrics, self.status, self.samples, self.reconstructions, self.interpolation,
+               self.checkpoints, self.wandb, self.wandb_data, self.path / ".lock")
+        return [p for p in own if p.is_symlink()]
+
+    def check_no_links(self) -> None:
+        links = self.planted_links()
+        if links:
+            raise OutputError(f"{links[0]} is a symbolic link: genlat writes only inside the run folder it was given; "
+                              "replace the link with a real folder or file (or remove it), then re-run")  # fmt: skip
 
     def create(self) -> None:
         for d in (self.samples, self.interpolation, self.checkpoints, self.wandb, self.wandb_data):

@@ -13,6 +13,7 @@ import fcntl
 import json
 import os
 import socket
+import stat
 from pathlib import Path
 
 from genlat.errors import OutputError
@@ -33,7 +34,15 @@ class RunLock:
         """Take the lock (the run folder must exist), or raise OutputError naming its holder."""
         if self.held:
             return
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:  # never through a link planted as RUN/.lock: O_NOFOLLOW, and only a regular file is ours
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK, 0o644)
+        except OSError as e:
+            if e.errno != errno.ELOOP:
+                raise
+            raise _not_ours(self.path, "a link") from None
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise _not_ours(self.path, "not a regular file")
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as e:
@@ -57,3 +66,8 @@ class RunLock:
         if self.fd is not None:
             os.close(self.fd)  # closing the descriptor drops the lock; the file stays (deleting it would race)
             self.fd = None
+
+
+def _not_ours(path: Path, what: str) -> OutputError:
+    return OutputError(f"{path} is {what}, not genlat's lock file: remove it (genlat never writes through links "
+                       "in a run folder), then re-run the same command")
