@@ -1,9 +1,10 @@
-"""Whether and how genlat may talk to W&B: the login (env or netrc), one TCP probe of the server,
-and the run's mode. Standard library only, so `genlat sweep --sync` and the report's W&B paths
-can ask without importing torch or wandb."""
+"""Whether and how genlat may talk to W&B: the server (env or W&B's settings file), the login (env or
+netrc), one TCP probe of the server, and the run's mode. Standard library only, so `genlat sweep
+--sync` and the report's W&B paths can ask without importing torch or wandb."""
 
 from __future__ import annotations
 
+import configparser
 import netrc
 import os
 import socket
@@ -17,19 +18,37 @@ DEFAULT_BASE_URL = "https://api.wandb.ai"
 
 
 def base_url() -> str:
-    return os.environ.get("WANDB_BASE_URL", DEFAULT_BASE_URL)
+    """The server W&B itself would use: WANDB_BASE_URL, else what `wandb login --host URL` saved, else
+    W&B's cloud."""
+    return os.environ.get("WANDB_BASE_URL") or saved_base_url() or DEFAULT_BASE_URL
+
+
+def saved_base_url() -> str | None:
+    """`base_url` in W&B's settings file, section [default]: $WANDB_CONFIG_DIR/settings, else
+    ~/.config/wandb/settings (wandb/sdk/wandb_setup.py; `wandb login --host` writes it there). The
+    workspace file `wandb init` leaves in ./wandb/settings is not read: genlat never runs `wandb init`."""
+    folder = os.environ.get("WANDB_CONFIG_DIR") or os.path.join("~", ".config", "wandb")
+    settings = configparser.ConfigParser(interpolation=None)
+    try:
+        settings.read(os.path.join(os.path.expanduser(folder), "settings"))
+        return settings.get("default", "base_url", fallback="").strip() or None
+    except (OSError, configparser.Error):
+        return None
 
 
 def has_wandb_login() -> bool:
     """True when an API key is at hand (env or netrc). Checked locally: never touches the network."""
     if os.environ.get("WANDB_API_KEY"):
         return True
-    host = urlsplit(base_url()).hostname or ""
+    url = urlsplit(base_url())
+    # wandb writes `machine HOST:PORT` for a server on a port (the URL's netloc), older versions HOST
+    machines = dict.fromkeys(m for m in (url.netloc, url.hostname) if m)
     path = os.environ.get("NETRC") or os.path.expanduser("~/.netrc")
     try:
-        return bool(netrc.netrc(path).authenticators(host))
+        entries = netrc.netrc(path)
     except (OSError, netrc.NetrcParseError):
         return False
+    return any((entries.authenticators(m) or (None, None, None))[2] for m in machines)  # the key is the password
 
 
 def server_problem(timeout_s: float = 5.0) -> str | None:
