@@ -4,8 +4,9 @@ the device, once, before the Accelerator exists.
 Precision, first rule that applies:
   1. `--mixed_precision no|bf16|fp16` given to train.py: that.
   2. Accelerate's own setting (`accelerate launch --mixed_precision X` or its config file, which the
-     launcher passes on as ACCELERATE_MIXED_PRECISION; `no` when neither says): that, as in any
-     Accelerate script.
+     launcher passes on as ACCELERATE_MIXED_PRECISION): that, as in any Accelerate script. When
+     neither says, the launcher still exports `no`; that `no` was nobody's choice, so the rules
+     below decide, and `accelerate launch train.py` trains as `python train.py` does.
   3. A run being resumed: the precision it started with (config.json's `mixed_precision_resolved`;
      a run directory from before `auto` holds its literal `mixed_precision`).
   4. bf16 autocast where the device runs bf16 natively (CUDA compute capability >= 8.0; a CPU with
@@ -19,6 +20,7 @@ native layout; fp32 and bf16) and on CUDA under bf16/fp16 (tensor cores take NHW
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 
 import torch
@@ -79,11 +81,52 @@ def native_bf16(device: str) -> bool:
     return False
 
 
+def accelerate_launch_args() -> list[str] | None:
+    """The options `accelerate launch` was given before this script, when it started this process
+    (an ancestor's command line: the launcher itself, or it through torchrun), else None."""
+    import psutil  # installed with accelerate
+
+    script = os.path.basename(sys.argv[0])
+    try:
+        for parent in psutil.Process().parents():
+            rest = _after_launch(parent.cmdline())
+            if rest is not None:
+                ends = [i for i, arg in enumerate(rest) if os.path.basename(arg) == script]
+                return rest[: ends[0]] if ends else rest
+    except psutil.Error:  # a parent we may not read (another user's): as if there were no launcher
+        pass
+    return None
+
+
+def _after_launch(argv: list[str]) -> list[str] | None:
+    """What follows `accelerate launch` (or `python -m accelerate.commands.launch`) in a command line."""
+    for i, item in enumerate(argv):
+        if item == "accelerate.commands.launch":
+            return argv[i + 1 :]
+        if os.path.basename(item) == "accelerate" and argv[i + 1 : i + 2] == ["launch"]:
+            return argv[i + 2 :]
+    return None
+
+
+def launcher_chose(launch_args: list[str]) -> bool:
+    """Whether `accelerate launch` had a precision to pass on: its --mixed_precision flag, or a config
+    file (--config_file, or the default one, which it reads unless --cpu; accelerate/commands/launch.py)."""
+    from accelerate.commands.config import config_args
+
+    names = {a[2:].split("=", 1)[0].replace("-", "_") for a in launch_args if a.startswith("--")}
+    if names & {"mixed_precision", "config_file"}:
+        return True
+    return "cpu" not in names and os.path.isfile(config_args.default_config_file)
+
+
 def resolve_precision(requested: str, device: str, native: bool, env: dict | None = None,
-                      recorded: str | None = None) -> tuple[str, str]:
-    """(precision, why), by the rules in this module's docstring."""
+                      recorded: str | None = None, launch_args: list[str] | None = None) -> tuple[str, str]:
+    """(precision, why), by the rules in this module's docstring. `launch_args`: the options of the
+    `accelerate launch` that started this process (None: no launcher, so the variable was set by hand)."""
     env = os.environ if env is None else env
     launcher = env.get(ACCELERATE_ENV, "").strip().lower()
+    if launcher == "no" and launch_args is not None and not launcher_chose(launch_args):
+        launcher = ""  # Accelerate's default, not a choice
     if requested != "auto":
         precision, source = requested, "--mixed_precision"
     elif launcher:
@@ -120,7 +163,9 @@ def resolve(cfg, existing: dict | None = None, run_path: str = "the run director
     """The run's numerics; refuses a precision other than the one an existing run started with."""
     device = device_type(cfg.cpu)
     recorded = recorded_precision(existing)
-    precision, source = resolve_precision(cfg.mixed_precision, device, native_bf16(device), recorded=recorded)
+    launch_args = accelerate_launch_args() if os.environ.get(ACCELERATE_ENV) else None
+    precision, source = resolve_precision(cfg.mixed_precision, device, native_bf16(device), recorded=recorded,
+                                          launch_args=launch_args)
     if recorded and precision != recorded:
         raise OutputError(f"{run_path} was trained with mixed precision {recorded} (this command: {precision}, from "
                           f"{source}); resume with --mixed_precision {recorded}, or pick another --name or --out")

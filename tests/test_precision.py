@@ -2,15 +2,22 @@
 run records and refuses."""
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 import torch
+from accelerate.commands.config import config_args
 
 from genlat import precision
 from genlat.cli import train_main
 from genlat.config import TrainConfig, parse_args
 from genlat.errors import ConfigError, OutputError
-from genlat.precision import native_bf16, recorded_precision, resolve, resolve_channels_last, resolve_precision
+from genlat.precision import (
+    _after_launch, device_type, native_bf16, recorded_precision, resolve, resolve_channels_last, resolve_precision,
+)  # fmt: skip
+from tests.helpers import ROOT, TINY
 
 
 @pytest.mark.parametrize("device, native, expected", [
@@ -32,6 +39,51 @@ def test_accelerates_setting_wins_over_auto(launcher):
     # `accelerate launch --mixed_precision X` (or its config) hands X over in this variable; `no` is its default
     got, source = resolve_precision("auto", "cuda", True, env={"ACCELERATE_MIXED_PRECISION": launcher.upper()})
     assert got == launcher and "Accelerate" in source
+
+
+@pytest.mark.parametrize("launch_args, config_file, expected", [
+    ([], False, "bf16"),  # `accelerate launch train.py`, no config: its `no` is nobody's choice
+    (["--num_processes", "1"], False, "bf16"),
+    (["--mixed_precision", "no"], False, "no"),  # told so
+    (["--mixed-precision=no"], False, "no"),  # accelerate takes dashes too
+    (["--config_file", "mine.yaml"], False, "no"),  # a config file that says no
+    ([], True, "no"),  # the default config file (`accelerate config`) says no
+    (["--cpu"], True, "bf16"),  # ... but accelerate launch --cpu does not read it
+    (None, False, "no"),  # no launcher: ACCELERATE_MIXED_PRECISION=no was set by hand
+])  # fmt: skip
+def test_accelerates_no_counts_only_when_someone_chose_it(launch_args, config_file, expected, tmp_path, monkeypatch):
+    default = tmp_path / "default_config.yaml"
+    if config_file:
+        default.write_text("mixed_precision: 'no'\n")
+    monkeypatch.setattr(config_args, "default_config_file", str(default))
+    got, source = resolve_precision("auto", "cpu", True, env={"ACCELERATE_MIXED_PRECISION": "no"}, launch_args=launch_args)
+    assert got == expected
+    assert ("auto:" in source) == (expected == "bf16")
+
+
+def test_the_launchers_options_are_read_from_its_command_line():
+    console_script = ["/venv/bin/python3", "/venv/bin/accelerate", "launch", "--cpu", "train.py", "--zn=8"]
+    assert _after_launch(console_script) == ["--cpu", "train.py", "--zn=8"]
+    assert _after_launch(["python", "-m", "accelerate.commands.launch", "--multi_gpu", "x.py"]) == ["--multi_gpu", "x.py"]
+    assert _after_launch(["python", "train.py", "--zn", "8"]) is None
+    assert _after_launch(["bash", "-c", "accelerate"]) is None
+
+
+def test_accelerate_launch_with_no_config_trains_as_python_train_py(tmp_path):
+    """Before: the launcher's default `no` won over auto, so sweep.yaml (accelerate launch) trained in fp32
+    where sweeps/quick.yaml (python) trained in bf16 on the same machine."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ACCELERATE_")}
+    env["HF_HOME"] = str(tmp_path / "hf")  # no accelerate config file
+    proc = subprocess.run(
+        [sys.executable, "-m", "accelerate.commands.launch", str(ROOT / "train.py"), *TINY, "--epochs", "1",
+         "--eval_every", "0", "--out", str(tmp_path / "runs")],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=240,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    device = device_type(False)
+    auto = resolve_precision("auto", device, native_bf16(device), env={})[0]  # what `python train.py` trains in
+    assert _config(tmp_path)["mixed_precision_resolved"] == auto
+    assert f"in {'bf16 autocast' if auto == 'bf16' else 'fp32'} (auto: this {device.upper()}" in proc.stderr
 
 
 def test_accelerates_fp8_and_fp16_on_the_cpu_are_refused_in_one_line():
@@ -115,7 +167,7 @@ def test_a_run_records_what_auto_became(tmp_path, tiny_args, monkeypatch, capsys
 
 def test_accelerates_setting_reaches_the_run(tmp_path, tiny_args, monkeypatch):
     monkeypatch.setattr(precision, "native_bf16", lambda device: True)
-    monkeypatch.setenv("ACCELERATE_MIXED_PRECISION", "no")  # what `accelerate launch` passes when told nothing
+    monkeypatch.setenv("ACCELERATE_MIXED_PRECISION", "no")  # set by hand (no launcher above this process): a choice
     assert train_main([*tiny_args, "--epochs", "1"]) == 0
     assert _config(tmp_path)["mixed_precision_resolved"] == "no"
 
