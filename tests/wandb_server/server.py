@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 
 from tests.wandb_server import graphql, routes
-from tests.wandb_server import reports, runs, sweeps  # noqa: F401  (they register their operations)
+from tests.wandb_server import artifacts, files, public_api, reports, runs, sweeps  # noqa: F401  (they register their operations)
 from tests.wandb_server.store import Store
 
 API_KEY = "local" + "0" * 35  # 40 characters, as W&B's keys are

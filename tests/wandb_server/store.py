@@ -51,6 +51,9 @@ class Store:
     calls: list[str] = field(default_factory=list)  # every operation answered, in order
     unknown: list[str] = field(default_factory=list)  # every operation or route not implemented
     counter: int = 0
+    # wandb's ServerFeature names ServerFeaturesQuery reports as enabled (runs.py answers it); add one
+    # where a test needs the client's newer code path (e.g. sweeps: SWEEPS_LOCAL_SCHEDULER)
+    features: set[str] = field(default_factory=set)
 
     def new_id(self, prefix: str) -> str:
         self.counter += 1
