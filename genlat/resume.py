@@ -72,14 +72,24 @@ def resume_point(cfg: TrainConfig, run: RunDir) -> ResumePoint:
         point.notes.append(f"[warning] no checkpoint in {run.checkpoints} could be read: training starts again from epoch 0")
     rows, bad = run.read_metrics_checked()
     if bad:
-        point.notes.append(f"[warning] {run.metrics}: line {', '.join(map(str, bad))} damaged and dropped; every intact "
-                           "line is kept")  # fmt: skip
-    missing = sorted(set(range(1, point.epoch + 1)) - {r["epoch"] for r in rows})
-    if missing and (older := load_epoch(run.checkpoints, missing[0] - 1)) is not None:
-        point.notes.append(f"[note] epoch {missing[0]} has no metrics line: replaying from the checkpoint of epoch "
-                           f"{missing[0] - 1}")  # fmt: skip
-        point.state, point.epoch = older, missing[0] - 1
-    elif missing:
-        point.notes.append(f"[warning] epoch(s) {', '.join(map(str, missing))} have no metrics line and no checkpoint "
-                           "to replay them from is kept: their numbers are lost")  # fmt: skip
+        point.notes.append(f"[warning] {run.metrics}: line {', '.join(map(str, bad))} damaged and dropped")
+    lined = {r["epoch"] for r in rows}
+    if lined and max(lined) > point.epoch + 1:  # a kill leaves at most one epoch past the checkpoint
+        raise OutputError(f"{run.path} has metrics for epochs up to {max(lined)} but its newest readable checkpoint is "
+                          f"{_epoch_name(point.epoch)}: resuming would retrain and replace epochs {point.epoch + 1}-"
+                          f"{max(lined)}. Restore the missing checkpoints, or move the folder away (or pick another "
+                          "--name) to start again")  # fmt: skip
+    missing = sorted(set(range(1, point.epoch + 1)) - lined)
+    older = load_epoch(run.checkpoints, point.epoch - 1) if missing == [point.epoch] and point.epoch > 1 else None
+    if older is not None:  # only the newest checkpoint's own line is lost: replaying that one epoch loses nothing
+        point.notes.append(f"[note] epoch {point.epoch} has no metrics line: replaying it from the checkpoint of epoch "
+                           f"{point.epoch - 1}")  # fmt: skip
+        point.state, point.epoch = older, point.epoch - 1
+    elif missing:  # never retrain what a kept checkpoint already holds
+        point.notes.append(f"[warning] epoch(s) {', '.join(map(str, missing))} have no metrics line: their numbers are "
+                           f"lost; every other line is kept and training continues after epoch {point.epoch}")  # fmt: skip
     return point
+
+
+def _epoch_name(epoch: int) -> str:
+    return f"epoch {epoch}" if epoch else "none"

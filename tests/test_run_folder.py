@@ -78,23 +78,58 @@ def test_a_damaged_first_line_keeps_every_later_line(tmp_path, tiny_args, capsys
     _err(capsys)
     assert train_main([*tiny_args, *NO_EVAL, "--epochs", "3"]) == EXIT_OK  # extend the run
     err = _err(capsys)
-    assert err.count("line 1 damaged and dropped") == 1 and "epoch(s) 1 have no metrics line" in err
+    assert err.count("line 1 damaged and dropped") == 1 and "epoch(s) 1 have no metrics line: their numbers are lost" in err
     after = (run / "metrics.jsonl").read_text().splitlines(keepends=True)
     assert after[0] == lines[1] and epochs(run) == [2, 3]  # epoch 2's intact line kept as it was
 
 
-def test_a_missing_epoch_is_replayed_from_its_checkpoint(tmp_path, tiny_args, capsys):
+def test_a_lost_middle_line_retrains_nothing(tmp_path, tiny_args, capsys):
+    """Epoch 2's line is lost but checkpoint 3 is kept: nothing kept is retrained or replaced."""
     assert train_main([*tiny_args, *NO_EVAL, "--epochs", "3", "--keep_checkpoints", "3"]) == EXIT_OK
     run = only_run(tmp_path / "runs")
     lines = (run / "metrics.jsonl").read_text().splitlines(keepends=True)
     (run / "metrics.jsonl").write_text(lines[0] + '{"note": "no epoch here"}\n' + lines[2])  # epoch 2's line lost
+    newest = (run / "checkpoints" / "epoch_003.pt").read_bytes()
+    _err(capsys)
+    assert train_main([*tiny_args, *NO_EVAL, "--epochs", "4", "--keep_checkpoints", "3"]) == EXIT_OK
+    err = _err(capsys)
+    assert "line 2 damaged" in err and "epoch(s) 2 have no metrics line: their numbers are lost" in err, err
+    assert "resuming" in err and "after epoch 3" in err and "Traceback" not in err
+    after = (run / "metrics.jsonl").read_text().splitlines(keepends=True)
+    assert after[:2] == [lines[0], lines[2]] and epochs(run) == [1, 3, 4]
+    assert (run / "checkpoints" / "epoch_003.pt").read_bytes() == newest
+
+
+def test_a_lost_newest_line_is_replayed_from_the_checkpoint_before(tmp_path, tiny_args, capsys):
+    assert train_main([*tiny_args, *NO_EVAL, "--epochs", "3", "--keep_checkpoints", "3"]) == EXIT_OK
+    run = only_run(tmp_path / "runs")
+    lines = (run / "metrics.jsonl").read_text().splitlines(keepends=True)
+    (run / "metrics.jsonl").write_text(lines[0] + lines[1])  # epoch 3's line lost
     _err(capsys)
     assert train_main([*tiny_args, *NO_EVAL, "--epochs", "3", "--keep_checkpoints", "3"]) == EXIT_OK
-    err = _err(capsys)
-    assert "line 2 damaged" in err and "replaying from the checkpoint of epoch 1" in err and "Traceback" not in err
-    rows = [json.loads(l) for l in (run / "metrics.jsonl").read_text().splitlines()]
-    assert [r["epoch"] for r in rows] == [1, 2, 3]
-    assert (run / "metrics.jsonl").read_text().splitlines(keepends=True)[0] == lines[0]
+    assert "epoch 3 has no metrics line: replaying it from the checkpoint of epoch 2" in _err(capsys)
+    after = (run / "metrics.jsonl").read_text().splitlines(keepends=True)
+    assert after[:2] == lines[:2] and epochs(run) == [1, 2, 3]
+    assert json.loads(after[2])["epoch/loss_g"] == json.loads(lines[2])["epoch/loss_g"]  # the same epoch, replayed
+
+
+@pytest.mark.parametrize("removed", ["folder", "newest two"])
+def test_lost_checkpoints_are_refused_not_retrained(tmp_path, tiny_args, capsys, removed):
+    assert train_main([*tiny_args, *NO_EVAL, "--epochs", "3", "--keep_checkpoints", "3"]) == EXIT_OK
+    run = only_run(tmp_path / "runs")
+    if removed == "folder":
+        for p in (run / "checkpoints").iterdir():
+            p.unlink()
+        (run / "checkpoints").rmdir()
+    else:
+        for e in (2, 3):
+            (run / "checkpoints" / f"epoch_00{e}.pt").unlink()
+    before = (run / "metrics.jsonl").read_bytes()
+    _err(capsys)
+    assert train_main([*tiny_args, *NO_EVAL, "--epochs", "4", "--keep_checkpoints", "3"]) == EXIT_OUTPUT
+    err = _err(capsys).strip().splitlines()
+    assert len(err) == 1 and "metrics for epochs up to 3" in err[0] and "Restore the missing checkpoints" in err[0], err
+    assert (run / "metrics.jsonl").read_bytes() == before
 
 
 def test_the_checkpoint_config_is_checked_when_config_json_is_gone(tmp_path, tiny_args, capsys):
