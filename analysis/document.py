@@ -45,6 +45,7 @@ class Section:
     title: str
     question: str
     blocks: list[Block] = field(default_factory=list)
+    stamp: tuple | None = None  # when the report is split by measurement stamp: the one its numbers share
 
     def findings(self) -> list[str]:
         return [item for b in self.blocks if isinstance(b, Findings) for item in b.items]

@@ -2,7 +2,9 @@
 runs' own records, as report.html (self-contained), report.md and the figures as PNG.
 
 Sources: a sweep DIR (sweep.json + runs/, or any folder of run directories), `--runs RUN_DIR ...`,
-or `--wandb ENTITY/PROJECT[/SWEEP_ID]` (the W&B public API). `--publish` also builds a W&B Report."""
+or `--wandb ENTITY/PROJECT[/SWEEP_ID]` (the W&B public API: a project's runs, a sweep's, or with
+`--group NAME` a group's, e.g. an offline sweep synced by `genlat sweep --sync`). `--publish` also
+builds a W&B Report."""
 
 from __future__ import annotations
 
@@ -25,12 +27,15 @@ def parse(argv: list[str]):
     p.add_argument("--out", type=user_path, help="where to write (default: SWEEP_DIR/report; with --runs/--wandb: ./report)")
     p.add_argument("--runs", nargs="+", metavar="RUN_DIR", type=user_path, help="report on these run directories instead")
     p.add_argument("--wandb", metavar="ENTITY/PROJECT[/SWEEP_ID]", help="read the runs through the W&B public API instead")
+    p.add_argument("--group", metavar="NAME", help="with --wandb ENTITY/PROJECT: only the runs of this W&B group")
     p.add_argument("--publish", action="store_true", help="also build and save a W&B Report (needs `wandb login`)")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     args = p.parse_args(argv)
     sources = [x for x in (args.sweep_dir, args.runs, args.wandb) if x]
     if len(sources) != 1:
         raise ConfigError("give exactly one of SWEEP_DIR, --runs RUN_DIR ..., --wandb ENTITY/PROJECT[/SWEEP_ID]")
+    if args.group is not None and not args.wandb:
+        raise ConfigError("--group selects runs on W&B: use it with --wandb ENTITY/PROJECT")
     return args
 
 
@@ -43,7 +48,7 @@ def load_study(args, out: Path):
         return study.load_loose(args.runs)
     from analysis.wandb_source import load_wandb
 
-    return load_wandb(args.wandb, out / "wandb-runs")
+    return load_wandb(args.wandb, out / "wandb-runs", group=args.group)
 
 
 def write(args, console: Console) -> int:

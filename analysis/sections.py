@@ -41,6 +41,7 @@ def build(study: Study, fig_dir: Path, step: Callable[[str], None] = lambda _: N
 def _tagged(sections: list[Section], tag: str, i: int, stamp: tuple) -> list[Section]:
     for section in sections if tag else []:
         section.key, section.title = tag + section.key, f"Group {i}, {section.title} ({stamps.describe(stamp)})"
+        section.stamp = stamp
     return sections
 
 

@@ -6,18 +6,17 @@ Inception weights and sample count (Heusel et al. 2017; Chong & Forsyth 2020 on 
 from __future__ import annotations
 
 from analysis.runs import RunRecord
+from genlat.keys import STAMP_KEYS
 
-STAMP_KEYS = ("eval/feature_space", "eval/samples", "eval/metric_version")
 
-
-def _has_eval_numbers(line: dict) -> bool:
+def has_eval_numbers(line: dict) -> bool:
     return any(k.startswith("eval/") and isinstance(v, (int, float)) and not isinstance(v, bool)
                for k, v in line.items() if k not in STAMP_KEYS)  # fmt: skip
 
 
 def run_stamp(run: RunRecord) -> tuple:
     """The stamp of the run's last line with eval numbers: the line its final values come from."""
-    lines = [m for m in run.metrics if _has_eval_numbers(m)]
+    lines = [m for m in run.metrics if has_eval_numbers(m)]
     return tuple(lines[-1].get(k) for k in STAMP_KEYS) if lines else (None, None, None)
 
 

@@ -47,7 +47,7 @@ class Study:
     runs: list[RunRecord]
     problems: list[Problem] = field(default_factory=list)
     sweep: dict | None = None  # name, sweep_id, method, metric of a sweep DIR
-    wandb: tuple | None = None  # (entity, project, sweep_id) when read from W&B
+    wandb: object | None = None  # analysis.wandb_source.Selection, when read from W&B
     settings: list[Setting] = field(default_factory=list)
 
     def __post_init__(self):
@@ -62,9 +62,14 @@ def setting_value(run: RunRecord, key: str):
     return run.config.get(key)
 
 
-def group_settings(runs: list[RunRecord]) -> list[Setting]:
+def setting_keys(runs: list[RunRecord]) -> list[str]:
+    """What tells the runs' settings apart: zn, then every other setting key whose value varies."""
     varying = [k for k in SETTING_KEYS if len({json.dumps(setting_value(r, k)) for r in runs}) > 1]
-    keys = ["zn", *(k for k in varying if k != "zn")]
+    return ["zn", *(k for k in varying if k != "zn")]
+
+
+def group_settings(runs: list[RunRecord]) -> list[Setting]:
+    keys = setting_keys(runs)
     groups: dict[tuple, list[RunRecord]] = {}
     for r in runs:
         groups.setdefault(tuple(json.dumps(setting_value(r, k)) for k in keys), []).append(r)

@@ -1,59 +1,86 @@
 """`--publish`: the same Document as a W&B Report (wandb-workspaces, reports v2): a run set filtered
-to the sweep and grouped by config.zn, line plots of the eval metrics, the merged epoch-series and
-interpolation tables, and each section's findings as Markdown. `build_report` only builds the
-objects (tests inspect them offline); `publish` checks the login first, then saves."""
+to the study's runs and grouped by every setting that varies (zn, and lr when a sweep varies it too),
+the final eval metrics against zn (Q1, Q3: scatter plots of each run's summary), the training curves
+against epoch (Q2), the merged epoch-series and interpolation tables, and each section's findings as
+Markdown. A report split by measurement stamp gets one run set per stamp group. `build_report` only
+builds the objects (tests inspect them offline); `publish` checks the login first, then saves."""
 
 from __future__ import annotations
+
+import re
 
 from analysis import numbers as N
 from analysis.document import Document, Heading, Para, Table
 from analysis.render_markdown import esc, table
-from analysis.study import Study
+from analysis.study import Study, setting_keys
 from genlat.errors import OfflineError
+from genlat.keys import STAMP_KEYS
 from genlat.wandb_access import has_wandb_login
 
 SECTION_TABLES = {"q2": "epoch_series", "q3": "interpolation"}  # genlat/tracking.py's final tables
 
 
 def target(study: Study) -> tuple[str, str, str]:
-    """(entity, project, run set filter) for the study's runs on the server."""
+    """(entity, project, run set filter) for the study's runs on the server: its W&B sweep, its group
+    (an offline sweep is uploaded under its group by `genlat sweep --sync`), or else the runs' ids."""
+    ids = [r.config["wandb_id"] for r in study.runs if r.config.get("wandb_id")]
+    by_id = f"Metric('ID') in [{', '.join(_quote(i) for i in ids)}]" if ids else ""
     if study.wandb:
-        entity, project, sweep_id = study.wandb
-        if sweep_id:
-            return entity, project, f"Metric('Sweep') = '{_quote(sweep_id)}'"
-        return entity, project, ""
+        where = study.wandb
+        if where.sweep:
+            return where.entity, where.project, f"Metric('Sweep') = {_quote(where.sweep)}"
+        return where.entity, where.project, f"Metric('Group') = {_quote(where.group)}" if where.group else by_id
     configs = [r.config for r in study.runs]
     entity = next((c["wandb_entity"] for c in configs if c.get("wandb_entity")), "")
     project = next((c["wandb_project"] for c in configs if c.get("wandb_project")), "genlat")
-    # Offline sweeps upload their trials grouped by the sweep's name (genlat sweep --sync).
     group = next((c["wandb_group"] for c in configs if c.get("wandb_group")), (study.sweep or {}).get("name"))
-    return entity, project, f"Metric('Group') = '{_quote(group)}'" if group else ""
+    return entity, project, f"Metric('Group') = {_quote(group)}" if group else by_id
 
 
-def _quote(text: str) -> str:
-    return str(text).replace("\\", "\\\\").replace("'", "\\'")
+def _quote(value) -> str:
+    """A filter expression's literal: numbers as they are, text in single quotes."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return repr(value)
+    return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def stamp_filter(stamp: tuple | None) -> str:
+    """Only the runs measured under `stamp` (genlat logs it to each run's config)."""
+    return " and ".join(f"Config({_quote(k)}) = {_quote(v)}" for k, v in zip(STAMP_KEYS, stamp or ()) if v is not None)
+
+
+def group_keys(study: Study) -> list[str]:
+    """W&B group-by keys: every setting that varies, as the report's own settings are grouped."""
+    resolved = any(r.config.get("mixed_precision_resolved") for r in study.runs)  # what `auto` became
+    return [f"config.{'mixed_precision_resolved' if k == 'mixed_precision' and resolved else k}" for k in setting_keys(study.runs)]
 
 
 def build_report(doc: Document, study: Study, entity: str, project: str, filters: str):
     import wandb_workspaces.reports.v2 as wr
 
-    def runset():
-        return wr.Runset(entity=entity, project=project, name=study.title[:100], filters=filters, groupby=["config.zn"])
+    def runset(stamp):
+        where = " and ".join(f for f in (filters, stamp_filter(stamp)) if f)
+        return wr.Runset(entity=entity, project=project, name=study.title[:100], filters=where, groupby=group_keys(study))
+
+    def against_zn(k):  # one point per run: its summary value of `k` at its config's zn
+        return wr.ScatterPlot(title=k, x=wr.Config("zn"), y=wr.SummaryMetric(k))
 
     keys = N.eval_keys(study.runs)
+    quality = [k for k in keys if k in N.MAIN and not k.startswith("eval/interp")]
     panels = {
-        "q1": [wr.LinePlot(title=k, x="epoch", y=[k]) for k in keys if k in N.MAIN and not k.startswith("eval/interp")],
-        "q2": [wr.LinePlot(title=k, x="epoch", y=[k]) for k in N.training_keys(study.runs)],
-        "q3": [wr.LinePlot(title=k, x="epoch", y=[k]) for k in keys if k.startswith("eval/interp_cv") or k == "eval/ppl"],
+        "q1": [against_zn(k) for k in quality],
+        "q2": [wr.LinePlot(title=k, x="epoch", y=[k]) for k in quality + N.training_keys(study.runs)],
+        "q3": [against_zn(k) for k in keys if k.startswith("eval/interp_cv") or k == "eval/ppl"],
     }
     blocks = [wr.P(line) for line in doc.meta]  # P and H1 are plain text; only Markdown needs escaping
     for section in doc.sections:
+        base = section.key.split("-", 1)[1] if section.stamp else section.key  # g2-q1 -> q1 (sections._tagged)
         blocks += [wr.H1(section.title), wr.P(section.question)]
-        grid = list(panels.get(section.key, []))
-        if section.key in SECTION_TABLES:
-            grid.insert(0, wr.WeavePanelSummaryTable(table_name=SECTION_TABLES[section.key], layout=wr.Layout(w=24, h=12)))
+        grid = list(panels.get(base, []))
+        if base in SECTION_TABLES:
+            grid.insert(0, wr.WeavePanelSummaryTable(table_name=SECTION_TABLES[base], layout=wr.Layout(w=24, h=12)))
         if grid:
-            blocks.append(wr.PanelGrid(runsets=[runset()], panels=grid))
+            blocks.append(wr.PanelGrid(runsets=[runset(section.stamp)], panels=grid))
         for b in section.blocks:  # in order: the answers read as paragraphs, the claims table as Markdown
             if isinstance(b, Para):
                 blocks.append(wr.P(b.text))
@@ -79,6 +106,10 @@ def publish(doc: Document, study: Study) -> str:
             entity = wandb.Api(timeout=30).default_entity
         report = build_report(doc, study, entity, project, filters)
         report.save()
+        url = report.url
     except Exception as e:  # network, permissions, an unknown project: one line, nothing half-saved locally
         raise OfflineError(f"--publish: W&B refused or could not be reached ({type(e).__name__}: {e})") from None
-    return report.url
+    # wandb-workspaces puts the title into the URL as it is: a '/' in it ("W&B me/genlat") adds a path
+    # segment that neither W&B's app nor Report.from_url can read. The report's id is what matters.
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", report.title).strip("-") or "report"
+    return f"{url.split('/reports/', 1)[0]}/reports/{slug}--{report.id}"

@@ -21,10 +21,22 @@ EXIT_UNAVAILABLE = 69  # W&B cannot be reached or refused: nothing was uploaded 
 EXIT_PREEMPTED = 75  # stopped by SIGTERM/SIGINT; resumable from the last checkpoint (EX_TEMPFAIL)
 
 
+MAX_LINE = 600  # characters of one `genlat: error:` line; a server's error page can be kilobytes
+
+
 class GenlatError(Exception):
-    """An error the user can fix; its message is one line saying what is wrong and what to do."""
+    """An error the user can fix; its message is one line saying what is wrong and what to do. One
+    that lists several problems (a sweep file's) sets `problems` and is printed one line per problem."""
 
     exit_code = EXIT_FAILED
+
+
+def error_lines(e: GenlatError) -> list[str]:
+    """What `genlat: error:` prints: the message on one line (text quoted from W&B, a server or a
+    library often spans lines), or one line per problem when the error lists them."""
+    parts = str(e).splitlines() if getattr(e, "problems", None) else [str(e)]
+    lines = [" ".join(p.split()) for p in parts]
+    return [line if len(line) <= MAX_LINE else line[: MAX_LINE - 1] + "…" for line in lines if line] or [""]
 
 
 class ConfigError(GenlatError):
@@ -69,7 +81,7 @@ def entry_point(main: Callable[..., int]) -> Callable[..., int]:
                 raise
             # Under `accelerate launch` every rank hits the same input error; one copy is enough.
             if os.environ.get("RANK", "0") == "0":
-                for line in str(e).splitlines() or [""]:
+                for line in error_lines(e):
                     print(f"genlat: error: {line}", file=sys.stderr)
             return e.exit_code
         except KeyboardInterrupt:  # Ctrl-C before a run installs its own handler (imports, W&B's start)

@@ -58,7 +58,7 @@ def tiny_sweep(tmp_path_factory, genlat_cache):
             with contextlib.redirect_stderr(err):
                 rc = train_main([*(f"--{k}={v}" for k, v in params.items()), "--eval_samples=32", "--out", str(state.runs), "--name", trial["name"], "--wandb_group", spec.name])
             trial.update(state="finished" if rc == 0 else "failed", exit_code=rc, attempts=1, error=err.getvalue().strip().splitlines()[-1])
-            refresh_from_run(trial, state.run_dir(trial), spec.metric, spec.goal)
+            refresh_from_run(trial, state.run_dir(trial), spec.best)
             with state.locked() as data:
                 data["trials"].append(trial)
             AcceleratorState._reset_state(reset_partial_state=True)
@@ -197,7 +197,10 @@ def test_wandb_report_structure(tiny_sweep, tmp_path):
     tables = [p.table_name for g in grids for p in g.panels if isinstance(p, wr.WeavePanelSummaryTable)]
     assert tables == ["epoch_series", "interpolation"]
     lines = {y for g in grids for p in g.panels if isinstance(p, wr.LinePlot) for y in p.y}
-    assert {"eval/fd", "eval/kid", "eval/precision", "eval/recall", "epoch/loss_g"} <= lines
+    assert {"eval/fd", "eval/kid", "eval/precision", "eval/recall", "epoch/loss_g"} <= lines  # Q2: against epoch
+    q1 = grids[0].panels  # Answers, claims and the runs have no grid: Q1's is the first
+    assert {(p.x.name, p.y.name) for p in q1} >= {("zn", "eval/fd"), ("zn", "eval/precision")}  # Q1: the final numbers against zn
+    assert all(isinstance(p, wr.ScatterPlot) and isinstance(p.x, wr.Config) for p in q1)
     md = [b.text for b in report.blocks if isinstance(b, wr.MarkdownBlock)]
     assert len(md) == 7 and any("eval/fd: zn=" in t for t in md)  # tables (claims, runs, appendix), 4 findings
 
@@ -212,29 +215,45 @@ class FakeFile:
         dest.write_bytes(self.source.read_bytes())
 
 
+STAMP = ("eval/feature_space", "eval/samples", "eval/metric_version")
+
+
 class FakeRun:
-    """What wandb.Api().runs() yields, made from a real run directory (its history as W&B logged it)."""
+    """What wandb.Api().runs() yields for a real run directory, as wandb 0.31 logs it (genlat/tracking.py):
+    history holds only numbers and media (the stamp's feature space, a string, is in config and summary);
+    the final `interpolation` table's file in the run says "Image" in each picture's cell, and the
+    cells with their pictures are in the artifact run-<id>-interpolation."""
+
+    entity, project = "me", "genlat"
 
     def __init__(self, run_dir: Path, table_dir: Path):
         config = json.loads((run_dir / "config.json").read_text())
-        self.id, self.name, self.state, self.config = config["wandb_id"], config["run_name"], "finished", config
+        self.id, self.name, self.state = config["wandb_id"], config["run_name"], "finished"
         self.files, history = {}, []
-        for row in metrics_rows(run_dir):
+        rows = metrics_rows(run_dir)
+        stamp = {k: rows[-1][k] for k in STAMP}
+        self.config = {**config, **stamp}  # Tracker.config(evaluator.stamp())
+        for row in rows:
             name = f"media/images/samples_{row['epoch']}.png"
             self.files[name] = run_dir / row["sample_grid"]
             history.append({"train/step": 1, "train/loss_g": 1.0})  # rows without an epoch are ignored
-            history.append({**row, "samples": {"_type": "image-file", "path": name}})
+            numbers = {k: v for k, v in row.items() if "/" in k and isinstance(v, (int, float))}
+            history.append({"epoch": row["epoch"], **numbers, "samples": {"_type": "image-file", "path": name}})
         self._history = history
-        rows = []
+        cells = []
+        self.artifact_files = {}
         for png in sorted((run_dir / "interpolation").glob("epoch_*_pair*.png")):
             epoch, method, pair = re.match(r"epoch_(\d+)_([a-z-]+)_pair(\d+)\.png", png.name).groups()
-            name = f"media/images/{png.name}"
-            self.files[name] = png
-            rows.append([int(epoch), config["zn"], method, int(pair), {"_type": "image-file", "path": name}])
+            path = f"media/images/{png.stem[-8:]}0a1b/{png.name}"  # wandb: media/images/<hash prefix>/<name>
+            self.artifact_files[path] = png.read_bytes()
+            cells.append([int(epoch), config["zn"], method, int(pair), {"_type": "image-file", "format": "png", "path": path}])
+        columns = ["epoch", "zn", "method", "pair", "panel"]
+        self.artifact_files["interpolation.table.json"] = json.dumps({"_type": "table", "columns": columns, "data": cells}).encode()
         table = table_dir / f"{self.id}.table.json"
-        table.write_text(json.dumps({"columns": ["epoch", "zn", "method", "pair", "panel"], "data": rows}))
-        self.files["media/table/interpolation.table.json"] = table
-        self.summary = {"interpolation": {"_type": "table-file", "path": "media/table/interpolation.table.json"}}
+        table.write_text(json.dumps({"columns": columns, "data": [[*c[:4], "Image"] for c in cells]}))
+        self.files["media/table/interpolation_2_0123abcd.table.json"] = table
+        self.summary = {**stamp, "interpolation": {"_type": "table-file", "path": "media/table/interpolation_2_0123abcd.table.json",
+                        "_latest_artifact_path": "wandb-client-artifact://x:latest/interpolation.table.json", "nrows": len(cells)}}  # fmt: skip
 
     def scan_history(self):
         return iter(self._history)
@@ -243,17 +262,36 @@ class FakeRun:
         return FakeFile(name, self.files[name])
 
 
+class FakeArtifact:
+    def __init__(self, files: dict[str, bytes]):
+        self.files = files
+
+    def download(self, root=None):
+        for name, data in self.files.items():
+            (Path(root) / name).parent.mkdir(parents=True, exist_ok=True)
+            (Path(root) / name).write_bytes(data)
+        return root
+
+
 class FakeApi:
     def __init__(self, runs):
         self._runs = runs
+        self.filters = []
 
-    def runs(self, path):
+    def runs(self, path, filters=None):
         assert path == "me/genlat"
-        return self._runs
+        self.filters.append(filters)
+        return [r for r in self._runs if not filters or all(r.config.get("wandb_" + k) == v for k, v in filters.items())]
+
+    def artifact(self, name):
+        run = next(r for r in self._runs if name == f"me/genlat/run-{r.id}-interpolation:latest")
+        return FakeArtifact(run.artifact_files)
 
 
 def test_wandb_source_with_a_fake_api(tiny_sweep, tmp_path):
-    from analysis import sections
+    from PIL import Image
+
+    from analysis import sections, stamps
     from analysis.runs import load_run
     from analysis.wandb_source import load_wandb
 
@@ -263,7 +301,10 @@ def test_wandb_source_with_a_fake_api(tiny_sweep, tmp_path):
     local = load_run(run_dirs[0])
     remote = next(r for r in study.runs if r.name == local.name)
     assert remote.series("eval/fd") == local.series("eval/fd") and sorted(remote.samples) == sorted(local.samples)
-    assert set(remote.panels) == set(local.panels)  # the pair rows stacked back into panels
+    assert set(remote.panels) == set(local.panels)  # the pair rows, from the table's artifact, stacked back into panels
+    for key, png in local.panels.items():  # the same pictures (the local panel has a border between the pairs)
+        assert Image.open(remote.panels[key]).width == Image.open(png).width
+    assert stamps.run_stamp(remote) == stamps.run_stamp(local) and stamps.run_stamp(local)[0]  # the feature space's name too
     doc = sections.build(study, tmp_path / "figs")
     assert any("eval/fd: zn=" in f for s in doc.sections for f in s.findings())
     assert len(list((tmp_path / "figs").glob("q3_interp_*.png"))) == 2

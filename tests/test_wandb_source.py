@@ -1,0 +1,108 @@
+"""`genlat report --wandb`: selecting a group's runs (an offline sweep synced by `genlat sweep --sync`
+carries its group), and W&B's errors, which span lines, printed as one `genlat: error:` line. The
+runs come from a fake public API (what wandb.Api().runs() yields, without media); the real client
+against the local W&B server is test_wandb_report_online.py's."""
+
+from __future__ import annotations
+
+import pytest
+
+from analysis import wandb_report, wandb_source
+from analysis.report import main as report_main
+from genlat.errors import ConfigError, GenlatError, entry_point
+from tests.test_report_stamps import STAMPED, write_run
+
+PAGE = "404 Not Found\n<html>\n  <head><title>Not Found</title></head>\n  <body>\n    <p>no such project</p>\n  </body>\n</html>"
+
+
+class Run:
+    entity, project, state = "me", "genlat", "finished"
+
+    def __init__(self, run_id: str, group: str, zn: int, seed: int):
+        self.id = self.name = run_id
+        self.group = group
+        self.config = {"zn": zn, "seed": seed, "wandb_group": group, **STAMPED}
+        self.summary = dict(STAMPED)
+        self._history = [{"epoch": e, "eval/fd": zn + seed + 1.0 / e, "eval/samples": 256, "eval/metric_version": 1} for e in (1, 2)]
+
+    def scan_history(self):
+        return iter(self._history)
+
+
+class Api:
+    def __init__(self, runs, fail: str | None = None):
+        self._runs, self.fail = runs, fail
+
+    def runs(self, path, filters=None):
+        if self.fail:
+            raise RuntimeError(self.fail)
+        return [r for r in self._runs if not filters or r.group == filters["group"]]
+
+
+# Two offline sweeps of one file, synced into one project: each under its own group.
+RUNS = [Run(f"{g}{zn}{s}", f"sweep-zn-{g}", zn, s) for g in ("a", "b") for zn in (8, 16) for s in (0, 1)]
+
+
+def test_group_selects_one_synced_sweep(tmp_path, monkeypatch):
+    study = wandb_source.load_wandb("me/genlat", tmp_path / "cache", api=Api(RUNS), group="sweep-zn-a")
+    assert sorted(r.name for r in study.runs) == ["a160", "a161", "a80", "a81"]
+    assert wandb_report.target(study) == ("me", "genlat", "Metric('Group') = 'sweep-zn-a'")
+    assert "group sweep-zn-a" in study.source
+    monkeypatch.setattr(wandb_source, "default_api", lambda: Api(RUNS))
+    out = tmp_path / "report"
+    assert report_main(["--wandb", "me/genlat", "--group", "sweep-zn-b", "--out", str(out)]) == 0
+    md = (out / "report.md").read_text()
+    assert "b80" in md and "a80" not in md and "4 run(s) with results in 2 setting(s)" in md
+
+
+def test_without_a_group_the_runset_is_the_runs_read(tmp_path):
+    study = wandb_source.load_wandb("me/genlat", tmp_path / "cache", api=Api(RUNS[:2]))
+    assert wandb_report.target(study) == ("me", "genlat", "Metric('ID') in ['a80', 'a81']")
+
+
+@pytest.mark.parametrize("argv", [["--runs", "x", "--group", "g"], ["--wandb", "me/genlat/abc123", "--group", "g"],
+                                  ["--wandb", "me/genlat", "--group", " "]])  # fmt: skip
+def test_a_group_needs_a_project_and_no_sweep(argv, capsys):
+    assert report_main(argv) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("genlat: error: ") and "--group" in line
+
+
+def test_a_multi_line_wandb_error_is_one_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(wandb_source, "default_api", lambda: Api(RUNS, fail=PAGE))
+    assert report_main(["--wandb", "me/genlat", "--out", str(tmp_path / "r")]) == 69
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("genlat: error: --wandb me/genlat: cannot read the runs (RuntimeError: 404 Not Found <html> <head>")
+
+
+def test_a_multi_line_publish_error_is_one_line(tmp_path, monkeypatch, capsys):
+    class Refused:
+        def save(self):
+            raise RuntimeError("permission denied\nfor entity me\n" + "x" * 2000)
+
+    monkeypatch.setenv("WANDB_API_KEY", "k" * 40)
+    monkeypatch.setattr(wandb_report, "build_report", lambda *args: Refused())
+    run = write_run(tmp_path / "runs", "r1", {"zn": 8, "seed": 0, "wandb_entity": "me"}, [{**STAMPED, "eval/fd": 1.0}])
+    assert report_main(["--runs", str(run), "--out", str(tmp_path / "r"), "--publish"]) == 69
+    (line,) = [l for l in capsys.readouterr().err.splitlines() if l.startswith("genlat:")]
+    assert line.startswith("genlat: error: --publish: W&B refused or could not be reached (RuntimeError: permission denied for entity me xxx")
+    assert len(line) <= 15 + 600 and line.endswith("…")
+
+
+def test_the_mechanism_one_line_per_error_one_per_listed_problem(capsys):
+    from genlat.errors import error_lines
+
+    class Listed(ConfigError):
+        def __init__(self, problems):
+            self.problems = problems
+            super().__init__("\n".join(problems))
+
+    assert error_lines(GenlatError("cannot reach W&B:\n  HTTP 502\n\n  try again")) == ["cannot reach W&B: HTTP 502 try again"]
+    assert error_lines(Listed(["f.yaml: method: bad", "f.yaml: zn: bad\n"])) == ["f.yaml: method: bad", "f.yaml: zn: bad"]
+
+    @entry_point
+    def main(argv):
+        raise ConfigError("line one\nline two")
+
+    assert main([]) == 2
+    assert capsys.readouterr().err == "genlat: error: line one line two\n"
