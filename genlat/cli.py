@@ -6,7 +6,7 @@ import sys
 
 from genlat.errors import EXIT_USAGE, entry_point
 
-USAGE = """usage: genlat <command> [options]
+USAGE = """usage: genlat <command> [options]   (genlat --version)
 
 commands:
   train     train one run (the same flags as train.py; see `genlat train --help`)
@@ -78,6 +78,14 @@ def main(argv: list[str] | None = None) -> int:
         print(USAGE, end="")
         return 0 if argv else EXIT_USAGE
     command, rest = argv[0], argv[1:]
+    if command == "--version":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            print(f"genlat {version('genlat')}")
+        except PackageNotFoundError:  # a source tree that was never installed
+            print("genlat (not installed: run from a source tree)")
+        return 0
     if command not in COMMANDS:
         print(f"genlat: error: unknown command {command!r}; commands: {', '.join(COMMANDS)}", file=sys.stderr)
         return EXIT_USAGE
