@@ -6,9 +6,12 @@ summary, history, files, the table's artifact and its images), `wandb sync` of a
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -16,15 +19,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.helpers import child_env
+from tests.helpers import child_env, wait_for
 from tests.wandb_server import LocalWandbServer
 from tests.wandb_server.store import ServerRun
 
 PROJECT = "genlat-wandb-server"
+WANDB = str(Path(sys.executable).parent / "wandb")  # the CLI, as a user runs it
 
 # One trial as genlat logs it: config, group, job type, tags, a display name; per epoch scalars
-# (epoch/loss summarised by its minimum); then the sample grid, a table of interpolation panels
-# and a summary value. It prints what the client saw on start (a resume's step, config, summary).
+# (epoch/loss summarised by its minimum) and a row of an INCREMENTAL table; then the sample grid,
+# a table of interpolation panels and a summary value. It prints what the client saw on start (a resume's step, config, summary).
 CHILD = r"""
 import json, sys, time, wandb
 run_id, mode, first, png_a, png_b = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
@@ -38,8 +42,13 @@ def main():
                       "summary": {k: v for k, v in dict(run.summary).items() if not k.startswith("_")}},
                      default=dict), flush=True)
     run.define_metric("epoch/loss", summary="min")
+    live = wandb.Table(columns=["epoch", "panel"], log_mode="INCREMENTAL")  # genlat's *_live tables
     for epoch in range(first, first + 3):
-        run.log({"epoch": epoch, "epoch/loss": 1.0 / (epoch + 1)})
+        row = {"epoch": epoch, "epoch/loss": 1.0 / (epoch + 1)}
+        if mode == "full":
+            live.add_data(epoch, wandb.Image(png_a if epoch %% 2 else png_b))
+            row["live"] = live
+        run.log(row)
     if mode == "full":
         run.log({"epoch": first + 2, "samples": wandb.Image(png_a, caption="epoch 2")})
         panels = [[first + 2, "slerp", 0, wandb.Image(png_a)], [first + 2, "slerp", 1, wandb.Image(png_b)]]
@@ -49,8 +58,11 @@ def main():
         for i in range(600):
             run.log({"epoch": first + 3 + i})
             time.sleep(0.1)
-    if mode == "preempt":
+    if mode.startswith("preempt"):
         run.mark_preempting()
+    if mode == "preempt-kill":  # the scheduler takes the machine: no finish, the stream goes silent
+        print("MARKED", flush=True)
+        time.sleep(120)
     run.finish(exit_code=1 if mode == "fail" else 0)
 
 
@@ -74,12 +86,13 @@ def pngs(tmp_path) -> tuple[Path, Path]:
 
 
 def run_child(server: LocalWandbServer, tmp_path: Path, pngs, run_id: str, mode: str = "full", first: int = 0,
-              **env: str) -> dict:
-    """The CHILD script in its own process, logging online to `server`; what it printed on start."""
+              env: dict[str, str] | None = None) -> dict:
+    """The CHILD script in its own process, logging to `server` (by default online, with its URL and
+    key in the environment); what it printed on start."""
+    env = {**(server.env() if env is None else env), "WANDB_DATA_DIR": str(tmp_path / "wandb-data")}
     done = subprocess.run(
         [sys.executable, "-c", CHILD, run_id, mode, str(first), str(pngs[0]), str(pngs[1])],
-        env=child_env(**{**server.env(), "WANDB_DATA_DIR": str(tmp_path / "wandb-data"), **env}),
-        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        env=child_env(**env), capture_output=True, text=True, timeout=120, cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.splitlines()[0])
@@ -129,7 +142,8 @@ def test_api_reads_the_run_back_with_the_tables_images(wandb_server, tmp_path, p
     run.file(grid).download(root=str(tmp_path / "dl"), replace=True, exist_ok=True)
     assert (tmp_path / "dl" / grid).read_bytes() == pngs[0].read_bytes()
     # the table, through its artifact: its panels are the pictures logged, in order
-    assert [a.name for a in run.logged_artifacts()] == ["run-trial2-interpolation:v0"]
+    assert sorted(a.name for a in run.logged_artifacts()) == [*(f"run-trial2-incr-live:v{i}" for i in range(3)),
+                                                               "run-trial2-interpolation:v0"]
     artifact = api.artifact(f"{path}/run-trial2-interpolation:latest")
     table = artifact.get("interpolation")
     assert table.columns == ["epoch", "method", "pair", "panel"]
@@ -138,6 +152,9 @@ def test_api_reads_the_run_back_with_the_tables_images(wandb_server, tmp_path, p
     assert [p.tolist() for p in panels] == [np.asarray(Image.open(p)).tolist() for p in pngs]
     folder = Path(artifact.download(root=str(tmp_path / "artifact")))
     assert json.loads((folder / "interpolation.table.json").read_text())["columns"] == table.columns
+    # the INCREMENTAL table: each version adds its increment to the one before, as W&B's server serves it
+    live = api.artifact(f"{path}/run-trial2-incr-live:latest")
+    assert live.version == "v2" and len([n for n in live.manifest.entries if n.endswith(".live.table.json")]) == 3
 
 
 def test_api_runs_filters_on_sweep_group_state_and_config(wandb_server, tmp_path, pngs):
@@ -178,6 +195,26 @@ def test_mark_preempting_then_exit_is_preempted(wandb_server, tmp_path, pngs):
     assert server_run(wandb_server, "trial5").state == "preempted"
 
 
+def test_preempting_run_whose_stream_goes_silent_is_preempted(wandb_server, tmp_path, pngs):
+    import wandb
+
+    child = subprocess.Popen([sys.executable, "-c", CHILD, "trial9", "preempt-kill", "0", str(pngs[0]), str(pngs[1])],
+                             env=child_env(**wandb_server.env()), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, cwd=tmp_path)
+    try:
+        wait_for(lambda: ("trial9" in {k[2] for k in wandb_server.store.runs}
+                          and server_run(wandb_server, "trial9").state == "preempting"), timeout=60, what="preempting")
+    finally:
+        child.kill()  # SIGKILL: nothing more is sent
+        child.communicate(timeout=30)
+    run = wandb.Api(timeout=30).run(f"{wandb_server.store.entity}/{PROJECT}/trial9")
+    assert run.state == "preempting"  # not silent for long enough yet
+    wandb_server.store.silent_after_s = 0.5
+    time.sleep(0.6)
+    run.load(force=True)
+    assert run.state == "preempted"
+
+
 def test_stop_request_reaches_the_run(wandb_server, tmp_path, pngs):
     wandb_server.store.run(wandb_server.store.entity, PROJECT, "trial6").stop_requested = True
     done = subprocess.run(
@@ -189,11 +226,10 @@ def test_stop_request_reaches_the_run(wandb_server, tmp_path, pngs):
 
 
 def test_wandb_sync_uploads_an_offline_run(wandb_server, tmp_path, pngs):
-    offline = {"WANDB_MODE": "offline", "WANDB_API_KEY": ""}
-    run_child(wandb_server, tmp_path, pngs, "trial7", **offline)
+    run_child(wandb_server, tmp_path, pngs, "trial7", env={"WANDB_MODE": "offline", "WANDB_API_KEY": ""})
     (folder,) = (tmp_path / "wandb-home" / "wandb").glob("offline-run-*-trial7")
     assert ("trial7" not in {k[2] for k in wandb_server.store.runs})  # nothing went online
-    done = subprocess.run([str(Path(sys.executable).parent / "wandb"), "sync", str(folder)], env=child_env(**wandb_server.env()),
+    done = subprocess.run([WANDB, "sync", str(folder)], env=child_env(**wandb_server.env()),
                           capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     run = server_run(wandb_server, "trial7")
@@ -202,11 +238,34 @@ def test_wandb_sync_uploads_an_offline_run(wandb_server, tmp_path, pngs):
     assert any(a.collection == "run-trial7-interpolation" and a.state == "COMMITTED" for a in wandb_server.store.artifacts.values())
 
 
+def test_login_host_checks_the_key_then_an_online_run_works(wandb_server, tmp_path, pngs, monkeypatch):
+    """`wandb login --host URL KEY` asks the server who the key belongs to (Viewer) and keeps the
+    host (settings) and the key (netrc) only when it is accepted; a run then needs no environment."""
+    for name in ("WANDB_API_KEY", "WANDB_BASE_URL", "WANDB_MODE"):
+        monkeypatch.delenv(name)
+    netrc = Path(os.environ["NETRC"])
+
+    def login(key: str) -> subprocess.CompletedProcess:
+        return subprocess.run([WANDB, "login", "--host", wandb_server.url, key], env=child_env(), capture_output=True,
+                              text=True, timeout=60, cwd=tmp_path, stdin=subprocess.DEVNULL)
+
+    refused = login("wrong" + "0" * 35)
+    assert refused.returncode != 0 and not (netrc.exists() and wandb_server.host in netrc.read_text())
+    accepted = login(wandb_server.api_key)
+    assert accepted.returncode == 0, accepted.stderr[-2000:]
+    assert wandb_server.store.calls == ["Viewer"]  # what login verifies (the wrong key got a 401 before it)
+    assert f"machine {wandb_server.host}" in netrc.read_text() and wandb_server.api_key in netrc.read_text()
+    run_child(wandb_server, tmp_path, pngs, "trial8", mode="scalars", env={"WANDB_MODE": "online"})
+    assert server_run(wandb_server, "trial8").state == "finished"
+
+
 def test_unknown_operation_fails_by_name():
     server = LocalWandbServer().start()
     try:
         body = json.dumps({"query": "query NoSuchOperation { viewer { id } }"}).encode()
-        request = urllib.request.Request(f"{server.url}/graphql", data=body, headers={"Content-Type": "application/json"})
+        key = base64.b64encode(f"api:{server.api_key}".encode()).decode()
+        request = urllib.request.Request(f"{server.url}/graphql", data=body,
+                                         headers={"Content-Type": "application/json", "Authorization": f"Basic {key}"})
         with pytest.raises(urllib.error.HTTPError) as answer:
             urllib.request.urlopen(request, timeout=10)
         assert answer.value.code == 400 and b"NoSuchOperation" in answer.value.read()

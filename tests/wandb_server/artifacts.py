@@ -35,6 +35,8 @@ class ServerArtifact:
     description: str | None = None
     history_step: int | None = None
     manifest_id: str = ""
+    manifest_type: str = "FULL"  # INCREMENTAL (an incremental table's increments): adds to its base's files
+    base_id: str | None = None  # the version an INCREMENTAL manifest adds to
     used_by: list[str] = field(default_factory=list)  # run ids that used it
     created_at: float = field(default_factory=time.time)
 
@@ -54,7 +56,13 @@ def versions(store: Store, entity: str, project: str, collection: str) -> list[S
 
 
 def manifest(store: Store, art: ServerArtifact) -> dict:
-    return json.loads(store.blobs.get(art.manifest_key) or b'{"contents": {}}')
+    """The artifact's whole manifest: an INCREMENTAL one holds only its own files, W&B's server
+    serves them on top of its base version's."""
+    own = json.loads(store.blobs.get(art.manifest_key) or b'{"contents": {}}')
+    base = store.artifacts.get(art.base_id) if art.manifest_type == "INCREMENTAL" and art.base_id else None
+    if base is not None:
+        own["contents"] = {**manifest(store, base)["contents"], **own.get("contents", {})}
+    return own
 
 
 def iso(t: float) -> str:
@@ -101,12 +109,14 @@ def _manifest_payload(store: Store, art: ServerArtifact, manifest_id: str) -> di
 def create_manifest(store: Store, v, request):
     art = store.artifacts[v["artifactID"]]
     art.manifest_id = f"manifest-{art.id}"
+    art.manifest_type, art.base_id = v.get("manifestType") or "FULL", v.get("baseArtifactID")
     return {"createArtifactManifest": _manifest_payload(store, art, art.manifest_id)}
 
 
 @operation("UpdateArtifactManifest")
 def update_manifest(store: Store, v, request):
     art = next(a for a in store.artifacts.values() if a.manifest_id == v["artifactManifestID"])
+    art.base_id = v.get("baseArtifactID") or art.base_id
     return {"updateArtifactManifest": _manifest_payload(store, art, art.manifest_id)}
 
 
@@ -161,6 +171,12 @@ def artifact_type(store: Store, v, request):
 
 
 # --- reads (wandb.Api) ----------------------------------------------------------------------------
+@route("GET", r"^/artifact-manifest/[^/]+$")
+def manifest_file(store: Store, path: str, body, request):
+    art = store.artifacts.get(path.rsplit("/", 1)[1])
+    return (200, manifest(store, art)) if art else (404, {"error": "no such artifact"})
+
+
 def _project_info(art: ServerArtifact) -> dict:
     return {"id": f"project-{art.project}", "internalId": "1", "name": art.project, "entity": {"name": art.entity}}
 
@@ -178,7 +194,7 @@ def artifact_node(store: Store, art: ServerArtifact) -> dict:
         "createdAt": iso(art.created_at), "updatedAt": iso(art.created_at),
         "aliases": [{"__typename": "ArtifactAlias", "id": f"alias-{art.id}-{a}", "alias": a,
                      "artifactCollection": collection} for a in sorted(art.aliases)],
-        "currentManifest": {"file": {"directUrl": f"{store.base_url}/storage/{art.manifest_key}"}},
+        "currentManifest": {"file": {"directUrl": f"{store.base_url}/artifact-manifest/{art.id}"}},
     }
 
 

@@ -13,10 +13,6 @@ from tests.wandb_server.graphql import GraphQLError, operation
 from tests.wandb_server.routes import route
 from tests.wandb_server.store import ServerRun, Store
 
-# After this long without a file-stream request a run that said it was being preempted is
-# "preempted", and a running one "crashed" (W&B's server waits minutes; the tests cannot).
-SILENT_AFTER_S = 30.0
-
 
 # --- the viewer and the server --------------------------------------------------------------------
 @operation("Viewer")
@@ -61,8 +57,9 @@ def bucket(store: Store, run: ServerRun) -> dict:
 
 
 def settle(store: Store, run: ServerRun, now: float | None = None) -> None:
-    """A stream that went silent: W&B's server decides what became of the run."""
-    if (now or time.time()) - run.heartbeat_at < SILENT_AFTER_S:
+    """What W&B's server decides of a run whose stream went silent (Store.silent_after_s): one that
+    said it was being preempted is "preempted", a running one "crashed". Applied when a run is read."""
+    if (now or time.time()) - run.heartbeat_at < store.silent_after_s:
         return
     if run.state == "preempting":
         run.state = "preempted"
@@ -129,12 +126,12 @@ def _put_lines(lines: list, offset: int, content: list, parse) -> None:
 @route("POST", r"^/files/[^/]+/[^/]+/[^/]+/file_stream$")
 def file_stream(store: Store, path: str, body: bytes, request):
     _, _, entity, project, name, _ = path.split("/")
-    if request.headers.get("Content-Encoding") == "gzip":
+    if request.headers.get("Content-Encoding") == "gzip":  # only with FILESTREAM_GZIP in Store.features
         body = gzip.decompress(body)
     data = json.loads(body or b"{}")
     run = store.run(entity, project, name)
     run.heartbeat_at = time.time()
-    if run.state in ("pending", "crashed"):
+    if run.state != "preempting":  # an open stream is a running run, a resumed one too
         run.state = "running"
     for fname, chunk in (data.get("files") or {}).items():
         offset, content = chunk.get("offset", 0), chunk.get("content") or []

@@ -3,6 +3,7 @@ uploads/downloads and artifact storage to the handlers. Start with `LocalWandbSe
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -81,6 +82,14 @@ class _Handler(BaseHTTPRequestHandler):
             return b"".join(chunks)
         return b""
 
+    def _authorized(self) -> bool:
+        kind, _, encoded = (self.headers.get("Authorization") or "").partition(" ")
+        try:
+            user, _, key = base64.b64decode(encoded).decode().partition(":")
+        except ValueError:
+            return False
+        return kind == "Basic" and key == self.local.api_key
+
     def answer(self, status: int, body: bytes | dict | list = b"", content_type: str = "application/json") -> None:
         data = json.dumps(body).encode() if isinstance(body, (dict, list)) else body
         self.send_response(status)
@@ -94,6 +103,10 @@ class _Handler(BaseHTTPRequestHandler):
         store = self.local.store
         body = self._body() if method in ("POST", "PUT") else b""
         path = self.path.split("?", 1)[0]
+        # the API key, as W&B's server checks it: GraphQL and the file stream carry "Basic api:KEY"
+        # (upload/download URLs stand for signed URLs and carry none); a wrong one is refused with 401
+        if (path == "/graphql" or path.endswith("/file_stream")) and not self._authorized():
+            return self.answer(401, {"errors": [{"message": "local W&B server: wrong or missing API key"}]})
         if method == "POST" and path == "/graphql":
             request = json.loads(body or b"{}")
             with store.lock:

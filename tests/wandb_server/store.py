@@ -54,6 +54,9 @@ class Store:
     # wandb's ServerFeature names ServerFeaturesQuery reports as enabled (runs.py answers it); add one
     # where a test needs the client's newer code path (e.g. sweeps: SWEEPS_LOCAL_SCHEDULER)
     features: set[str] = field(default_factory=set)
+    # a run whose file stream is silent this long is preempted (if it said preempting) or crashed (if
+    # running) when next read (runs.settle; W&B's server waits minutes, a test may shorten it)
+    silent_after_s: float = 120.0
 
     def new_id(self, prefix: str) -> str:
         self.counter += 1
