@@ -82,13 +82,15 @@ def agent(tmp_path: Path, sweep_path: str, *args: str, timeout: float = 90) -> s
     return done
 
 
-def new_sweep(server, tmp_path: Path, values: list, **config) -> sweeps.ServerSweep:
-    """A sweep over a = values of PROGRAM, created as `wandb sweep` would (its UpsertSweep)."""
+def new_sweep(server, tmp_path: Path, values: list, prior_runs: tuple[str, ...] = (), **config) -> sweeps.ServerSweep:
+    """A sweep over a = values of PROGRAM, created as `wandb sweep [-R RUN_ID ...]` would (its UpsertSweep)."""
     (tmp_path / "prog.py").write_text(PROGRAM)
     config = {"program": "prog.py", "method": "grid", "metric": {"name": "loss", "goal": "minimize"},
               "parameters": {"a": {"values": values}}, **config}
+    prior = json.dumps({"$or": [{"name": r} for r in prior_runs]}) if prior_runs else None
     with server.store.lock:
-        answer = sweeps.upsert_sweep(server.store, {"config": yaml.safe_dump(config), "projectName": PROJECT}, None)
+        answer = sweeps.upsert_sweep(server.store, {"config": yaml.safe_dump(config), "projectName": PROJECT,
+                                                    "priorRunsFilters": prior}, None)
     return server.store.sweeps[(server.store.entity, PROJECT, answer["upsertSweep"]["sweep"]["name"])]
 
 
@@ -97,9 +99,11 @@ def runs(server, sweep) -> dict:
     return {r.config["a"]: r for r in server.store.runs.values() if r.sweep == sweep.name}
 
 
+@pytest.mark.slow  # about 25 s here: two CLI processes, two wandb runs, then wandb.Api() in this process
 def test_grid_sweep_by_the_cli(wandb_server, tmp_path):
     """`wandb sweep` of a 2-point grid, then `wandb agent --count 2`: both runs finished on the
-    server with their rendered params, the sweep FINISHED, and wandb.Api().sweep() reads it back."""
+    server with their rendered params, the sweep FINISHED (the agent stops at its count without
+    asking again: the server's controller finishes it), and wandb.Api().sweep() reads it back."""
     (tmp_path / "prog.py").write_text(PROGRAM)
     (tmp_path / "sweep.yaml").write_text(textwrap.dedent("""\
         name: tiny-grid
@@ -137,26 +141,38 @@ def test_grid_sweep_by_the_cli(wandb_server, tmp_path):
 
 
 def test_hyperband_stop_ends_the_run_and_it_is_not_rerun(wandb_server, tmp_path):
-    """Hyperband (min_iter 1, eta 3: bands at 1, 3, 9, 27 rows) stops the run whose loss is worse than
-    the finished run's at its band (strict, W&B's default, compares the loss at the band): its agent
-    is sent `stop` (SIGTERM); the program marks itself preempting and exits non-zero on it, yet the
-    server asked, so the run ends killed and is never handed out again. The sweep then finishes."""
-    sweep = new_sweep(wandb_server, tmp_path, [1, "slow"],
+    """Hyperband (min_iter 1, eta 3: bands at 1, 3, 9, 27 rows; strict, W&B's default, compares the
+    loss at the band) stops the sweep's run that does worse than an earlier finished run the sweep
+    was given (`wandb sweep -R`): its agent is sent `stop` (SIGTERM); the program marks itself
+    preempting and exits non-zero on it, yet the server asked, so the run ends killed and is never
+    handed out again. The sweep then finishes, and wandb.Api() reads it back, best run first."""
+    with wandb_server.store.lock:  # a run logged earlier: 30 rows of loss 0.1
+        prior = wandb_server.store.run("", PROJECT, "prior001")
+        prior.config, prior.state, prior.exitcode = {"a": 1}, "finished", 0
+        prior.history, prior.summary = [{"loss": 0.1, "_step": i} for i in range(30)], {"loss": 0.1}
+    sweep = new_sweep(wandb_server, tmp_path, ["slow"], prior_runs=("prior001",),
                       early_terminate={"type": "hyperband", "min_iter": 1, "eta": 3})
-    agent(tmp_path, f"{sweep.entity}/{PROJECT}/{sweep.name}")  # no --count: it leaves on `exit`
+    path = f"{sweep.entity}/{PROJECT}/{sweep.name}"
+    agent(tmp_path, path)  # no --count: it leaves on `exit`
 
-    by_a = runs(wandb_server, sweep)
-    assert by_a[1].state == "finished" and not by_a[1].stop_requested
-    stopped = by_a["slow"]
+    stopped = runs(wandb_server, sweep)["slow"]
     assert stopped.stop_requested and stopped.state == "killed"
     assert stopped.exitcode == 128 + 15  # its SIGTERM handler ran: mark_preempting(), then exit
     assert 1 <= len(stopped.history) < 300 and "loss" in stopped.history[-1]
     (server_agent,) = sweep.agents.values()
-    assert server_agent.runs == [by_a[1].name, stopped.name]  # each handed out once
+    assert server_agent.runs == [stopped.name]  # handed out once
     assert {"type": "stop", "run_id": stopped.name} in server_agent.commands
     assert server_agent.commands[-1] == {"type": "exit"}
     assert not (tmp_path / f"args-{stopped.name}-again.json").exists()
-    assert sweep.state == "FINISHED"
+    assert sweep.state == "FINISHED" and not prior.stop_requested
+
+    import wandb
+
+    api_sweep = wandb.Api().sweep(path)
+    assert (api_sweep.state, api_sweep.expected_run_count) == ("FINISHED", 1)
+    assert api_sweep.name == sweep.name and api_sweep.config["early_terminate"]["eta"] == 3  # no name: its id
+    assert {r.name: r.state for r in api_sweep.runs} == {"prior001": "finished", stopped.name: "killed"}
+    assert api_sweep.best_run().name == "prior001"  # by the sweep's metric, loss minimized
 
 
 def test_preempted_run_is_requeued_to_a_later_agent(wandb_server, tmp_path):
@@ -179,3 +195,144 @@ def test_preempted_run_is_requeued_to_a_later_agent(wandb_server, tmp_path):
     assert again["argv"] == ["--a=preempt"] and again["config"]["a"] == "preempt"
     assert sorted(runs(wandb_server, sweep), key=str) == ["preempt"]  # the grid's second point still waits
     assert sweep.state == "RUNNING" and not sweep.queue
+
+
+# --- the controller's answers, heartbeat by heartbeat (no client: what the server decides) --------
+class Sweep:
+    """One sweep on a bare Store, driven through the registered GraphQL handlers by operation name,
+    with the run-logging side played by hand (what runs.py records from a run's file stream)."""
+
+    def __init__(self, **config):
+        from tests.wandb_server.store import Store
+
+        self.store = Store()
+        config = {"program": "prog.py", "method": "grid", "metric": {"name": "loss", "goal": "minimize"}, **config}
+        name = self.op("UpsertSweep", config=yaml.safe_dump(config), projectName=PROJECT)["upsertSweep"]["sweep"]["name"]
+        self.sweep = self.store.sweeps[(self.store.entity, PROJECT, name)]
+
+    def op(self, operation: str, **variables):
+        from tests.wandb_server import graphql
+
+        status, answer = graphql.execute(self.store, {"operationName": operation, "variables": variables}, None)
+        assert status == 200 and not self.store.unknown
+        if "errors" in answer:
+            raise RuntimeError(answer["errors"][0]["message"])
+        return answer["data"]
+
+    def agent(self) -> str:
+        return self.op("CreateAgent", host="h", projectName=PROJECT, sweep=self.sweep.name)["createAgent"]["agent"]["id"]
+
+    def beat(self, agent: str, *running: str) -> list[dict]:
+        answer = self.op("Heartbeat", id=agent, metrics="{}", runState=json.dumps({r: True for r in running}))
+        return json.loads(answer["agentHeartbeat"]["commands"])
+
+    def run(self, run_id: str):
+        return self.store.runs[(self.store.entity, PROJECT, run_id)]
+
+    def end(self, run_id: str, exitcode: int | None, preempting: bool = False, **history_and_summary):
+        """What the run's file stream reports at its end (runs.py's rule: preempting then complete)."""
+        run = self.run(run_id)
+        run.state = "preempted" if preempting else ("finished" if exitcode == 0 else "failed")
+        run.exitcode = exitcode
+        run.summary.update(history_and_summary)
+
+
+def test_grid_heartbeats_one_run_per_agent_then_exit():
+    s = Sweep(parameters={"a": {"values": [1, 2]}, "b": {"value": "x"}})
+    agent = s.agent()
+    (first,) = s.beat(agent)
+    assert first["type"] == "run" and first["program"] == "prog.py"
+    assert first["args"] == {"a": {"value": 1}, "b": {"value": "x"}}
+    run = s.run(first["run_id"])
+    assert run.sweep == s.sweep.name and run.config == {"a": 1, "b": "x"} and run.state == "pending"
+    assert s.beat(agent, run.name) == []  # still running: no second run for this agent
+    s.end(run.name, 0, loss=0.3)
+    (second,) = s.beat(agent)
+    assert second["args"]["a"] == {"value": 2}
+    assert s.beat(s.agent()) == []  # another agent: nothing left to start, a run still runs
+    s.end(second["run_id"], 0, loss=0.2)
+    assert s.beat(agent) == [{"type": "exit"}] and s.sweep.state == "FINISHED"
+    read = s.op("GetSweep", name=s.sweep.name, project=PROJECT, entity=s.store.entity)["project"]["sweep"]
+    assert (read["state"], read["runCount"], read["runCountExpected"], read["bestLoss"]) == ("FINISHED", 2, 2, 0.2)
+    with pytest.raises(RuntimeError, match="is not running"):
+        s.agent()
+
+
+def test_preempted_runs_are_requeued_first_and_a_stopped_run_never():
+    """Four runs end four ways; only the preempted ones are handed out again, oldest first."""
+    s = Sweep(parameters={"a": {"values": [1, 2, 3, 4]}})
+    agents = [s.agent() for _ in range(4)]
+    r1, r2, r3, r4 = (s.beat(a)[0] for a in agents)
+    s.end(r1["run_id"], 1, preempting=True)  # mark_preempting(), then a non-zero exit: preempted
+    s.end(r2["run_id"], 0, preempting=True)  # marked, but it finished: finished
+    s.run(r3["run_id"]).stop_requested = True  # the server asks r3 to stop ...
+    assert s.beat(agents[2], r3["run_id"]) == [{"type": "stop", "run_id": r3["run_id"]}]
+    s.end(r3["run_id"], 143, preempting=True)  # ... and its SIGTERM handler marks it preempting
+    s.run(r4["run_id"]).state = "preempting"  # marked, then its process vanished without an exit code
+    (again,) = s.beat(agents[3])  # r4's agent no longer reports it
+    assert again == {**r1, "type": "resume"}  # same run id and args
+    assert [s.run(r["run_id"]).state for r in (r2, r3, r4)] == ["finished", "killed", "preempted"]
+    (again4,) = s.beat(agents[0])
+    assert again4 == {**r4, "type": "resume"}
+    s.end(r1["run_id"], 0)
+    s.end(r4["run_id"], 0)
+    assert s.beat(agents[0]) == [{"type": "exit"}] and s.sweep.state == "FINISHED"
+
+
+def test_hyperband_stop_reaches_the_agent_and_the_run():
+    s = Sweep(parameters={"a": {"values": [1, 2]}}, early_terminate={"type": "hyperband", "min_iter": 1, "eta": 3})
+    good, bad = s.agent(), s.agent()
+    (g,) = s.beat(good)
+    (b,) = s.beat(bad)
+    s.run(g["run_id"]).history = [{"loss": 0.1}] * 3
+    s.end(g["run_id"], 0)
+    s.run(b["run_id"]).state = "running"
+    s.run(b["run_id"]).history = [{"loss": 5.0}]
+    assert s.beat(bad, b["run_id"]) == [{"type": "stop", "run_id": b["run_id"]}]
+    assert s.run(b["run_id"]).stop_requested  # the file stream's answer says stopped too (runs.py)
+    assert s.beat(bad, b["run_id"]) == [{"type": "stop", "run_id": b["run_id"]}]  # again until it ends
+    assert s.beat(bad) == [{"type": "exit"}]  # its process is gone: killed, the grid is done
+    assert s.run(b["run_id"]).state == "killed" and s.sweep.state == "FINISHED"
+
+
+def test_pause_stop_and_cancel():
+    s = Sweep(parameters={"a": {"values": [1, 2, 3]}})
+    agent, idle = s.agent(), s.agent()
+    (cmd,) = s.beat(agent)
+    update = lambda state: s.op("UpsertSweep", id=s.sweep.storage_id, state=state, entityName=s.store.entity, projectName=PROJECT)
+    update("PAUSED")
+    assert s.beat(idle) == [] and s.beat(agent, cmd["run_id"]) == []  # no new runs; the run goes on
+    update("RUNNING")
+    assert s.beat(idle)[0]["type"] == "run"
+    update("FINISHED")  # wandb sweep --stop: no new runs, running ones finish
+    assert s.beat(agent, cmd["run_id"]) == []  # its run goes on
+    s.end(cmd["run_id"], 0)
+    assert s.beat(agent) == [{"type": "exit"}]
+    update("CANCELED")  # wandb sweep --cancel: exit at once (the agent kills its runs)
+    assert s.beat(idle, "any") == [{"type": "exit"}]
+
+
+@pytest.mark.parametrize("method", ["random", "bayes"])
+def test_random_and_bayes_suggest_from_the_space(method):
+    s = Sweep(method=method, parameters={"lr": {"min": 0.001, "max": 0.1}, "zn": {"values": [50, 100]}})
+    agent = s.agent()
+    for i in range(3):
+        (cmd,) = s.beat(agent)
+        args = {k: v["value"] for k, v in cmd["args"].items()}
+        assert 0.001 <= args["lr"] <= 0.1 and args["zn"] in (50, 100) and type(args["lr"]) is float
+        s.end(cmd["run_id"], 0, loss=args["lr"])
+    assert s.sweep.state == "RUNNING"  # no end to the search
+
+
+def test_cancel_by_the_cli_then_no_agent(wandb_server, tmp_path):
+    """`wandb sweep --cancel PATH` (SweepWithRuns, then UpsertSweep with the sweep's GraphQL id and a
+    state) cancels it, and a later `wandb agent` is refused at CreateAgent, as W&B refuses it."""
+    sweep = new_sweep(wandb_server, tmp_path, [1])
+    path = f"{sweep.entity}/{PROJECT}/{sweep.name}"
+    cancel = wandb_cli(tmp_path, "sweep", "--cancel", path)
+    assert cancel.returncode == 0, cancel.stdout + cancel.stderr
+    assert sweep.state == "CANCELED"
+    refused = subprocess.run([sys.executable, "-c", FAST_AGENT, "agent", path], cwd=tmp_path, env=env(),
+                             capture_output=True, text=True, timeout=60)
+    assert refused.returncode != 0 and f"Sweep {sweep.name} is not running" in refused.stdout + refused.stderr
+    assert not sweep.agents and not runs(wandb_server, sweep)

@@ -49,14 +49,13 @@ def end_state(run: ServerRun) -> str:
     return "failed" if run.exitcode is not None else "crashed"
 
 
-def settle(store: Store, sweep) -> None:
-    """Apply W&B's end rule to every sweep run whose process is gone: the file stream's last word
-    (runs.py) is corrected where the server knows better, and a run no agent reports any more that
-    never sent an exit (killed by a signal) ends now, not after W&B's five silent minutes."""
-    reported = {rid for agent in sweep.agents.values() for rid in agent.running}
+def settle(store: Store, sweep, gone: set[str] = frozenset()) -> None:
+    """Apply W&B's end rule to the sweep's ended runs: the file stream's last word (runs.py) is
+    corrected where the server knows better (it asked for a stop), and a run in `gone` (its agent
+    no longer reports it) that never sent an exit (killed by a signal) ends now, not after W&B's
+    five silent minutes. Preempted runs join the sweep's run queue."""
     for run in runs_of(store, sweep):
-        gone = run.name not in reported and run.name in sweep.handed
-        if run.state in ("finished", "failed", "preempted", "killed", "crashed") or (gone and run.state in IN_FLIGHT):
+        if run.state in ("finished", "failed", "preempted", "killed", "crashed") or (run.name in gone and run.state in IN_FLIGHT):
             run.state = end_state(run)
         if run.state == "preempted" and run.name not in sweep.queue:
             sweep.queue.append(run.name)  # W&B's sweep run queue
@@ -126,8 +125,10 @@ def _command(run: ServerRun, sweep, kind: str) -> dict:
 
 def heartbeat(store: Store, sweep, agent, running: list[str]) -> list[dict]:
     """The commands for one agent heartbeat. `running`: the run ids its processes still run."""
+    gone = set(agent.running) - set(running)  # handed or running at the last beat, not now: ended
     agent.running = list(running)
     agent.heartbeat_at = time.time()
+    settle(store, sweep, gone)
     refresh(store, sweep)
     entity, project, _ = sweep.key
     commands = [{"type": "stop", "run_id": rid} for rid in running
@@ -144,8 +145,8 @@ def heartbeat(store: Store, sweep, agent, running: list[str]) -> list[dict]:
         else:
             run, kind = _new_run(store, sweep), "run"
         if run is not None:
-            sweep.handed[run.name] = agent.id
             agent.runs.append(run.name)
+            agent.running.append(run.name)  # expected in its next report, unless it ended already
             return commands + [_command(run, sweep, kind)]
         refresh(store, sweep)  # nothing to hand out: finished, if every run has ended
     if sweep.state == "FINISHED":

@@ -25,7 +25,7 @@ class ServerAgent:
     id: str
     sweep: tuple[str, str, str]  # the sweep's key
     host: str = ""
-    running: list[str] = field(default_factory=list)  # run ids its last heartbeat said still run
+    running: list[str] = field(default_factory=list)  # what its last heartbeat said still runs, + a run just handed
     runs: list[str] = field(default_factory=list)  # every run id handed to it, in order
     commands: list[dict] = field(default_factory=list)  # every command its heartbeats were answered
     created_at: float = field(default_factory=time.time)
@@ -43,7 +43,6 @@ class ServerSweep:
     display_name: str | None = None
     description: str | None = None
     queue: list[str] = field(default_factory=list)  # preempted run ids waiting to be handed out again
-    handed: dict[str, str] = field(default_factory=dict)  # run id -> the agent it was last handed to
     agents: dict[str, ServerAgent] = field(default_factory=dict)
     created_at: float = field(default_factory=time.time)
     updated_at: float = field(default_factory=time.time)
