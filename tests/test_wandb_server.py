@@ -160,8 +160,11 @@ def test_api_reads_the_run_back_with_the_tables_images(wandb_server, tmp_path, p
 def test_api_runs_filters_on_sweep_group_state_and_config(wandb_server, tmp_path, pngs):
     import wandb
 
-    run_child(wandb_server, tmp_path, pngs, "trial3", mode="fail")
+    # as `wandb agent` starts a trial: the sweep, run id and project in the environment (init's are ignored)
+    agent = {"WANDB_SWEEP_ID": "swA", "WANDB_RUN_ID": "trial3", "WANDB_PROJECT": PROJECT}
+    run_child(wandb_server, tmp_path, pngs, "trial3", mode="fail", env={**wandb_server.env(), **agent})
     store = wandb_server.store
+    assert server_run(wandb_server, "trial3").sweep == "swA"  # the upsert carried the agent's sweep id
     other = store.run(store.entity, PROJECT, "other")  # another trial, as a sweep's agent would have left it
     other.config, other.state, other.group, other.sweep = {"zn": 16, "lr": 0.0002}, "finished", "zn-16", "sw1"
     api = wandb.Api(timeout=30)
@@ -173,7 +176,7 @@ def test_api_runs_filters_on_sweep_group_state_and_config(wandb_server, tmp_path
     assert ids() == ["other", "trial3"]
     assert server_run(wandb_server, "trial3").state == "failed"  # finish(exit_code=1)
     assert ids(state="failed") == ["trial3"] and ids(state="finished") == ["other"]
-    assert ids(group="zn-16") == ["other"] and ids(sweep="sw1") == ["other"]
+    assert ids(group="zn-16") == ["other"] and ids(sweep="sw1") == ["other"] and ids(sweep="swA") == ["trial3"]
     assert ids(**{"config.zn": 8}) == ["trial3"] and ids(**{"config.zn.value": {"$gt": 8}}) == ["other"]
     assert ids(**{"$or": [{"config.zn": 8}, {"sweep": "sw1"}]}) == ["other", "trial3"]
     assert ids(**{"config.lr": 0.0002, "state": "finished"}) == ["other"]

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tests.wandb_server.graphql import GraphQLError, operation
+from tests.wandb_server.public_api import iso, page
 from tests.wandb_server.routes import route
 from tests.wandb_server.store import Store
 
@@ -63,10 +64,6 @@ def manifest(store: Store, art: ServerArtifact) -> dict:
     if base is not None:
         own["contents"] = {**manifest(store, base)["contents"], **own.get("contents", {})}
     return own
-
-
-def iso(t: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t))
 
 
 def find(store: Store, entity: str, project: str, name: str) -> ServerArtifact | None:
@@ -158,11 +155,6 @@ def use_artifact(store: Store, v, request):
     return {"useArtifact": {"artifact": {"id": art.id}}}
 
 
-@operation("ClientIDMapping")
-def client_id_mapping(store: Store, v, request):
-    return {"clientIDMapping": None}  # references by client id: genlat's artifacts hold none
-
-
 @operation("ArtifactType")
 def artifact_type(store: Store, v, request):
     """The Python side asks for the type of an artifact it may be about to log."""
@@ -199,12 +191,9 @@ def artifact_node(store: Store, art: ServerArtifact) -> dict:
 
 
 def _connection(store: Store, arts: list[ServerArtifact], v) -> dict:
-    start = int(v.get("cursor") or -1) + 1
-    first = v.get("perPage") or 100
-    chosen = arts[start:start + first]
-    return {"totalCount": len(arts), "pageInfo": {"__typename": "PageInfo", "endCursor": str(start + len(chosen) - 1),
-                                                   "hasNextPage": start + first < len(arts)},
-            "edges": [{"node": artifact_node(store, a), "cursor": str(start + i)} for i, a in enumerate(chosen)]}
+    edges, info = page(arts, v.get("perPage") or 100, v.get("cursor"))
+    return {"totalCount": len(arts), "pageInfo": info,
+            "edges": [{"node": artifact_node(store, a), "cursor": c} for c, a in edges]}
 
 
 def _run_artifacts(store: Store, v, logged: bool) -> dict:
@@ -265,11 +254,7 @@ def artifact_membership_files(store: Store, v, request):
     if art is None:
         return {"project": {"artifactCollection": None}}
     nodes = file_nodes(store, art, v.get("fileNames"))
-    start = int(v.get("cursor") or -1) + 1
-    first = v.get("perPage") or 50
-    chosen = nodes[start:start + first]
-    files = {"totalCount": len(nodes), "edges": [{"node": n} for n in chosen],
-             "pageInfo": {"__typename": "PageInfo", "endCursor": str(start + len(chosen) - 1),
-                          "hasNextPage": start + first < len(nodes)}}
+    edges, info = page(nodes, v.get("perPage") or 50, v.get("cursor"))
+    files = {"totalCount": len(nodes), "edges": [{"node": n, "cursor": c} for c, n in edges], "pageInfo": info}
     return {"project": {"artifactCollection": {"__typename": "ArtifactSequence",
                                                "artifactMembership": {"files": files}}}}

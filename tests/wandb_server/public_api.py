@@ -5,8 +5,11 @@ live pages), its files. Artifacts read back are in artifacts.py."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import re
+import time
 from typing import Any
 
 from tests.wandb_server.files import file_url
@@ -16,8 +19,6 @@ from tests.wandb_server.store import ServerRun, Store
 
 
 def iso(t: float) -> str:
-    import time
-
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t))
 
 
@@ -26,7 +27,8 @@ def page(items: list, first: int | None, after: str | None) -> tuple[list[tuple[
     start = int(after) + 1 if after else 0
     first = len(items) if first is None else first
     chosen = list(enumerate(items))[start:start + first]
-    info = {"endCursor": str(chosen[-1][0]) if chosen else after, "hasNextPage": start + first < len(items)}
+    info = {"__typename": "PageInfo", "endCursor": str(chosen[-1][0]) if chosen else after,
+            "hasNextPage": start + first < len(items)}
     return [(str(i), item) for i, item in chosen], info
 
 
@@ -233,9 +235,6 @@ def run_files(store: Store, v, request):
 
 
 def file_node(store: Store, run: ServerRun, name: str) -> dict:
-    import base64
-    import hashlib
-
     data = store.blobs[run.files[name]]
     url = file_url(store, run.files[name])
     return {"id": f"file-{run.storage_id}-{name}", "name": name, "url": url, "directUrl": url,

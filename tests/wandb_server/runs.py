@@ -73,7 +73,9 @@ def upsert_bucket(store: Store, v, request):
     by_id = next((r for r in store.runs.values() if v.get("id") and r.storage_id == v["id"]), None)
     if by_id is None and not v.get("name") and v.get("id"):
         raise GraphQLError(f"run {v['id']} not found")
-    entity, project = v.get("entity") or store.entity, v.get("project") or "uncategorized"
+    # no project: a sweep's run goes to its sweep's project (Store.sweeps, keyed entity, project, name)
+    sweep_project = next((p for (_, p, s) in store.sweeps if s == v.get("sweep")), None)
+    entity, project = v.get("entity") or store.entity, v.get("project") or sweep_project or "uncategorized"
     if by_id is not None:
         entity, project = by_id.entity, by_id.project
     name = by_id.name if by_id else v.get("name") or store.new_id("run")
