@@ -96,14 +96,15 @@ def to_record(run, folder: Path, api) -> RunRecord:
         if values:
             by_epoch.setdefault(int(epoch), {"epoch": int(epoch)}).update(values)
     metrics = [by_epoch[e] for e in sorted(by_epoch)]
-    _stamp(metrics, dict(run.summary), config)
+    summary = run.summary_metrics  # plain JSON (run.summary wraps nested values in objects that are no dicts)
+    _stamp(metrics, summary, config)
     state = STATES.get(run.state, run.state)
     status = {"state": state, "epoch": metrics[-1]["epoch"] if metrics else 0}
     record = RunRecord(folder, config, metrics, status)
     for epoch, media in images.items():
         if media.get("path"):
             record.samples[epoch] = _download(run, media["path"], folder)
-    record.panels = _panels(run, folder, api)
+    record.panels = _panels(run, summary.get(PANEL_TABLE), folder, api)
     return record
 
 
@@ -122,11 +123,10 @@ def _download(run, name: str, folder: Path) -> Path:
     return folder / name
 
 
-def _panels(run, folder: Path, api) -> dict[tuple[int, str], Path]:
+def _panels(run, table, folder: Path, api) -> dict[tuple[int, str], Path]:
     """The final `interpolation` table (one row per endpoint pair) stacked back into one panel per method.
     The table file in the run's files holds the string "Image" in each picture's cell: the cells and the
     pictures are in the table's artifact, `run-<id>-interpolation`, as `interpolation.table.json`."""
-    table = dict(run.summary).get(PANEL_TABLE)
     if not isinstance(table, dict) or table.get("_type") != "table-file":
         return {}
     artifact = api.artifact(f"{run.entity}/{run.project}/run-{run.id}-{PANEL_TABLE}:latest")

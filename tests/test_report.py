@@ -252,7 +252,7 @@ class FakeRun:
         table = table_dir / f"{self.id}.table.json"
         table.write_text(json.dumps({"columns": columns, "data": [[*c[:4], "Image"] for c in cells]}))
         self.files["media/table/interpolation_2_0123abcd.table.json"] = table
-        self.summary = {**stamp, "interpolation": {"_type": "table-file", "path": "media/table/interpolation_2_0123abcd.table.json",
+        self.summary = self.summary_metrics = {**stamp, "interpolation": {"_type": "table-file", "path": "media/table/interpolation_2_0123abcd.table.json",
                         "_latest_artifact_path": "wandb-client-artifact://x:latest/interpolation.table.json", "nrows": len(cells)}}  # fmt: skip
 
     def scan_history(self):

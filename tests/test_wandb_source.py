@@ -22,7 +22,7 @@ class Run:
         self.id = self.name = run_id
         self.group = group
         self.config = {"zn": zn, "seed": seed, "wandb_group": group, **STAMPED}
-        self.summary = dict(STAMPED)
+        self.summary = self.summary_metrics = dict(STAMPED)
         self._history = [{"epoch": e, "eval/fd": zn + seed + 1.0 / e, "eval/samples": 256, "eval/metric_version": 1} for e in (1, 2)]
 
     def scan_history(self):
