@@ -38,24 +38,29 @@ def runs_of(store: Store, sweep) -> list[ServerRun]:
 
 
 def end_state(run: ServerRun) -> str:
-    """W&B's rule for how a run ended, from what the server knows: a stop it asked for wins over
-    the client's preempting mark; preempting and a non-zero (or no) exit code is preempted."""
+    """W&B's rule for how a sweep run ended, from what the server knows. A process gone without an
+    exit is crashed, or preempted if it had marked itself preempting ("no status"); exit 0 is
+    finished even when marked; and a stop the server asked for wins over the client's preempting
+    mark: killed, as a run stopped from W&B's UI ends."""
+    state = run.state
+    if state in IN_FLIGHT:
+        state = "preempted" if state == "preempting" else "crashed"
     if run.exitcode == 0:
         return "finished"
-    if run.stop_requested:
+    if run.stop_requested and state != "finished":
         return "killed"
-    if run.state in ("preempting", "preempted"):
-        return "preempted"
-    return "failed" if run.exitcode is not None else "crashed"
+    return state
 
 
 def settle(store: Store, sweep, gone: set[str] = frozenset()) -> None:
-    """Apply W&B's end rule to the sweep's ended runs: the file stream's last word (runs.py) is
-    corrected where the server knows better (it asked for a stop), and a run in `gone` (its agent
-    no longer reports it) that never sent an exit (killed by a signal) ends now, not after W&B's
-    five silent minutes. Preempted runs join the sweep's run queue."""
+    """Apply W&B's end rule to the runs the sweep started once they ended: the file stream's last
+    word (runs.py) is corrected where the server knows better (it asked for a stop), and a run in
+    `gone` (its agent no longer reports it) that never sent an exit (killed by a signal) ends now,
+    not after W&B's five silent minutes. Preempted runs join the sweep's run queue."""
     for run in runs_of(store, sweep):
-        if run.state in ("finished", "failed", "preempted", "killed", "crashed") or (run.name in gone and run.state in IN_FLIGHT):
+        if run.name not in sweep.args:  # a prior run (wandb sweep -R): the sweep only reads it
+            continue
+        if run.state not in IN_FLIGHT or run.name in gone:
             run.state = end_state(run)
         if run.state == "preempted" and run.name not in sweep.queue:
             sweep.queue.append(run.name)  # W&B's sweep run queue
@@ -82,7 +87,11 @@ def early_terminate(store: Store, sweep) -> None:
     and the runs' own stop poll (the file stream's `stopped`) sees it too."""
     if "early_terminate" not in sweep.config:
         return
-    for stopped in sweeps.stop_runs(sweep.config, sweep_runs(store, sweep)):
+    try:
+        to_stop = sweeps.stop_runs(sweep.config, sweep_runs(store, sweep))
+    except ValueError as e:  # a config the sweeps package refuses
+        return _failed(store, sweep, e)
+    for stopped in to_stop:
         store.runs[(*sweep.key[:2], stopped.name)].stop_requested = True
 
 
@@ -91,7 +100,16 @@ def _suggest(store: Store, sweep) -> sweeps.SweepRun | None:
     cap = sweep.config.get("run_cap")
     if cap is not None and len(runs_of(store, sweep)) >= cap:
         return None
-    return sweeps.next_run(sweep.config, sweep_runs(store, sweep))
+    try:
+        return sweeps.next_run(sweep.config, sweep_runs(store, sweep))
+    except ValueError as e:  # e.g. bayes without a metric: W&B's server would show the sweep failing
+        return _failed(store, sweep, e)
+
+
+def _failed(store: Store, sweep, error: Exception) -> None:
+    """The search can't go on: fail the test that made the sweep, naming why (the agent would only
+    log the heartbeat's error and poll forever)."""
+    store.unknown.append(f"sweep {sweep.name}: the sweeps package refused its config: {error}")
 
 
 def _new_run(store: Store, sweep) -> ServerRun | None:
@@ -104,6 +122,7 @@ def _new_run(store: Store, sweep) -> ServerRun | None:
     run = store.run(entity, project, store.new_id("sr"))  # 8 characters, like W&B's run ids
     run.sweep = sweep.name
     run.config = {k: plain(v["value"]) for k, v in suggestion.config.items()}
+    sweep.args[run.name] = {k: {"value": v} for k, v in run.config.items()}
     return run
 
 
@@ -118,9 +137,9 @@ def refresh(store: Store, sweep) -> None:
 
 
 def _command(run: ServerRun, sweep, kind: str) -> dict:
-    """A `run` (or, for a requeued run, `resume`) command; the agent renders `args` as --key=value."""
-    return {"type": kind, "run_id": run.name, "program": sweep.config.get("program"),
-            "args": {k: {"value": v} for k, v in run.config.items() if not k.startswith("_")}}
+    """A `run` (or, for a requeued run, `resume`) command; the agent renders `args` as --key=value.
+    A requeued run gets the args it first got, not its config now (a program may add to that)."""
+    return {"type": kind, "run_id": run.name, "program": sweep.config.get("program"), "args": sweep.args[run.name]}
 
 
 def heartbeat(store: Store, sweep, agent, running: list[str]) -> list[dict]:

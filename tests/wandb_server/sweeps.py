@@ -43,6 +43,7 @@ class ServerSweep:
     display_name: str | None = None
     description: str | None = None
     queue: list[str] = field(default_factory=list)  # preempted run ids waiting to be handed out again
+    args: dict[str, dict] = field(default_factory=dict)  # run id -> the params it was handed ({"k": {"value": v}})
     agents: dict[str, ServerAgent] = field(default_factory=dict)
     created_at: float = field(default_factory=time.time)
     updated_at: float = field(default_factory=time.time)
@@ -136,8 +137,10 @@ def upsert_sweep(store: Store, v: dict, request) -> dict:
         store.sweeps[sweep.key] = sweep
     warnings: list[str] = []
     if v.get("config"):
-        config = yaml.safe_load(v["config"]) or {}
-        warnings = wb_sweeps.schema_violations_from_proposed_config(config)  # W&B's own validation
+        try:  # W&B's own validation: warnings the CLI prints; a config it cannot read is refused
+            warnings = wb_sweeps.schema_violations_from_proposed_config(yaml.safe_load(v["config"]) or {})
+        except (ValueError, yaml.YAMLError) as e:
+            raise GraphQLError(f"invalid sweep config: {e}") from e
         sweep.config_yaml = v["config"]
     if v.get("state"):
         sweep.state = v["state"].upper()
@@ -190,6 +193,10 @@ def agent_heartbeat(store: Store, v: dict, request) -> dict:
     if agent is None:
         raise GraphQLError(f"agent {v['id']} not found")
     running = [rid for rid, alive in json.loads(v.get("runState") or "{}").items() if alive]
-    commands = controller.heartbeat(store, store.sweeps[agent.sweep], agent, running)
+    try:
+        commands = controller.heartbeat(store, store.sweeps[agent.sweep], agent, running)
+    except Exception as e:  # noqa: BLE001  (the agent would log it and poll forever: fail the test instead)
+        store.unknown.append(f"Heartbeat: the controller failed: {e!r}")
+        commands = [{"type": "exit"}]
     agent.commands += commands
     return {"agentHeartbeat": {"agent": {"id": agent.id}, "commands": json.dumps(commands)}}
