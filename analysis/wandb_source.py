@@ -75,6 +75,8 @@ def load_wandb(path: str, cache: Path, api=None, group: str | None = None) -> St
         raise
     except Exception as e:  # the public API raises its own types for "not found" and network trouble
         raise OfflineError(f"--wandb {path}: cannot read the runs ({type(e).__name__}: {e})") from None
+    if not records:  # a misspelt group matches nothing: say so rather than write an empty report
+        raise ConfigError(f"--wandb {where}: no runs there; check the names (W&B's are case-sensitive)")
     study = from_records(f"W&B {path}" + (f" group {where.group}" if where.group else ""), f"W&B {where}", records, info)
     study.wandb = where
     return study

@@ -60,6 +60,13 @@ def test_without_a_group_the_runset_is_the_runs_read(tmp_path):
     assert wandb_report.target(study) == ("me", "genlat", "Metric('ID') in ['a80', 'a81']")
 
 
+def test_a_group_with_no_runs_is_one_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(wandb_source, "default_api", lambda: Api(RUNS))
+    assert report_main(["--wandb", "me/genlat", "--group", "sweep-zn-A", "--out", str(tmp_path / "r")]) == 2
+    assert capsys.readouterr().err == "genlat: error: --wandb me/genlat group sweep-zn-A: no runs there; check the names (W&B's are case-sensitive)\n"
+    assert not (tmp_path / "r" / "report.html").exists()
+
+
 @pytest.mark.parametrize("argv", [["--runs", "x", "--group", "g"], ["--wandb", "me/genlat/abc123", "--group", "g"],
                                   ["--wandb", "me/genlat", "--group", " "]])  # fmt: skip
 def test_a_group_needs_a_project_and_no_sweep(argv, capsys):
