@@ -2,6 +2,8 @@
 
 Written atomically (temp file, fsync, rename), so a kill during a write leaves the previous
 checkpoint intact; loaded with `weights_only=True`, so a checkpoint cannot run code when read.
+The newest `keep` epochs are kept (resume uses the newest), and `best.pt` beside them holds the best
+epoch's (genlat.keys.Best); pruning only ever removes epoch_NNN.pt files.
 """
 
 from __future__ import annotations
@@ -16,15 +18,20 @@ import torch
 from genlat.atomic import atomic_write_bytes
 
 _NAME = re.compile(r"^epoch_(\d+)\.pt$")
+BEST = "best.pt"
 
 
 def checkpoint_path(folder: Path, epoch: int) -> Path:
     return folder / f"epoch_{epoch:03d}.pt"
 
 
-def save_checkpoint(folder: Path, epoch: int, state: dict[str, Any], keep: int) -> Path:
+def save_checkpoint(folder: Path, epoch: int, state: dict[str, Any], keep: int, best: bool = False) -> Path:
+    """The epoch's checkpoint; also best.pt when this epoch is the run's best so far. best.pt is written
+    first: a kill between the two replays the epoch, which writes it again."""
     buf = io.BytesIO()
     torch.save(state, buf)
+    if best:
+        atomic_write_bytes(folder / BEST, buf.getvalue())
     path = checkpoint_path(folder, epoch)
     atomic_write_bytes(path, buf.getvalue(), fault="checkpoint")
     for old in list_checkpoints(folder)[:-keep]:

@@ -1,7 +1,52 @@
-"""Names that both the metrics and the tracker use, kept below both so neither imports the other."""
+"""Names that the metrics, the tracker, the run and the sweep share, kept below all of them so none
+imports another (standard library only: `genlat sweep --status` must not import torch)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
 
 MAIN_KEYS = ("fd", "kid", "precision", "recall", "ppl")  # eval/<key>; also columns of the epoch-series table
 # What makes two evaluations comparable (the measurement stamp): the feature space with its weights'
 # hash, the evaluation sample count and the metric code's version. Every metrics line with eval/
 # numbers carries all three; the report compares only numbers whose stamps are equal.
 STAMP_KEYS = ("eval/feature_space", "eval/samples", "eval/metric_version")
+STUDY_METRIC = "eval/fd"  # the study's measure of a run; lower is better
+SWEEP_METRIC_ENV = "GENLAT_SWEEP_METRIC"  # genlat sweep hands a trial its file's `metric:` (JSON) in this
+
+
+@dataclass(frozen=True)
+class Best:
+    """What "best" means, defined once: a metric and its goal. A sweep's `metric:` decides (W&B's own
+    rule); a run outside a sweep, or under a sweep genlat cannot read, uses the study's metric, the
+    FD, minimized. The W&B summary (define_metric), best.pt, the offline search and
+    `genlat sweep --status` all take the best over epochs by it."""
+
+    name: str = STUDY_METRIC
+    goal: str = "minimize"
+
+    @classmethod
+    def of(cls, metric: dict | None) -> "Best":
+        """From a sweep file's `metric:` ({name, goal}); the study's when it names none."""
+        if isinstance(metric, dict) and metric.get("name"):
+            return cls(str(metric["name"]), "maximize" if metric.get("goal") == "maximize" else "minimize")
+        return cls()
+
+    @property
+    def summary(self) -> str:
+        """W&B's define_metric(summary=...) that keeps this best in the run's summary."""
+        return "max" if self.goal == "maximize" else "min"
+
+    def value(self, rows: list[dict]) -> float | None:
+        """The best finite value of the metric over these metrics rows, or None."""
+        values = [r[self.name] for r in rows if _finite(r.get(self.name))]
+        return (max if self.goal == "maximize" else min)(values) if values else None
+
+    def epoch(self, rows: list[dict]) -> int | None:
+        """The epoch that first reached the best value (a later tie does not replace it), or None."""
+        best = self.value(rows)
+        return next((r["epoch"] for r in rows if best is not None and r.get(self.name) == best), None)
+
+
+def _finite(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)

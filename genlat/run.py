@@ -240,7 +240,8 @@ class Run:
 
     def checkpoint(self, epoch: int) -> None:
         state = {**self.trainer.state_dict(), "epoch": epoch, "wandb_id": self.run_id, "config": self.cfg.to_dict()}
-        save_checkpoint(self.dir.checkpoints, epoch, state, self.cfg.keep_checkpoints)
+        best = self.tracker.best.epoch(self.dir.read_metrics()) == epoch  # the run's best so far: best.pt too
+        save_checkpoint(self.dir.checkpoints, epoch, state, self.cfg.keep_checkpoints, best=best)
 
     def finish(self, code: int) -> None:
         """The final W&B tables (after a whole run), W&B's exit code, and the closing line."""

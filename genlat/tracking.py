@@ -13,23 +13,44 @@ Keys are stable so the W&B UI can merge them across the runs of a sweep:
   epoch_series / interpolation                                 tables, an immutable copy at the end
   epoch_series_live / interpolation_live                       the same rows, INCREMENTAL, as they come
 The final tables are rebuilt from the run directory, so they hold every epoch even after a resume.
+
+W&B conventions: job_type "train"; tags: the model, the dataset and, under a sweep, `sweep-ID`; the
+config is the experiment's settings (config.json keeps the bookkeeping too); the summary of the
+metric that ranks runs (genlat.keys.Best) is its best over epochs, not its last; a run stopped by a
+signal is marked preempting before it ends with genlat's exit code, so W&B requeues a sweep's run.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import threading
 from pathlib import Path
 from typing import Any
 
+from genlat.errors import EXIT_PREEMPTED
 from genlat.grids import SAMPLES, Grid
-from genlat.keys import MAIN_KEYS
+from genlat.keys import MAIN_KEYS, STUDY_METRIC, SWEEP_METRIC_ENV, Best
 from genlat.rundir import RunDir
 from genlat.wandb_access import base_url, resolve_mode, server_problem
 
 SERIES_HEAD = ["epoch", "zn", "lr"]  # then the grids' columns, the trainer's SERIES, then MAIN_KEYS
 INTERP_COLUMNS = ["epoch", "zn", "method", "pair", "panel"]
+# config.json keys kept out of the W&B config: where and how this machine ran and showed the run (W&B
+# has its own fields for the name, id, project, entity and group), not what the experiment was
+BOOKKEEPING = ("out", "name", "resume", "debug", "log_every", "keep_checkpoints", "num_workers", "data_dir",
+               "wandb_project", "wandb_entity", "wandb_group", "run_name", "wandb_id", "started")  # fmt: skip
+
+
+def wandb_config(config_record: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in config_record.items() if k not in BOOKKEEPING}
+
+
+def run_tags(cfg) -> list[str]:
+    """The model, the dataset (its kind for folder:PATH) and the sweep: W&B's agent's, or genlat sweep's."""
+    sweep = os.environ.get("WANDB_SWEEP_ID") or os.environ.get("GENLAT_SWEEP_ID")
+    return [cfg.model, cfg.dataset.split(":", 1)[0], *([f"sweep-{sweep}"] if sweep else [])]
 
 
 class Tracker:
@@ -51,7 +72,9 @@ class Tracker:
             id=run_id,
             resume="allow",
             dir=str(run.path),
-            config=config_record,
+            job_type="train",
+            tags=run_tags(cfg),
+            config=wandb_config(config_record),
         )
         self.series_keys, self.grids = tuple(series_keys), (SAMPLES, *grids)  # every grid the run draws
         # columns: epoch, zn, lr, grid, [reconstruction], the trainer's keys without their prefix, fd, kid, ...
@@ -61,6 +84,7 @@ class Tracker:
         self._media: dict[str, Any] = {}  # PNG path -> its wandb.Image: the final tables reuse this run's uploads
         self._error: BaseException | None = None
         self._finished = False
+        self._best = Best()
         self._starter = threading.Thread(target=self._start_guarded, args=(kwargs,), name="wandb-start", daemon=True)
         self._starter.start()
 
@@ -88,6 +112,8 @@ class Tracker:
             self.mode = "offline"
             wandb.teardown()  # W&B's service still holds the failed run's id; a fresh one takes it offline
             run = wandb.init(mode="offline", settings=self._settings(), **kwargs)
+        if self.mode == "online":  # where to watch it, now rather than only at the end
+            print(f"W&B run {run.url}", file=sys.stderr)
         # Custom x-axes instead of W&B's own step, which cannot go back after a resume.
         run.define_metric("train/step")
         run.define_metric("train/*", step_metric="train/step")
@@ -95,9 +121,39 @@ class Tracker:
         for prefix in ("epoch/*", "eval/*", *(g.wandb_key for g in self.grids), "epoch_series_live",
                        "interpolation_live"):
             run.define_metric(prefix, step_metric="epoch")
+        self._best = self.sweep_best(run)
+        step = "train/step" if self._best.name.startswith("train/") else "epoch"
+        run.define_metric(self._best.name, step_metric=step, summary=self._best.summary)  # the summary: its best
         self.series_live = wandb.Table(columns=self.series_columns, log_mode="INCREMENTAL")
         self.interp_live = wandb.Table(columns=INTERP_COLUMNS, log_mode="INCREMENTAL")
         self.run = run
+
+    def sweep_best(self, run) -> Best:
+        """What ranks this run (genlat.keys.Best): genlat sweep hands its file's metric over in
+        GENLAT_SWEEP_METRIC; under `wandb agent` the sweep's config is read from the server (the agent
+        passes only the sweep's id); outside a sweep, or when that read fails, the study's metric."""
+        if os.environ.get(SWEEP_METRIC_ENV):
+            try:
+                return Best.of(json.loads(os.environ[SWEEP_METRIC_ENV]))
+            except ValueError:
+                return Best()
+        sweep_id = os.environ.get("WANDB_SWEEP_ID")
+        if not sweep_id or self.mode != "online":
+            return Best()
+        try:
+            sweep = self.wandb.Api(timeout=20).sweep(f"{run.entity}/{run.project}/{sweep_id}")
+            return Best.of(sweep.config.get("metric"))
+        except Exception as e:  # a server that does not answer this query: still a run, ranked the study's way
+            why = " ".join(str(e).split())[:160] or type(e).__name__
+            print(f"genlat: note: cannot read the metric of sweep {sweep_id} ({why}); best means {STUDY_METRIC}, "
+                  "minimized", file=sys.stderr)
+            return Best()
+
+    @property
+    def best(self) -> Best:
+        """What ranks this run, once W&B has started (it may take the sweep's config to know)."""
+        self._ready()
+        return self._best
 
     @property
     def started(self) -> bool:
@@ -206,6 +262,8 @@ class Tracker:
         if self._finished:
             return
         self._ready()
+        if exit_code == EXIT_PREEMPTED:  # W&B's way: a sweep's run marked preempting that ends non-zero is requeued
+            self.run.mark_preempting()
         self.run.finish(exit_code=exit_code)
         self._finished = True
 
@@ -214,6 +272,7 @@ class NullTracker:
     """What every non-main rank gets: W&B hears from exactly one process."""
 
     location = "W&B: main process only"
+    best = Best()
 
     def __getattr__(self, name):
         return lambda *args, **kwargs: None

@@ -30,3 +30,12 @@ def test_pickled_code_is_refused(tmp_path):
     torch.save({"epoch": 1, "x": Evil()}, tmp_path / "epoch_001.pt")
     state, skipped = load_latest(tmp_path)
     assert state is None and skipped
+
+
+def test_best_pt_survives_rotation_and_resume_takes_the_newest(tmp_path):
+    for epoch, best in [(1, True), (2, True), (3, False), (4, False)]:  # epoch 2 was the best
+        save_checkpoint(tmp_path, epoch, {"epoch": epoch}, keep=1, best=best)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["best.pt", "epoch_004.pt"]
+    assert torch.load(tmp_path / "best.pt", weights_only=True)["epoch"] == 2
+    assert [p.name for p in list_checkpoints(tmp_path)] == ["epoch_004.pt"]  # best.pt is not a resume point
+    assert load_latest(tmp_path)[0]["epoch"] == 4

@@ -11,6 +11,7 @@ import torch
 
 from genlat.cli import train_main
 from tests.helpers import ROOT, epochs, metrics_rows, only_run
+from tests.wandb_log import of_kind, the_log
 
 
 def _final(run):
@@ -52,6 +53,9 @@ def test_sigterm_mid_run_exits_preempted_and_resumes(tmp_path, tiny_args):
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 75, err[-2000:]
     run = only_run(runs)
+    # W&B's way to have a preempted sweep run requeued: marked preempting, then ended with genlat's exit code
+    log = the_log(run)
+    assert of_kind(log, "preempting") and [e.exit_code for e in of_kind(log, "exit")] == [75]
     status = json.loads((run / "status.json").read_text())
     assert status["state"] == "preempted"
     done = status["epoch"]

@@ -37,7 +37,7 @@ def test_two_epochs_write_the_whole_run_directory(tmp_path, tiny_args):
         with Image.open(run / "interpolation" / f"epoch_002_{method}.png") as panel:
             assert panel.size == (4 * 34 + 2, 2 * 34 + 2)  # 4 steps x 2 pairs
         assert (run / "interpolation" / f"epoch_001_{method}_pair1.png").exists()  # --interp_every 1
-    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["epoch_001.pt", "epoch_002.pt"]
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["best.pt", "epoch_001.pt", "epoch_002.pt"]
     assert json.loads((run / "status.json").read_text())["state"] == "finished"
 
     # one offline W&B run inside the run directory, with its tables and their media

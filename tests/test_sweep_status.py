@@ -8,7 +8,7 @@ import pytest
 
 from genlat.sweep.cli import sweep_main
 from genlat.sweep.spec import load_spec
-from genlat.sweep.state import SweepState, new_trial
+from genlat.sweep.state import SweepState, new_trial, refresh_from_run
 from tests.helpers import ROOT, child_env, sweep_file
 
 
@@ -63,3 +63,27 @@ def test_sync_imports_neither_torch_nor_wandb_to_probe_the_server(sweep_dir):
     assert proc.returncode == 69, proc.stderr
     assert "cannot reach W&B" in proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+def test_a_sweep_without_a_metric_is_ranked_by_the_studys(tmp_path, monkeypatch, capsys):
+    """Before: no `metric:` in the file meant no best at all, while each run's W&B summary and best.pt
+    were ranked by eval/fd (minimized)."""
+    monkeypatch.chdir(ROOT)
+    path = sweep_file(tmp_path / "plain.yaml", zn=(8, 16))
+    path.write_text("\n".join(l for l in path.read_text().splitlines() if not l.startswith(("metric:", "  name: epoch", "  goal:"))))
+    spec = load_spec(path)
+    assert spec.metric is None and spec.best.name == "eval/fd"
+    state = SweepState(tmp_path / "sweep")
+    state.create_or_check(spec)
+    with state.locked() as data:
+        for i, (zn, fd) in enumerate([(8, 30.0), (16, 20.0)]):
+            t = new_trial(i, {"zn": zn}, spec.varying, None)
+            t.update(state="finished", epoch=1, epochs=1, attempts=1)
+            data["trials"].append(t)
+            run = state.run_dir(t)
+            run.path.mkdir(parents=True)
+            run.metrics.write_text(json.dumps({"epoch": 1, "eval/fd": fd - 5}) + "\n" + json.dumps({"epoch": 2, "eval/fd": fd}) + "\n")
+            refresh_from_run(t, run, spec.best)  # as the runner records a trial that ended
+    assert sweep_main(["--status", str(state.root)]) == 0
+    out = capsys.readouterr().out
+    assert "eval/fd (min)" in out and "best: t001-zn16  eval/fd=15" in out  # its best epoch, not its last

@@ -12,6 +12,7 @@ trials still alive after the grace period, get SIGKILL. Re-running the same comm
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import shutil
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from genlat.errors import EXIT_OK, EXIT_PREEMPTED
+from genlat.keys import SWEEP_METRIC_ENV
 from genlat.sweep import procs
 from genlat.sweep.command import render, runner_path
 from genlat.sweep.display import SweepDisplay
@@ -74,7 +76,7 @@ class Runner:
         self.sweep_config = spec.sweep_config()
         self.cap = min([c for c in (count, spec.run_cap) if c] or [0]) or None
         self.grace_s, self.poll_s = grace_s, poll_s
-        self.display = display or SweepDisplay(spec.varying, spec.metric)
+        self.display = display or SweepDisplay(spec.varying, spec.best.name)
         self.gpus = visible_gpus()
         self.threads = max(1, cpu_count() // workers)
         self.cwd = os.getcwd()  # `program` resolves from here, as with `wandb agent`
@@ -166,7 +168,7 @@ class Runner:
                 return t
         if self.cap is not None and len(trials) >= self.cap:
             return None
-        proposal = propose(self.sweep_config, trials, self.spec.metric)
+        proposal = propose(self.sweep_config, trials, self.spec.best)
         if proposal is None:
             return None
         params, info = proposal
@@ -184,7 +186,7 @@ class Runner:
             if pgid and t["owner"].get("host") == host() and procs.group_alive(pgid):
                 self.display.event(f"{t['name']}: its runner is gone but the trial still runs; stopping it")
                 procs.terminate_group(pgid, self.grace_s)
-            refresh_from_run(t, self.state.run_dir(t), self.spec.metric, self.spec.goal)
+            refresh_from_run(t, self.state.run_dir(t), self.spec.best)
             t.update(state="preempted", owner=None, heartbeat=None, error="its runner went away; resumes")
 
     def _start(self, trial: dict, slot: int) -> subprocess.Popen:
@@ -213,6 +215,7 @@ class Runner:
             PATH=runner_path(env.get("PATH")),
             PYTHONUNBUFFERED="1",
         )
+        env[SWEEP_METRIC_ENV] = json.dumps({"name": self.spec.best.name, "goal": self.spec.best.goal})  # what ranks it
         env.setdefault("WANDB_MODE", "offline")
         if "OMP_NUM_THREADS" not in os.environ:  # K trials on C cores: C/K threads each, or they thrash
             env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(self.threads)
@@ -244,14 +247,14 @@ class Runner:
         status = read_status(run) if fresh else {}
         with self.state.locked() as data:
             t = _find(data, a.trial["name"])
-            refresh_from_run(t, run, self.spec.metric, self.spec.goal)
+            refresh_from_run(t, run, self.spec.best)
             outcome, error = self.outcome(a, status, t["epoch"], self.state.log_path(a.trial))
             t.update(state=outcome, exit_code=a.rc, ended=now_iso(), owner=None, heartbeat=None, error=error,
                      seconds=round(t["seconds"] + time.monotonic() - a.t0, 2))  # fmt: skip
             if outcome == "failed":
                 t["failures"] += 1
             trial = dict(t)
-        metric = f"  {self.spec.metric}={trial['best']:.4g}" if trial["best"] is not None else ""
+        metric = f"  {self.spec.best.name}={trial['best']:.4g}" if trial["best"] is not None else ""
         note = f"  ({error})" if error else ""
         self.display.event(f"{outcome} {trial['name']} after {time.monotonic() - a.t0:.1f}s, epoch {trial['epoch']}{metric}{note}")
 
@@ -291,7 +294,7 @@ class Runner:
                 continue
             if mtime != a.metrics_mtime:
                 a.metrics_mtime = mtime
-                if refresh_from_run(a.trial, run, self.spec.metric, self.spec.goal):
+                if refresh_from_run(a.trial, run, self.spec.best):
                     changed[a.trial["name"]] = a.trial
         beat = time.monotonic() - self.last_heartbeat > HEARTBEAT_S
         if not changed and not beat:
@@ -305,7 +308,7 @@ class Runner:
                 t["heartbeat"] = time.time()
                 for key in ("history", "epoch", "epochs", "best"):
                     t[key] = a.trial[key]
-            stop = to_stop(self.sweep_config, data["trials"], self.spec.metric) if changed and self.spec.early_terminate else []
+            stop = to_stop(self.sweep_config, data["trials"], self.spec.best) if changed and self.spec.early_terminate else []
         for name in stop:
             a = self.active.get(name)
             if a and a.stop is None and a.rc is None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from genlat.keys import Best
 from genlat.sweep.spec import import_sweeps
 
 # genlat's trial states as the package knows them. A trial stopped by hyperband has a real (partial)
@@ -22,35 +23,37 @@ RUN_STATE = {
 }
 
 
-def sweep_runs(trials: list[dict[str, Any]], metric: str | None) -> list:
+def sweep_runs(trials: list[dict[str, Any]], best: Best) -> list:
     sweeps = import_sweeps()
     runs = []
     for t in trials:
-        history = [{metric: h[metric]} for h in t["history"] if metric and metric in h]
+        history = [{best.name: h[best.name]} for h in t["history"] if best.name in h]
+        value = best.value(history)
         runs.append(
             sweeps.SweepRun(
                 name=t["name"],
                 state=RUN_STATE[t["state"]],
                 config={k: {"value": v} for k, v in t["params"].items()},
                 history=history,
-                summary_metrics=dict(history[-1]) if history else {},  # W&B's summary: the last value logged
+                # the run's best, as its W&B summary holds it (genlat.tracking: define_metric(summary=min|max))
+                summary_metrics={best.name: value} if value is not None else {},
             )
         )
     return runs
 
 
-def propose(sweep_config, trials: list[dict[str, Any]], metric: str | None) -> tuple[dict, dict | None] | None:
+def propose(sweep_config, trials: list[dict[str, Any]], best: Best) -> tuple[dict, dict | None] | None:
     """The next trial's parameters and the search's notes on it, or None when the search is done (grid)."""
-    (suggestion,) = import_sweeps().next_runs(sweep_config, sweep_runs(trials, metric), n=1)
+    (suggestion,) = import_sweeps().next_runs(sweep_config, sweep_runs(trials, best), n=1)
     if suggestion is None:
         return None
     params = {k: plain(v["value"]) for k, v in suggestion.config.items()}
     return params, plain(suggestion.search_info)
 
 
-def to_stop(sweep_config, trials: list[dict[str, Any]], metric: str | None) -> list[str]:
+def to_stop(sweep_config, trials: list[dict[str, Any]], best: Best) -> list[str]:
     """Names of running trials that hyperband would stop now."""
-    return [r.name for r in import_sweeps().stop_runs(sweep_config, sweep_runs(trials, metric))]
+    return [r.name for r in import_sweeps().stop_runs(sweep_config, sweep_runs(trials, best))]
 
 
 def plain(value: Any) -> Any:

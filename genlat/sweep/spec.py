@@ -20,6 +20,7 @@ import yaml
 
 from genlat.config import TrainConfig
 from genlat.errors import ConfigError
+from genlat.keys import Best
 
 # Flags `genlat sweep` sets for every trial; a sweep that sweeps them would put every trial in one place.
 PLACEMENT = ("out", "name", "resume")
@@ -63,6 +64,11 @@ class SweepSpec:
     @property
     def goal(self) -> str:
         return (self.config.get("metric") or {}).get("goal", "minimize")
+
+    @property
+    def best(self) -> Best:
+        """What the trials are ranked by: the file's metric, else the study's (genlat.keys.Best)."""
+        return Best.of(self.config.get("metric"))
 
     @property
     def program(self) -> str | None:

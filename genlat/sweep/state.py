@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import fcntl
 import json
-import math
 import os
 import socket
 import time
@@ -32,6 +31,7 @@ from typing import Any, Iterator
 from genlat.atomic import atomic_write_bytes, atomic_write_json
 from genlat.errors import ConfigError, OutputError
 from genlat.ids import new_id
+from genlat.keys import Best
 from genlat.rundir import RunDir
 from genlat.sweep.procs import process_start_time
 
@@ -201,16 +201,14 @@ def _short(value: Any) -> str:
     return f"{value:.3g}" if isinstance(value, float) else str(value)
 
 
-def refresh_from_run(trial: dict[str, Any], run: RunDir, metric: str | None, goal: str) -> bool:
+def refresh_from_run(trial: dict[str, Any], run: RunDir, best: Best) -> bool:
     """Copy the trial's progress from its run directory (the source of truth). True when it changed."""
     rows = run.read_metrics()
-    history = [{"epoch": r["epoch"], **({metric: r[metric]} if metric and metric in r else {})} for r in rows]
+    history = [{"epoch": r["epoch"], **({best.name: r[best.name]} if best.name in r else {})} for r in rows]
     config = _read_json(run.config) or {}
     epochs = config.get("epochs", trial.get("epochs"))
     epoch = rows[-1]["epoch"] if rows else 0
-    values = [h[metric] for h in history if metric in h and _finite(h[metric])]
-    best = (max if goal == "maximize" else min)(values) if values else None
-    new = {"history": history, "epoch": epoch, "epochs": epochs, "best": best}
+    new = {"history": history, "epoch": epoch, "epochs": epochs, "best": best.value(rows)}
     changed = any(trial.get(k) != v for k, v in new.items())
     trial.update(new)
     return changed
@@ -226,6 +224,3 @@ def _read_json(path: Path) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
 
-
-def _finite(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)

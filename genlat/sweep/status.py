@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from genlat.errors import EXIT_UNAVAILABLE, OfflineError
+from genlat.keys import Best
 from genlat.sweep.spec import SweepFileError, load_spec
 from genlat.sweep.state import SweepState, owner_alive, refresh_from_run
 from genlat.wandb_access import base_url, has_wandb_login, server_problem
@@ -31,29 +32,27 @@ def _varying(state: SweepState, trials: list[dict]) -> list[str]:
 
 
 def best_trial(data: dict) -> dict | None:
-    metric = data.get("metric")
-    scored = [t for t in data["trials"] if t.get("best") is not None]
-    if not metric or not scored:
-        return None
-    pick = max if metric["goal"] == "maximize" else min
-    return pick(scored, key=lambda t: t["best"])
+    """The trial with the best of the trials' bests (each the best over its epochs, genlat.keys.Best)."""
+    best = Best.of(data.get("metric"))
+    scored = [{"epoch": i, best.name: t["best"]} for i, t in enumerate(data["trials"]) if t.get("best") is not None]
+    index = best.epoch(scored)
+    return data["trials"][index] if index is not None else None
 
 
 def print_status(root: str | Path, console: Console | None = None) -> int:
     state = SweepState(root)
     data = state.require("--status")
     console = console or Console(width=None if sys.stdout.isatty() else 160)
-    metric = (data.get("metric") or {}).get("name")
-    goal = (data.get("metric") or {}).get("goal", "minimize")
+    best = Best.of(data.get("metric"))
     trials = data["trials"]
     for t in trials:  # running trials: their newest epochs are in their run directories
         if t["state"] == "running":
-            refresh_from_run(t, state.run_dir(t), metric, goal)
+            refresh_from_run(t, state.run_dir(t), best)
             if not owner_alive(t["owner"], t["heartbeat"]):
                 t["state"] = "running?"  # its runner is gone; the next run of the sweep resumes it
     varying = _varying(state, trials)
     table = Table(title=escape(f"sweep {data['name']!r} ({data['method']}) in {state.root}"), title_justify="left")
-    for col in ("trial", "state", *varying, "epoch", f"{metric} ({goal[:3]})" if metric else "metric", "attempts", "time", "synced"):
+    for col in ("trial", "state", *varying, "epoch", f"{best.name} ({best.summary})", "attempts", "time", "synced"):
         table.add_column(col, overflow="fold")
     for t in trials:
         table.add_row(
@@ -71,14 +70,14 @@ def summary_lines(data: dict, state: SweepState) -> list[str]:
     counts = Counter(t["state"] for t in data["trials"])
     lines = [f"{len(data['trials'])} trial(s): " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))]
     best = best_trial(data)
-    metric = data.get("metric")
+    metric = Best.of(data.get("metric")).name
     varying = _varying(state, data["trials"])
     if best:
-        lines.append(f"best: {best['name']}  {metric['name']}={best['best']:.6g}  "
+        lines.append(f"best: {best['name']}  {metric}={best['best']:.6g}  "
                      f"({', '.join(f'{k}={v}' for k, v in best['params'].items() if k in varying)})  "
                      f"{state.runs / best['name']}")  # fmt: skip
-    elif metric and any(t["state"] in ("finished", "stopped") for t in data["trials"]):
-        lines.append(f"no trial has logged {metric['name']!r} (see a trial's metrics.jsonl for the keys it writes)")
+    elif any(t["state"] in ("finished", "stopped") for t in data["trials"]):
+        lines.append(f"no trial has logged {metric!r} (see a trial's metrics.jsonl for the keys it writes)")
     for what in ("failed", "diverged"):  # why, for the trials that did not end well
         for t in [t for t in data["trials"] if t["state"] == what][:5]:
             lines.append(f"{what}: {t['name']}: {t['error']}")
