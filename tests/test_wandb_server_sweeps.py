@@ -75,9 +75,12 @@ def wandb_cli(tmp_path: Path, *args: str, timeout: float = 60) -> subprocess.Com
                           text=True, timeout=timeout)
 
 
-def agent(tmp_path: Path, sweep_path: str, *args: str, timeout: float = 90) -> subprocess.CompletedProcess:
-    done = subprocess.run([sys.executable, "-c", FAST_AGENT, "agent", *args, sweep_path], cwd=tmp_path,
-                          env=env(), capture_output=True, text=True, timeout=timeout)
+def agent(tmp_path: Path, sweep_path: str, *args: str, fast: bool = True,
+          timeout: float = 90) -> subprocess.CompletedProcess:
+    """`wandb agent [ARGS] SWEEP_PATH`, with the short poll (FAST_AGENT) unless fast=False."""
+    cli = [sys.executable, "-c", FAST_AGENT] if fast else [str(BIN / "wandb")]
+    done = subprocess.run([*cli, "agent", *args, sweep_path], cwd=tmp_path, env=env(), capture_output=True,
+                          text=True, timeout=timeout)
     assert done.returncode == 0, done.stdout + done.stderr
     return done
 
@@ -99,11 +102,12 @@ def runs(server, sweep) -> dict:
     return {r.config["a"]: r for r in server.store.runs.values() if r.sweep == sweep.name}
 
 
-@pytest.mark.slow  # about 25 s here: two CLI processes, two wandb runs, then wandb.Api() in this process
+@pytest.mark.slow  # about 35 s: the stock agent's 5 s polls, two wandb runs, wandb.Api() in this process
 def test_grid_sweep_by_the_cli(wandb_server, tmp_path):
-    """`wandb sweep` of a 2-point grid, then `wandb agent --count 2`: both runs finished on the
-    server with their rendered params, the sweep FINISHED (the agent stops at its count without
-    asking again: the server's controller finishes it), and wandb.Api().sweep() reads it back."""
+    """`wandb sweep` of a 2-point grid, then the stock `wandb agent --count 2` (its own 5 s poll):
+    both runs finished on the server with their rendered params, the sweep FINISHED (the agent
+    stops at its count without asking again: the server's controller finishes it), and
+    wandb.Api().sweep() reads it back."""
     (tmp_path / "prog.py").write_text(PROGRAM)
     (tmp_path / "sweep.yaml").write_text(textwrap.dedent("""\
         name: tiny-grid
@@ -119,7 +123,7 @@ def test_grid_sweep_by_the_cli(wandb_server, tmp_path):
     assert f"wandb agent {sweep.entity}/{PROJECT}/{sweep.name}" in created.stderr
     path = f"{sweep.entity}/{PROJECT}/{sweep.name}"
 
-    agent(tmp_path, path, "--count", "2")
+    agent(tmp_path, path, "--count", "2", fast=False)
 
     by_a = runs(wandb_server, sweep)
     assert sorted(by_a) == [1, 2]
@@ -141,15 +145,15 @@ def test_grid_sweep_by_the_cli(wandb_server, tmp_path):
 
 
 def test_hyperband_stop_ends_the_run_and_it_is_not_rerun(wandb_server, tmp_path):
-    """Hyperband (min_iter 1, eta 3: bands at 1, 3, 9, 27 rows; strict, W&B's default, compares the
+    """Hyperband (min_iter 1, eta 3: bands at 1, 3, 9, 27, ... rows; strict, W&B's default, compares the
     loss at the band) stops the sweep's run that does worse than an earlier finished run the sweep
     was given (`wandb sweep -R`): its agent is sent `stop` (SIGTERM); the program marks itself
     preempting and exits non-zero on it, yet the server asked, so the run ends killed and is never
     handed out again. The sweep then finishes, and wandb.Api() reads it back, best run first."""
-    with wandb_server.store.lock:  # a run logged earlier: 30 rows of loss 0.1
+    with wandb_server.store.lock:  # a run logged earlier: 300 rows of loss 0.1 (a value at every band)
         prior = wandb_server.store.run("", PROJECT, "prior001")
         prior.config, prior.state, prior.exitcode = {"a": 1}, "finished", 0
-        prior.history, prior.summary = [{"loss": 0.1, "_step": i} for i in range(30)], {"loss": 0.1}
+        prior.history, prior.summary = [{"loss": 0.1, "_step": i} for i in range(300)], {"loss": 0.1}
     sweep = new_sweep(wandb_server, tmp_path, ["slow"], prior_runs=("prior001",),
                       early_terminate={"type": "hyperband", "min_iter": 1, "eta": 3})
     path = f"{sweep.entity}/{PROJECT}/{sweep.name}"
@@ -175,6 +179,7 @@ def test_hyperband_stop_ends_the_run_and_it_is_not_rerun(wandb_server, tmp_path)
     assert api_sweep.best_run().name == "prior001"  # by the sweep's metric, loss minimized
 
 
+@pytest.mark.slow  # 12-28 s here: two agents, two wandb runs (its fast twin: test_preempted_runs_are_requeued_first...)
 def test_preempted_run_is_requeued_to_a_later_agent(wandb_server, tmp_path):
     """A run that calls mark_preempting() and exits non-zero ends preempted and goes on the sweep's
     run queue: the next agent gets the same run id and args (`resume`) before any new grid point."""
@@ -207,7 +212,8 @@ class Sweep:
 
         self.store = Store()
         config = {"program": "prog.py", "method": "grid", "metric": {"name": "loss", "goal": "minimize"}, **config}
-        name = self.op("UpsertSweep", config=yaml.safe_dump(config), projectName=PROJECT)["upsertSweep"]["sweep"]["name"]
+        created = self.op("UpsertSweep", config=yaml.safe_dump(config), projectName=PROJECT)
+        name = created["upsertSweep"]["sweep"]["name"]
         self.sweep = self.store.sweeps[(self.store.entity, PROJECT, name)]
 
     def op(self, operation: str, **variables):
@@ -220,7 +226,8 @@ class Sweep:
         return answer["data"]
 
     def agent(self) -> str:
-        return self.op("CreateAgent", host="h", projectName=PROJECT, sweep=self.sweep.name)["createAgent"]["agent"]["id"]
+        created = self.op("CreateAgent", host="h", projectName=PROJECT, sweep=self.sweep.name)
+        return created["createAgent"]["agent"]["id"]
 
     def beat(self, agent: str, *running: str) -> list[dict]:
         answer = self.op("Heartbeat", id=agent, metrics="{}", runState=json.dumps({r: True for r in running}))
@@ -299,7 +306,10 @@ def test_pause_stop_and_cancel():
     s = Sweep(parameters={"a": {"values": [1, 2, 3]}})
     agent, idle = s.agent(), s.agent()
     (cmd,) = s.beat(agent)
-    update = lambda state: s.op("UpsertSweep", id=s.sweep.storage_id, state=state, entityName=s.store.entity, projectName=PROJECT)
+
+    def update(state):  # what `wandb sweep --pause/--resume/--stop/--cancel` sends
+        s.op("UpsertSweep", id=s.sweep.storage_id, state=state, entityName=s.store.entity, projectName=PROJECT)
+
     update("PAUSED")
     assert s.beat(idle) == [] and s.beat(agent, cmd["run_id"]) == []  # no new runs; the run goes on
     update("RUNNING")

@@ -126,6 +126,12 @@ def sweep_node(store: Store, sweep: ServerSweep, with_runs: bool = False) -> dic
 def upsert_sweep(store: Store, v: dict, request) -> dict:
     """Create a sweep (no id), or update one by its GraphQL id: a new config (`--update`) or a
     state (`--stop` FINISHED, `--cancel` CANCELED, `--pause` PAUSED, `--resume` RUNNING)."""
+    warnings: list[str] = []
+    if v.get("config"):
+        try:  # W&B's own validation: warnings the CLI prints; a config it cannot read is refused
+            warnings = wb_sweeps.schema_violations_from_proposed_config(yaml.safe_load(v["config"]) or {})
+        except (ValueError, yaml.YAMLError) as e:
+            raise GraphQLError(f"invalid sweep config: {e}") from e
     if v.get("id"):
         sweep = next((s for s in store.sweeps.values() if s.storage_id == v["id"]), None)
         if sweep is None:
@@ -133,14 +139,9 @@ def upsert_sweep(store: Store, v: dict, request) -> dict:
     else:
         entity, project = v.get("entityName") or store.entity, v.get("projectName") or "uncategorized"
         name = store.new_id("sw")  # 8 characters, like W&B's sweep ids
-        sweep = ServerSweep(entity, project, name, storage_id=store.new_id("sweep-"), config_yaml=v.get("config") or "{}")
+        sweep = ServerSweep(entity, project, name, storage_id=store.new_id("sweep-"), config_yaml="{}")
         store.sweeps[sweep.key] = sweep
-    warnings: list[str] = []
     if v.get("config"):
-        try:  # W&B's own validation: warnings the CLI prints; a config it cannot read is refused
-            warnings = wb_sweeps.schema_violations_from_proposed_config(yaml.safe_load(v["config"]) or {})
-        except (ValueError, yaml.YAMLError) as e:
-            raise GraphQLError(f"invalid sweep config: {e}") from e
         sweep.config_yaml = v["config"]
     if v.get("state"):
         sweep.state = v["state"].upper()
@@ -161,7 +162,9 @@ def upsert_sweep(store: Store, v: dict, request) -> dict:
 @operation("SweepWithRuns")
 def sweep_with_runs(store: Store, v: dict, request) -> dict:
     sweep = find_sweep(store, v.get("entity"), v.get("project"), v["sweep"])
-    return {"project": sweep and {**_project(sweep.entity, sweep.project), "sweep": sweep_node(store, sweep, with_runs=True)}}
+    if sweep is None:
+        return {"project": None}
+    return {"project": {**_project(sweep.entity, sweep.project), "sweep": sweep_node(store, sweep, with_runs=True)}}
 
 
 @operation("GetSweep", "GetSweepLegacy")
