@@ -30,14 +30,16 @@ WANDB = str(Path(sys.executable).parent / "wandb")  # the CLI, as a user runs it
 # (epoch/loss summarised by its minimum) and a row of an INCREMENTAL table; then the sample grid,
 # a table of interpolation panels and a summary value. It prints what the client saw on start (a resume's step, config, summary).
 CHILD = r"""
-import json, sys, time, wandb
+import json, os, sys, time, wandb
 run_id, mode, first, png_a, png_b = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
 
 
 def main():
+    # the file stream sends every second (whole seconds: wandb-core truncates), not every 15
     run = wandb.init(project=%r, id=run_id, resume="allow", name="trial-" + run_id, group="zn-8",
                      job_type="train", tags=["study"], config={"zn": 8, "lr": 0.0002},
-                     settings=wandb.Settings(init_timeout=60, silent=True, console="off"))
+                     settings=wandb.Settings(init_timeout=60, silent=True, console="off",
+                                             x_file_stream_transmit_interval=1))
     print(json.dumps({"resumed": run.resumed, "step": run.starting_step, "config": dict(run.config),
                       "summary": {k: v for k, v in dict(run.summary).items() if not k.startswith("_")}},
                      default=dict), flush=True)
@@ -58,6 +60,9 @@ def main():
         for i in range(600):
             run.log({"epoch": first + 3 + i})
             time.sleep(0.1)
+    if mode == "preempt-kill":  # hold (the stream open) until the test says go
+        while not os.path.exists(os.environ["GO_FILE"]):
+            time.sleep(0.05)
     if mode.startswith("preempt"):
         run.mark_preempting()
     if mode == "preempt-kill":  # the scheduler takes the machine: no finish, the stream goes silent
@@ -198,13 +203,19 @@ def test_mark_preempting_then_exit_is_preempted(wandb_server, tmp_path, pngs):
     assert server_run(wandb_server, "trial5").state == "preempted"
 
 
-def test_preempting_run_whose_stream_goes_silent_is_preempted(wandb_server, tmp_path, pngs):
+def test_running_then_preempting_run_whose_stream_goes_silent_is_preempted(wandb_server, tmp_path, pngs):
     import wandb
 
+    go = tmp_path / "go"
     child = subprocess.Popen([sys.executable, "-c", CHILD, "trial9", "preempt-kill", "0", str(pngs[0]), str(pngs[1])],
-                             env=child_env(**wandb_server.env()), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True, cwd=tmp_path)
+                             env=child_env(**wandb_server.env(), GO_FILE=str(go)), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, cwd=tmp_path)
     try:
+        # while its stream is open (its 3 epochs arrived) the run is running; then it says preempting
+        wait_for(lambda: ("trial9" in {k[2] for k in wandb_server.store.runs}
+                          and len(server_run(wandb_server, "trial9").history) == 3), timeout=60, what="3 epochs")
+        assert server_run(wandb_server, "trial9").state == "running"
+        go.touch()
         wait_for(lambda: ("trial9" in {k[2] for k in wandb_server.store.runs}
                           and server_run(wandb_server, "trial9").state == "preempting"), timeout=60, what="preempting")
     finally:
