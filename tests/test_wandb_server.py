@@ -230,6 +230,8 @@ def test_running_then_preempting_run_whose_stream_goes_silent_is_preempted(wandb
 
 
 def test_stop_request_reaches_the_run(wandb_server, tmp_path, pngs):
+    # the server answers every file-stream request with `stopped`; wandb's stop checker asks at the
+    # start and then every 15 s, so the request waits there before the run starts (a fast test)
     wandb_server.store.run(wandb_server.store.entity, PROJECT, "trial6").stop_requested = True
     done = subprocess.run(
         [sys.executable, "-c", CHILD, "trial6", "stop", "0", str(pngs[0]), str(pngs[1])],
@@ -242,7 +244,7 @@ def test_stop_request_reaches_the_run(wandb_server, tmp_path, pngs):
 def test_wandb_sync_uploads_an_offline_run(wandb_server, tmp_path, pngs):
     run_child(wandb_server, tmp_path, pngs, "trial7", env={"WANDB_MODE": "offline", "WANDB_API_KEY": ""})
     (folder,) = (tmp_path / "wandb-home" / "wandb").glob("offline-run-*-trial7")
-    assert ("trial7" not in {k[2] for k in wandb_server.store.runs})  # nothing went online
+    assert "trial7" not in {k[2] for k in wandb_server.store.runs}  # nothing went online
     done = subprocess.run([WANDB, "sync", str(folder)], env=child_env(**wandb_server.env()),
                           capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
