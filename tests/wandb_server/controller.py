@@ -16,9 +16,12 @@ server does, and keeps W&B's documented run-queue rules:
 from __future__ import annotations
 
 import time
+import warnings
 from typing import Any
 
-import sweeps
+with warnings.catch_warnings():  # the sweeps package's pydantic-v1-style model warns at import
+    warnings.simplefilter("ignore")
+    import sweeps
 
 from tests.wandb_server.store import ServerRun, Store
 

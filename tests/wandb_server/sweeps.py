@@ -12,7 +12,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import sweeps as wb_sweeps
 import yaml
 
 from tests.wandb_server import controller
@@ -129,7 +128,7 @@ def upsert_sweep(store: Store, v: dict, request) -> dict:
     warnings: list[str] = []
     if v.get("config"):
         try:  # W&B's own validation: warnings the CLI prints; a config it cannot read is refused
-            warnings = wb_sweeps.schema_violations_from_proposed_config(yaml.safe_load(v["config"]) or {})
+            warnings = controller.sweeps.schema_violations_from_proposed_config(yaml.safe_load(v["config"]) or {})
         except (ValueError, yaml.YAMLError) as e:
             raise GraphQLError(f"invalid sweep config: {e}") from e
     if v.get("id"):
