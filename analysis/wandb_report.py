@@ -1,6 +1,7 @@
 """`--publish`: the same Document as a W&B Report (wandb-workspaces, reports v2): a run set filtered
 to the study's runs and grouped by every setting that varies (zn, and lr when a sweep varies it too),
-the final eval metrics against zn (Q1, Q3: scatter plots of each run's summary), the training curves
+the eval metrics against zn (Q1, Q3: scatter plots of each run's summary: the last epoch's value, the
+best epoch's for the metric that ranks the runs), the training curves
 against epoch (Q2), the merged epoch-series and interpolation tables, and each section's findings as
 Markdown. A report split by measurement stamp gets one run set per stamp group. `build_report` only
 builds the objects (tests inspect them offline); `publish` checks the login first, then saves."""
@@ -14,7 +15,7 @@ from analysis.document import Document, Heading, Para, Table
 from analysis.render_markdown import esc, table
 from analysis.study import Study, setting_keys
 from genlat.errors import OfflineError
-from genlat.keys import STAMP_KEYS
+from genlat.keys import STAMP_KEYS, Best
 from genlat.wandb_access import has_wandb_login
 
 SECTION_TABLES = {"q2": "epoch_series", "q3": "interpolation"}  # genlat/tracking.py's final tables
@@ -62,7 +63,11 @@ def build_report(doc: Document, study: Study, entity: str, project: str, filters
         where = " and ".join(f for f in (filters, stamp_filter(stamp)) if f)
         return wr.Runset(entity=entity, project=project, name=study.title[:100], filters=where, groupby=group_keys(study))
 
-    def against_zn(k):  # one point per run: its summary value of `k` at its config's zn
+    best = Best.of((study.sweep or {}).get("metric"))  # the runs' summary keeps its best epoch: {"min": value}
+
+    def against_zn(k):  # one point per run: its summary value of `k` (the last epoch's, or the best's) at its zn
+        if k == best.name:
+            return wr.ScatterPlot(title=f"{k} (best epoch)", x=wr.Config("zn"), y=wr.SummaryMetric(f"{k}.{best.summary}"))
         return wr.ScatterPlot(title=k, x=wr.Config("zn"), y=wr.SummaryMetric(k))
 
     keys = N.eval_keys(study.runs)

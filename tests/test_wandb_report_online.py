@@ -11,6 +11,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from analysis.report import main as report_main
 from tests.helpers import ROOT, TINY, child_env
 from tests.test_wandb_report import grids_by_heading, panels, saved_spec
@@ -18,10 +20,16 @@ from tests.test_wandb_report import grids_by_heading, panels, saved_spec
 PROJECT, GROUP = "report-e2e", "sweep-zn-e2e-1f3a"
 
 
+def summary_keys(summary: dict) -> set[str]:
+    """The keys W&B's charts offer: a nested value's (eval/fd: {"min": ...}) as eval/fd.min."""
+    return set(summary) | {f"{k}.{sub}" for k, v in summary.items() if isinstance(v, dict) for sub in v}
+
+
 def claims(md: str) -> str:
     return md.split("## The study's claims, tested")[1].split("\n## ")[0]
 
 
+@pytest.mark.slow  # 40-90 s here: two tiny runs with evaluation, wandb online, three reports' worth of figures
 def test_report_of_online_runs_and_its_published_spec(wandb_server, tmp_path):
     runs = tmp_path / "runs"
     env = child_env(**wandb_server.env(), WANDB_DIR=str(tmp_path / "wandb-dir"), OMP_NUM_THREADS="1")
@@ -53,6 +61,10 @@ def test_report_of_online_runs_and_its_published_spec(wandb_server, tmp_path):
     assert {"Answers", "The study's claims, tested", "Q1: latent size", "Q2: training over time", "Q3: interpolation"} <= set(grids)
     (q1,) = grids["Q1: latent size"]
     assert {p["config"]["xAxis"] for p in panels(q1)} == {"config:zn.value"}
+    plotted = {p["config"]["yAxis"].removeprefix("summary:") for g in grids["Q1: latent size"] + grids["Q3: interpolation"]
+               for p in panels(g) if p["viewType"] == "Scatter Plot"}  # fmt: skip
+    for i in ours:  # every plotted number is in each run's summary: no empty plot
+        assert plotted <= summary_keys(wandb_server.store.runs[(entity, PROJECT, i)].summary)
     for heading in ("Q1: latent size", "Q2: training over time", "Q3: interpolation"):
         (runset,) = grids[heading][0]["runSets"]
         assert runset["filters"]["filters"] == [{"key": {"section": "run", "name": "group"}, "op": "=", "value": GROUP, "disabled": False}]

@@ -1,16 +1,20 @@
-"""`genlat report --wandb`: selecting a group's runs (an offline sweep synced by `genlat sweep --sync`
-carries its group), and W&B's errors, which span lines, printed as one `genlat: error:` line. The
-runs come from a fake public API (what wandb.Api().runs() yields, without media); the real client
-against the local W&B server is test_wandb_report_online.py's."""
+"""`genlat report --wandb`: a run read back by the real client from the local W&B server, its Q3
+panels from the interpolation table's artifact; selecting a group's runs (an offline sweep synced
+by `genlat sweep --sync` carries its group); W&B's errors, which span lines, printed as one
+`genlat: error:` line. Selection and errors use a fake public API (what wandb.Api().runs() yields,
+without media); genlat's own runs end to end: test_wandb_report_online.py (slow)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from analysis import wandb_report, wandb_source
 from analysis.report import main as report_main
 from genlat.errors import ConfigError, GenlatError, entry_point
 from tests.test_report_stamps import STAMPED, write_run
+from tests.test_wandb_server import PROJECT, pngs, run_child  # noqa: F401  (pngs: a fixture)
 
 PAGE = "404 Not Found\n<html>\n  <head><title>Not Found</title></head>\n  <body>\n    <p>no such project</p>\n  </body>\n</html>"
 
@@ -37,6 +41,21 @@ class Api:
         if self.fail:
             raise RuntimeError(self.fail)
         return [r for r in self._runs if not filters or r.group == filters["group"]]
+
+
+def test_the_real_client_reads_the_panels_from_the_tables_artifact(wandb_server, tmp_path, pngs):
+    """A run logged online as genlat logs it (the final `interpolation` table of panel pairs), read
+    back through wandb.Api: its table file says "Image" in each picture's cell, and its summary holds
+    the table's reference as an object that is no dict; the panel is the two pairs' pictures stacked."""
+    import wandb
+
+    run_child(wandb_server, tmp_path, pngs, "withpanels1")
+    (run,) = wandb.Api().runs(f"{wandb_server.store.entity}/{PROJECT}")
+    record = wandb_source.to_record(run, tmp_path / "cache", wandb.Api())
+    assert list(record.panels) == [(2, "slerp")]
+    stacked = np.concatenate([np.asarray(Image.open(p).convert("RGB")) for p in pngs])
+    assert np.array_equal(np.asarray(Image.open(record.panels[(2, "slerp")])), stacked)
+    assert [m["epoch"] for m in record.metrics] == [0, 1, 2] and record.samples  # history and the sample image
 
 
 # Two offline sweeps of one file, synced into one project: each under its own group.
