@@ -41,18 +41,17 @@ def runs_of(store: Store, sweep) -> list[ServerRun]:
 
 
 def end_state(run: ServerRun) -> str:
-    """W&B's rule for how a sweep run ended, from what the server knows. A process gone without an
-    exit is crashed, or preempted if it had marked itself preempting ("no status"); exit 0 is
-    finished even when marked; and a stop the server asked for wins over the client's preempting
-    mark: killed, as a run stopped from W&B's UI ends."""
-    state = run.state
-    if state in IN_FLIGHT:
-        state = "preempted" if state == "preempting" else "crashed"
+    """W&B's rule for how a sweep run ended, from what the server knows. A stop the server asked for
+    wins over anything the client marked: killed, as a run stopped from W&B's UI ends. Exit 0 is
+    finished, even when marked preempting. A process gone without an exit is crashed, or preempted
+    if it had marked itself preempting (W&B's "no status" case)."""
+    if run.stop_requested:
+        return "killed"
     if run.exitcode == 0:
         return "finished"
-    if run.stop_requested and state != "finished":
-        return "killed"
-    return state
+    if run.state in IN_FLIGHT:
+        return "preempted" if run.state == "preempting" else "crashed"
+    return run.state
 
 
 def settle(store: Store, sweep, gone: set[str] = frozenset()) -> None:
