@@ -30,7 +30,7 @@ def test_tiny_grid_with_two_workers(tmp_path):
         assert t["state"] == "finished" and t["attempts"] == 1 and t["epoch"] == 1 and t["best"] is not None
         run = d / "runs" / t["name"]
         config = json.loads((run / "config.json").read_text())
-        assert config["wandb_id"] == t["id"] and config["wandb_group"] == "tiny" and config["zn"] == t["params"]["zn"]
+        assert config["wandb_id"] == t["id"] and config["wandb_group"] == state["group"] == f"tiny-{state['sweep_id']}" and config["zn"] == t["params"]["zn"]
         (offline,) = (run / "wandb").glob("offline-run-*")  # an offline W&B run that `wandb sync` can upload
         assert offline.name.endswith(t["id"])
         assert (d / "logs" / f"{t['name']}.log").exists()

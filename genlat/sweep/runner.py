@@ -32,6 +32,7 @@ from genlat.sweep.search import propose, to_stop
 from genlat.sweep.spec import SweepSpec
 from genlat.sweep.state import (
     HEARTBEAT_S, SweepState, host, new_trial, now_iso, owner_alive, owner_record, read_status, refresh_from_run,
+    wandb_group,
 )  # fmt: skip
 
 
@@ -85,7 +86,8 @@ class Runner:
         self.started = 0
         self.last_heartbeat = 0.0
         self.next_claim = 0.0
-        self.sweep_id = state.read()["sweep_id"]
+        data = state.read()
+        self.sweep_id, self.group = data["sweep_id"], wandb_group(data)
 
     # --- the loop -------------------------------------------------------------------------------
     def run(self) -> int:
@@ -191,7 +193,7 @@ class Runner:
 
     def _start(self, trial: dict, slot: int) -> subprocess.Popen:
         argv = render(self.spec.command, self.spec.program, trial["params"])
-        argv += ["--out", str(self.state.runs.resolve()), "--name", trial["name"], "--wandb_group", self.spec.name]
+        argv += ["--out", str(self.state.runs.resolve()), "--name", trial["name"], "--wandb_group", self.group]
         for key in ("project", "entity"):  # online, the sweep's project and entity win over train.py's flags
             if self.spec.config.get(key):
                 argv += [f"--wandb_{key}", str(self.spec.config[key])]
@@ -203,8 +205,9 @@ class Runner:
 
     def _env(self, trial: dict, slot: int) -> dict[str, str]:
         env = dict(os.environ)
-        # Not WANDB_SWEEP_ID: an offline run that names a sweep the server does not know fails to sync
-        # ("sweep ... not found", wandb issue #8115). The group (= the sweep's name) ties the trials together.
+        # Not WANDB_SWEEP_ID: an offline run that names a sweep fails to sync to a server that does not know
+        # that sweep ("sweep ... not found", wandb issue #8115), and `wandb sync` cannot create one. The
+        # sweep's own group (NAME-SWEEP_ID) and the tag sweep-SWEEP_ID (GENLAT_SWEEP_ID) tie its trials together.
         for key in ("WANDB_SWEEP_ID", "WANDB_SWEEP_PARAM_PATH"):
             env.pop(key, None)
         env.update(

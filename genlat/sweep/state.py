@@ -7,8 +7,9 @@
       runs/TRIAL/       each trial's run directory (train.py's own layout, W&B offline run inside)
       logs/TRIAL.log    each trial's stdout and stderr, every attempt appended
 
-sweep.json: {"version", "sweep_id", "name", "file", "fingerprint", "method", "metric": {"name", "goal"},
-"created", "trials": [trial, ...]}, and a trial is
+sweep.json: {"version", "sweep_id", "name", "group" (NAME-SWEEP_ID: the trials' W&B group, this sweep's
+alone), "file", "fingerprint", "method", "metric": {"name", "goal"}, "created", "trials": [trial, ...]},
+and a trial is
     {"index", "name", "id" (its W&B run id), "params" ({flag: value}), "search_info",
      "state": pending | running | finished | stopped | preempted | failed | diverged,
      "attempts", "failures", "exit_code", "error", "owner" ({host, pid, pid_start, pgid} while running),
@@ -144,10 +145,12 @@ class SweepState:
                     return data
                 if any(p != self.lock_file for p in self.root.iterdir()):  # not ours, and nobody is creating it
                     raise OutputError(f"{self.root} exists and is not a genlat sweep directory; pick another --dir")
+                sweep_id = new_id()
                 data = {
                     "version": VERSION,
-                    "sweep_id": new_id(),
+                    "sweep_id": sweep_id,
                     "name": spec.name,
+                    "group": f"{spec.name}-{sweep_id}",  # two sweeps of one file must not merge on the server
                     "file": str(spec.path),
                     "fingerprint": spec.fingerprint,
                     "method": spec.method,
@@ -184,6 +187,11 @@ def _shape_problem(data: Any) -> str | None:
         if missing := [k for k in TRIAL_KEYS if k not in t]:
             return f"trial {t['name']} has no {', '.join(missing)}"
     return None
+
+
+def wandb_group(data: dict[str, Any]) -> str:
+    """The trials' W&B group; a sweep.json from before groups were unique used the sweep's name."""
+    return data.get("group") or data["name"]
 
 
 def new_trial(index: int, params: dict[str, Any], varying: list[str], search_info: dict | None) -> dict[str, Any]:

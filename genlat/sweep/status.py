@@ -17,7 +17,7 @@ from rich.table import Table
 from genlat.errors import EXIT_UNAVAILABLE, OfflineError
 from genlat.keys import Best
 from genlat.sweep.spec import SweepFileError, load_spec
-from genlat.sweep.state import SweepState, owner_alive, refresh_from_run
+from genlat.sweep.state import SweepState, owner_alive, refresh_from_run, wandb_group
 from genlat.wandb_access import base_url, has_wandb_login, server_problem
 
 SYNC_TIMEOUT_S = 900
@@ -111,29 +111,58 @@ def check_online() -> str:
 def sync(root: str | Path, console: Console | None = None) -> int:
     state = SweepState(root)
     state.require("--sync")  # refuses a folder that is not a sweep before anything else
-    console = console or Console(stderr=True)
+    console = console or Console(stderr=True, soft_wrap=True)  # one line per message, as wide as it is
     base = check_online()
     wandb_cli = Path(sys.executable).parent / "wandb"
     cli = [str(wandb_cli)] if wandb_cli.exists() else ["wandb"]
+    # wandb sync writes its debug logs under WANDB_DIR, else ./wandb/ wherever it was called from:
+    # both inside the sweep's logs/ (absolute run paths, since the folder changes)
+    logs = state.logs.resolve()
+    logs.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if k != "WANDB_MODE"}
-    done = failed = 0
+    env.update(WANDB_DIR=str(logs), WANDB_SILENT="false")  # its words are read (below), not shown
+    counts = Counter()
     for t in state.read()["trials"]:
-        runs = sorted(state.run_dir(t).wandb.glob("offline-run-*")) if t["state"] != "running" else []
+        runs = sorted(p.resolve() for p in state.run_dir(t).wandb.glob("offline-run-*")) if t["state"] != "running" else []
         if t.get("synced") or not runs:
             continue
         console.print(f"syncing {t['name']} ({len(runs)} offline run folder(s)) to {base}", highlight=False, markup=False)
-        try:
-            proc = subprocess.run([*cli, "sync", *map(str, runs)], env=env, stdin=subprocess.DEVNULL, timeout=SYNC_TIMEOUT_S)
-            ok = proc.returncode == 0
-        except subprocess.TimeoutExpired:
-            ok = False
-        if ok:
-            done += 1
-            with state.locked() as data:
-                next(x for x in data["trials"] if x["name"] == t["name"])["synced"] = True
-        else:
-            failed += 1
-            console.print(f"[warning] wandb sync failed for {t['name']}; --sync again retries it", highlight=False, markup=False)
-    console.print(f"synced {done} trial(s), {failed} failed; group {state.read()['name']!r} in the W&B project",
-                  highlight=False, markup=False)
-    return 0 if not failed else EXIT_UNAVAILABLE
+        outcome, why = upload(cli, runs, env, logs)
+        counts[outcome] += 1
+        if outcome == "failed":
+            console.print(f"[warning] {t['name']} was not uploaded ({why}); --sync again retries it", highlight=False,
+                          markup=False)  # fmt: skip
+            continue
+        if outcome == "already":
+            console.print(f"{t['name']}: already synced by an earlier `wandb sync`; not uploaded again", highlight=False,
+                          markup=False)  # fmt: skip
+        with state.locked() as data:
+            next(x for x in data["trials"] if x["name"] == t["name"])["synced"] = True
+    already = f", {counts['already']} already synced" if counts["already"] else ""
+    console.print(f"synced {counts['uploaded']} trial(s){already}, {counts['failed']} failed; "
+                  f"group {wandb_group(state.read())!r} in the W&B project", highlight=False, markup=False)  # fmt: skip
+    return 0 if not counts["failed"] else EXIT_UNAVAILABLE
+
+
+def upload(cli: list[str], runs: list[Path], env: dict, cwd: Path) -> tuple[str, str]:
+    """("uploaded" | "already" | "failed", why) for one trial's offline runs. `wandb sync` exits 0 also
+    when it uploaded nothing (a server's refusal is an ERROR line; a run it takes for synced or
+    online is "No runs to sync."), so what counts is the `.wandb.synced` marker it writes beside each
+    transaction log once that log is on the server."""
+    logs = [f for run in runs for f in run.glob("*.wandb")]
+
+    def synced() -> bool:
+        return bool(logs) and all(f.with_name(f.name + ".synced").exists() for f in logs)
+
+    if synced():
+        return "already", ""
+    try:
+        proc = subprocess.run([*cli, "sync", *map(str, runs)], env=env, cwd=cwd, stdin=subprocess.DEVNULL,
+                              capture_output=True, text=True, timeout=SYNC_TIMEOUT_S)  # fmt: skip
+    except subprocess.TimeoutExpired:
+        return "failed", f"wandb sync did not finish within {SYNC_TIMEOUT_S} s"
+    if proc.returncode == 0 and synced():
+        return "uploaded", ""
+    said = [" ".join(l.split()) for l in (proc.stderr + proc.stdout).splitlines() if l.strip()]
+    errors = [l for l in said if "ERROR" in l]
+    return "failed", ((errors or said or [f"wandb sync: exit code {proc.returncode}"])[-1])[:200]
