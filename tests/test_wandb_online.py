@@ -1,0 +1,161 @@
+"""The online path as a user lives it, against the local W&B server (tests/wandb_server) with the
+real, unpatched wandb client: `wandb sweep FILE` -> `wandb agent --count N` starts each trial
+through the file's `command:` (`accelerate launch train.py ...`, on the CPU) -> online runs with
+the rendered parameters and the agent's run id, every epoch once, the sweep metric's best in the
+summary, the sample images and both tables with their images; the sweep ends done. A second sweep
+of the same file, with the same --out, trains all of its own trials and changes nothing of the first."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import ROOT, child_env, sweep_file
+from tests.wandb_server import artifacts
+
+ACCELERATE = ["${env}", "accelerate", "launch", "${program}", "${args_no_boolean_flags}"]
+WANDB = str(Path(sys.executable).parent / "wandb")
+
+
+def _cli(args: list[str], env: dict, timeout: float) -> subprocess.CompletedProcess:
+    return subprocess.run([WANDB, *args], cwd=ROOT, env=env, text=True, capture_output=True, timeout=timeout,
+                          stdin=subprocess.DEVNULL)  # fmt: skip
+
+
+def _online_env(server, tmp_path: Path) -> dict:
+    (tmp_path / "agent-wandb").mkdir(exist_ok=True)
+    return child_env(WANDB_SILENT="false", **server.env(), PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+                     WANDB_DIR=str(tmp_path / "agent-wandb"), OMP_NUM_THREADS="1")  # fmt: skip
+
+
+def create_sweep(server, path: Path, env: dict) -> str:
+    """`wandb sweep FILE` as a user types it; the ENTITY/PROJECT/ID it tells the user to give the agent."""
+    made = _cli(["sweep", "--project", "genlat", str(path)], env, timeout=60)
+    assert made.returncode == 0, made.stderr[-3000:]
+    found = re.search(r"wandb agent (\S+/\S+/\S+)", made.stderr + made.stdout)
+    assert found, made.stderr[-3000:]
+    return found.group(1)
+
+
+def run_agent(server, sweep: str, count: int, env: dict, timeout: float = 400) -> subprocess.CompletedProcess:
+    done = _cli(["agent", "--count", str(count), sweep], env, timeout=timeout)
+    assert done.returncode == 0, (done.stdout[-2000:], done.stderr[-4000:])
+    return done
+
+
+def _tiny_sweep(tmp_path: Path, name: str) -> Path:
+    return sweep_file(tmp_path / f"{name}.yaml", zn=(8, 16), command=ACCELERATE,
+                      metric={"name": "eval/fd", "goal": "minimize"},
+                      params={"epochs": 2, "eval_every": 1, "eval_samples": 32, "out": str(tmp_path / "runs"),
+                              "wandb_project": "genlat"})  # fmt: skip
+
+
+def _sweep_runs(server, sweep_id: str):
+    return [r for r in server.store.runs.values() if r.sweep == sweep_id]
+
+
+def _check_trial(server, run, runs_root: Path) -> None:
+    assert run.state == "finished", (run.name, run.state, run.exitcode)
+    assert run.config["zn"] in (8, 16) and run.config["epochs"] == 2
+    epochs = [row["epoch"] for row in run.history if "epoch/loss_g" in row]
+    assert epochs == [1, 2], epochs  # each epoch once
+    fds = [row["eval/fd"] for row in run.history if "eval/fd" in row]
+    # define_metric(summary="min"): W&B's summary holds the sweep metric's best epoch, not its last
+    assert len(fds) == 2 and run.summary["eval/fd"] == {"min": min(fds)}, run.summary.get("eval/fd")
+    samples = [row["samples"] for row in run.history if isinstance(row.get("samples"), dict)]
+    assert len(samples) == 2 and all(s["path"] in run.files for s in samples)  # the images were uploaded
+    for key in ("epoch_series", "interpolation"):  # the final tables: their images live in their artifacts
+        arts = [a for a in server.store.artifacts.values() if a.collection == f"run-{run.name}-{key}" and a.state == "COMMITTED"]
+        assert arts, f"no {key} table artifact for {run.name}"
+        contents = artifacts.manifest(server.store, arts[-1])["contents"]
+        assert any(name.endswith(".png") for name in contents), (key, sorted(contents)[:5])
+    (folder,) = [p for p in runs_root.iterdir() if p.name.endswith(f"-{run.name}")]  # the folder is the W&B run's
+    assert json.loads((folder / "config.json").read_text())["wandb_id"] == run.name
+
+
+def test_wandb_sweep_then_agent_through_accelerate_launch(wandb_server, tmp_path):
+    env = _online_env(wandb_server, tmp_path)
+    sweep = create_sweep(wandb_server, _tiny_sweep(tmp_path, "first"), env)
+    run_agent(wandb_server, sweep, count=2, env=env)
+    sweep_id = sweep.rsplit("/", 1)[1]
+    runs = _sweep_runs(wandb_server, sweep_id)
+    assert sorted(r.config["zn"] for r in runs) == [8, 16]
+    for run in runs:
+        _check_trial(wandb_server, run, tmp_path / "runs")
+    assert wandb_server.store.sweeps[next(k for k in wandb_server.store.sweeps if k[2] == sweep_id)].state == "FINISHED"
+
+
+@pytest.mark.slow
+def test_a_second_sweep_of_the_same_file_trains_its_own_trials(wandb_server, tmp_path):
+    env = _online_env(wandb_server, tmp_path)
+    path = _tiny_sweep(tmp_path, "same")
+    first = create_sweep(wandb_server, path, env)
+    run_agent(wandb_server, first, count=2, env=env)
+    before = {p: p.read_bytes() for p in (tmp_path / "runs").rglob("*") if p.is_file() and "wandb" not in p.parts}
+    second = create_sweep(wandb_server, path, env)
+    run_agent(wandb_server, second, count=2, env=env)
+    for sweep in (first, second):
+        runs = _sweep_runs(wandb_server, sweep.rsplit("/", 1)[1])
+        assert len(runs) == 2
+        for run in runs:
+            _check_trial(wandb_server, run, tmp_path / "runs")
+    assert len(list((tmp_path / "runs").iterdir())) == 4
+    after = {p: p.read_bytes() for p in before}
+    assert after == before  # nothing of the first sweep changed
+
+
+def _trial_processes(run_id: str):
+    """train.py's processes the agent started for this W&B run (found by the WANDB_RUN_ID it was given)."""
+    import psutil
+
+    found = []
+    for proc in psutil.process_iter(["cmdline"]):
+        try:
+            if any(a.endswith("train.py") for a in proc.info["cmdline"] or []) and proc.environ().get("WANDB_RUN_ID") == run_id:
+                found.append(proc)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            pass
+    return found
+
+
+@pytest.mark.slow
+def test_a_trial_preempted_from_outside_is_requeued_and_resumed_under_its_id(wandb_server, tmp_path):
+    """SIGTERM to the trial, as a cluster preempting it sends: genlat marks the W&B run preempting and
+    exits 75; the server requeues it; a later agent resumes it from its checkpoint, each epoch once."""
+    import signal
+
+    from tests.helpers import wait_for
+
+    env = _online_env(wandb_server, tmp_path)
+    path = sweep_file(tmp_path / "preempt.yaml", zn=(8,), command=ACCELERATE, metric={"name": "eval/fd", "goal": "minimize"},
+                      params={"epochs": 3, "epoch_size": 1600, "eval_every": 1, "eval_samples": 32,
+                              "out": str(tmp_path / "runs"), "wandb_project": "genlat"})  # fmt: skip
+    sweep = create_sweep(wandb_server, path, env)
+    sweep_id = sweep.rsplit("/", 1)[1]
+    agent = subprocess.Popen([WANDB, "agent", "--count", "1", sweep], cwd=ROOT, env=env, text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)  # fmt: skip
+    try:
+        wait_for(lambda: list((tmp_path / "runs").glob("*/checkpoints/epoch_001.pt")), 300, "the first checkpoint")
+        (run,) = _sweep_runs(wandb_server, sweep_id)
+        procs = _trial_processes(run.name)
+        assert procs, "the trial's train.py was not found"
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+        output, _ = agent.communicate(timeout=120)
+    finally:
+        agent.kill()
+    assert run.exitcode == 75 and run.state == "preempted", (run.state, run.exitcode, output[-3000:])
+    run_agent(wandb_server, sweep, count=1, env=env)  # a later agent gets the same run again
+    runs = _sweep_runs(wandb_server, sweep_id)
+    assert [r.name for r in runs] == [run.name]
+    assert run.state == "finished"
+    epochs = [row["epoch"] for row in run.history if "epoch/loss_g" in row]
+    assert epochs == [1, 2, 3], epochs
+    (folder,) = (tmp_path / "runs").iterdir()
+    assert [json.loads(line)["epoch"] for line in (folder / "metrics.jsonl").read_text().splitlines()] == [1, 2, 3]
