@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import struct
+import time
 from pathlib import Path
 
 from wandb.proto import wandb_internal_pb2 as pb
@@ -32,6 +33,8 @@ def records(path: Path) -> list[pb.Record]:
         if kind == 0:  # zeros: the writer stopped in this block
             pos += left
             continue
+        if pos + 7 + length > len(data):  # a chunk still being written
+            break
         parts += data[pos + 7 : pos + 7 + length]
         pos += 7 + length
         if kind in (FULL, LAST):
@@ -60,7 +63,12 @@ def summary(path: Path) -> dict:
     return values
 
 
-def the_log(run_dir: Path) -> Path:
-    """The one offline run's transaction log in a run directory (fails when there are none or several)."""
+def the_log(run_dir: Path, timeout: float = 60) -> Path:
+    """The one offline run's transaction log in a run directory (fails when there are none or several),
+    once it holds the run's exit record: in-process, W&B's service may still be writing for a moment
+    after the run has finished."""
     (path,) = Path(run_dir).glob("wandb/offline-run-*/run-*.wandb")
+    deadline = time.monotonic() + timeout
+    while not of_kind(path, "exit") and time.monotonic() < deadline:
+        time.sleep(0.2)
     return path
