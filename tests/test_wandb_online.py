@@ -159,3 +159,39 @@ def test_a_trial_preempted_from_outside_is_requeued_and_resumed_under_its_id(wan
     assert epochs == [1, 2, 3], epochs
     (folder,) = (tmp_path / "runs").iterdir()
     assert [json.loads(line)["epoch"] for line in (folder / "metrics.jsonl").read_text().splitlines()] == [1, 2, 3]
+
+
+@pytest.mark.slow
+def test_an_offline_sweep_synced_then_reported_from_wandb(wandb_server, tmp_path):
+    """`genlat sweep FILE` offline -> `genlat sweep --sync DIR` -> every trial on the server, each epoch
+    once, under a group unique to that sweep -> `genlat report --wandb E/P --group G` gives the same
+    claims table and the same Q3 panels as `genlat report DIR`."""
+    from analysis.report import main as report_main
+    from tests.helpers import sweep_state
+
+    path = sweep_file(tmp_path / "offline.yaml", zn=(8, 16), metric={"name": "eval/fd", "goal": "minimize"},
+                      params={"epochs": 2, "eval_every": 1, "eval_samples": 32, "wandb_project": "synced"})  # fmt: skip
+    root = tmp_path / "sweep"
+    done = subprocess.run([sys.executable, "-m", "genlat", "sweep", str(path), "--dir", str(root)], cwd=ROOT,
+                          env=child_env(WANDB_MODE="offline"), text=True, capture_output=True, timeout=600)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert not wandb_server.store.runs  # offline: nothing reached the server
+    synced = subprocess.run([sys.executable, "-m", "genlat", "sweep", "--sync", str(root)], cwd=ROOT,
+                            env=child_env(**wandb_server.env()), text=True, capture_output=True, timeout=600)  # fmt: skip
+    assert synced.returncode == 0, synced.stderr[-3000:]
+    group = sweep_state(root)["group"]
+    runs = [r for r in wandb_server.store.runs.values() if r.project == "synced"]
+    assert len(runs) == 2 and {r.group for r in runs} == {group} and group.startswith("offline-")
+    for run in runs:
+        assert run.state == "finished", run.state
+        assert [row["epoch"] for row in run.history if "epoch/loss_g" in row] == [1, 2]
+    assert "synced 2 trial(s)" in synced.stdout + synced.stderr
+
+    remote, local = tmp_path / "remote", tmp_path / "local"
+    entity = wandb_server.store.entity
+    assert report_main(["--wandb", f"{entity}/synced", "--group", group, "--out", str(remote)]) == 0
+    assert report_main([str(root), "--out", str(local)]) == 0
+    claims = lambda md: md.split("## The study's claims, tested")[1].split("\n## ")[0]  # noqa: E731
+    assert claims((remote / "report.md").read_text()) == claims((local / "report.md").read_text())
+    panels = lambda d: sorted(p.name for p in (d / "figures").glob("q3_interp_*.png"))  # noqa: E731
+    assert panels(remote) == panels(local) and panels(remote)
