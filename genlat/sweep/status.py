@@ -115,8 +115,8 @@ def sync(root: str | Path, console: Console | None = None) -> int:
     base = check_online()
     wandb_cli = Path(sys.executable).parent / "wandb"
     cli = [str(wandb_cli)] if wandb_cli.exists() else ["wandb"]
-    # wandb sync writes its debug logs under WANDB_DIR, else ./wandb/ wherever it was called from:
-    # both inside the sweep's logs/ (absolute run paths, since the folder changes)
+    # wandb sync leaves its debug logs in WANDB_DIR/wandb/, else in ./wandb/ of whoever called it: it runs
+    # in the sweep's logs/ with WANDB_DIR there, and is given absolute run paths
     logs = state.logs.resolve()
     logs.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if k != "WANDB_MODE"}
