@@ -195,3 +195,35 @@ def test_an_offline_sweep_synced_then_reported_from_wandb(wandb_server, tmp_path
     assert claims((remote / "report.md").read_text()) == claims((local / "report.md").read_text())
     panels = lambda d: sorted(p.name for p in (d / "figures").glob("q3_interp_*.png"))  # noqa: E731
     assert panels(remote) == panels(local) and panels(remote)
+
+
+@pytest.mark.slow
+def test_a_stop_the_server_asks_for_ends_the_trial_for_good(wandb_server, tmp_path):
+    """The UI's Stop (or hyperband): the server flags the run; the agent and the run's own stream
+    learn it, genlat stops at the next step and exits; the server ends the run killed, never
+    requeued, and a later agent gets no run of this grid again."""
+    from tests.helpers import wait_for
+
+    env = {**_online_env(wandb_server, tmp_path), "WANDB_X_FILE_STREAM_TRANSMIT_INTERVAL": "1"}
+    path = sweep_file(tmp_path / "stop.yaml", zn=(8,), command=ACCELERATE, metric={"name": "eval/fd", "goal": "minimize"},
+                      params={"epochs": 4, "epoch_size": 1600, "eval_every": 0, "out": str(tmp_path / "runs"),
+                              "wandb_project": "genlat"})  # fmt: skip
+    sweep = create_sweep(wandb_server, path, env)
+    sweep_id = sweep.rsplit("/", 1)[1]
+    agent = subprocess.Popen([WANDB, "agent", "--count", "1", sweep], cwd=ROOT, env=env, text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)  # fmt: skip
+    try:
+        wait_for(lambda: list((tmp_path / "runs").glob("*/checkpoints/epoch_001.pt")), 300, "the first checkpoint")
+        (run,) = _sweep_runs(wandb_server, sweep_id)
+        with wandb_server.store.lock:
+            run.stop_requested = True  # what the UI's Stop button does on W&B's server
+        output, _ = agent.communicate(timeout=180)
+    finally:
+        agent.kill()
+    assert run.exitcode == 75 and run.state == "killed", (run.state, run.exitcode, output[-3000:])
+    (folder,) = (tmp_path / "runs").iterdir()
+    assert len((folder / "metrics.jsonl").read_text().splitlines()) < 4  # it stopped early
+    # nothing of this grid is handed out again: the sweep is done, and W&B refuses a new agent for it
+    later = _cli(["agent", "--count", "1", sweep], env, timeout=120)
+    assert "is not running" in later.stderr and "About to run command" not in later.stderr + later.stdout
+    assert [r.name for r in _sweep_runs(wandb_server, sweep_id)] == [run.name] and run.state == "killed"

@@ -68,7 +68,7 @@ def main():
     if mode == "preempt-kill":  # the scheduler takes the machine: no finish, the stream goes silent
         print("MARKED", flush=True)
         time.sleep(120)
-    run.finish(exit_code=1 if mode == "fail" else 0)
+    run.finish(exit_code=1 if mode == "fail" else 75 if mode == "preempt" else 0)  # genlat's preempted exit: 75
 
 
 try:

@@ -149,8 +149,10 @@ def file_stream(store: Store, path: str, body: bytes, request):
         run.state = "preempting"
     if data.get("complete"):
         run.exitcode = data.get("exitcode")
-        # a run the server asked to stop is "killed" whatever its exit code, as on W&B
-        run.state = ("preempted" if run.state == "preempting" else "killed" if run.stop_requested
-                     else "finished" if not run.exitcode else "failed")
+        # W&B's end rule (controller.end_state's, for a run that did send its exit): a stop the server
+        # asked for is "killed" whatever the client marked; exit 0 is finished even when marked
+        # preempting; a non-zero exit after the mark is preempted (requeued), otherwise failed
+        run.state = ("killed" if run.stop_requested else "finished" if not run.exitcode
+                     else "preempted" if run.state == "preempting" else "failed")
     # `stopped` is how the server asks a run to stop (wandb-core reads it from every answer)
     return {"exitcode": None, "limits": {}, "stopped": run.stop_requested}
