@@ -12,7 +12,7 @@ commands:
   train     train one run (the same flags as train.py; see `genlat train --help`)
   eval      evaluate a run directory's newest checkpoint: genlat eval RUN_DIR [--samples N]
   sweep     run a W&B sweep file with no server: genlat sweep FILE [--workers K] [--count N] [--dir DIR]
-  report    answer Q1-Q3 from a sweep's runs: genlat report SWEEP_DIR [--out DIR] [--runs RUN_DIR ...] [--wandb E/P[/ID]] [--publish]
+  report    answer Q1-Q3 from a sweep's runs: genlat report SWEEP_DIR [--out DIR] [--runs RUN_DIR ...] [--wandb E/P[/ID] [--group G]] [--publish]
 """
 
 
