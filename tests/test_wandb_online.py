@@ -124,13 +124,27 @@ def _trial_processes(run_id: str):
     return found
 
 
+def _agent_past_epoch_1(server, sweep: str, env: dict, runs_root: Path):
+    """`wandb agent --count 1` in the background, once its trial has checkpointed epoch 1: (agent, run)."""
+    from tests.helpers import wait_for
+
+    agent = subprocess.Popen([WANDB, "agent", "--count", "1", sweep], cwd=ROOT, env=env, text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)  # fmt: skip
+    try:
+        wait_for(lambda: list(runs_root.glob("*/checkpoints/epoch_001.pt")), 300, "the first checkpoint")
+        (run,) = _sweep_runs(server, sweep.rsplit("/", 1)[1])
+    except BaseException:
+        agent.kill()
+        raise
+    return agent, run
+
+
 @pytest.mark.slow
 def test_a_trial_preempted_from_outside_is_requeued_and_resumed_under_its_id(wandb_server, tmp_path):
     """SIGTERM to the trial, as a cluster preempting it sends: genlat marks the W&B run preempting and
     exits 75; the server requeues it; a later agent resumes it from its checkpoint, each epoch once."""
     import signal
 
-    from tests.helpers import wait_for
 
     env = _online_env(wandb_server, tmp_path)
     path = sweep_file(tmp_path / "preempt.yaml", zn=(8,), command=ACCELERATE, metric={"name": "eval/fd", "goal": "minimize"},
@@ -138,11 +152,8 @@ def test_a_trial_preempted_from_outside_is_requeued_and_resumed_under_its_id(wan
                               "out": str(tmp_path / "runs"), "wandb_project": "genlat"})  # fmt: skip
     sweep = create_sweep(wandb_server, path, env)
     sweep_id = sweep.rsplit("/", 1)[1]
-    agent = subprocess.Popen([WANDB, "agent", "--count", "1", sweep], cwd=ROOT, env=env, text=True,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)  # fmt: skip
+    agent, run = _agent_past_epoch_1(wandb_server, sweep, env, tmp_path / "runs")
     try:
-        wait_for(lambda: list((tmp_path / "runs").glob("*/checkpoints/epoch_001.pt")), 300, "the first checkpoint")
-        (run,) = _sweep_runs(wandb_server, sweep_id)
         procs = _trial_processes(run.name)
         assert procs, "the trial's train.py was not found"
         for proc in procs:
@@ -202,7 +213,6 @@ def test_a_stop_the_server_asks_for_ends_the_trial_for_good(wandb_server, tmp_pa
     """The UI's Stop (or hyperband): the server flags the run; the agent and the run's own stream
     learn it, genlat stops at the next step and exits; the server ends the run killed, never
     requeued, and a later agent gets no run of this grid again."""
-    from tests.helpers import wait_for
 
     env = {**_online_env(wandb_server, tmp_path), "WANDB_X_FILE_STREAM_TRANSMIT_INTERVAL": "1"}
     path = sweep_file(tmp_path / "stop.yaml", zn=(8,), command=ACCELERATE, metric={"name": "eval/fd", "goal": "minimize"},
@@ -210,11 +220,8 @@ def test_a_stop_the_server_asks_for_ends_the_trial_for_good(wandb_server, tmp_pa
                               "wandb_project": "genlat"})  # fmt: skip
     sweep = create_sweep(wandb_server, path, env)
     sweep_id = sweep.rsplit("/", 1)[1]
-    agent = subprocess.Popen([WANDB, "agent", "--count", "1", sweep], cwd=ROOT, env=env, text=True,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)  # fmt: skip
+    agent, run = _agent_past_epoch_1(wandb_server, sweep, env, tmp_path / "runs")
     try:
-        wait_for(lambda: list((tmp_path / "runs").glob("*/checkpoints/epoch_001.pt")), 300, "the first checkpoint")
-        (run,) = _sweep_runs(wandb_server, sweep_id)
         with wandb_server.store.lock:
             run.stop_requested = True  # what the UI's Stop button does on W&B's server
         output, _ = agent.communicate(timeout=180)
