@@ -12,11 +12,12 @@ import argparse
 import dataclasses
 import math
 import os
+import reprlib
 import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from genlat.errors import ConfigError
+from genlat.errors import ConfigError, OutputError
 from genlat.ids import agent_run_id
 
 DATASETS = ("shapes", "mnist", "fashion-mnist", "cifar10", "celeba")  # plus "folder:PATH"
@@ -27,7 +28,9 @@ SWITCHES = ("auto", "true", "false")
 INTERP_METHODS = ("slerp", "lerp")
 NAME_MAX = 255  # bytes in one path component on Linux and macOS file systems (ENAMETOOLONG beyond)
 WANDB_FORBIDDEN = "/\\#?%:"
+MAX_EPOCHS = 100_000  # also bounds the epoch counters (every N epochs, checkpoints kept, collapse window)
 BYTES_PER_PARAM = 16  # fp32 weight, gradient and Adam's two moments
+FEATURE_DIMS = 64  # fewer than any evaluation feature space has (a lower bound for the memory estimate)
 
 
 def user_path(text: str) -> str:
@@ -38,6 +41,15 @@ def user_path(text: str) -> str:
 
 def _positive_int(v):
     return None if v >= 1 else "must be a positive integer"
+
+
+def _at_most(limit, check, unit=""):
+    """`check`, then an upper bound: a value past any sane setting (an overflow in Adam, an epoch loop
+    that never ends) is refused here, not met deep inside torch. Sizes are bounded by memory instead."""
+    def bounded(v):
+        return check(v) or (None if v <= limit else f"must be at most {limit:g}{unit}")
+
+    return bounded
 
 
 def _non_negative_int(v):
@@ -114,7 +126,7 @@ def _eval_samples(v):
 
 
 def _eval_feature_images(v):
-    return None if v >= 64 else "must be at least 64"
+    return None if 64 <= v <= 10**7 else "must be from 64 to 10000000"
 
 
 def _out(v):
@@ -124,14 +136,27 @@ def _out(v):
 
 
 def _shown(value, limit: int = 60) -> str:
-    """A value as a message shows it: one line, and a long one cut (a 300-character --name)."""
-    text = " ".join(str(value).split()) if isinstance(value, str) else str(value)
+    """A value as a message shows it: one line, and a long one cut (a 300-character --name). Bounded
+    for any value: a YAML alias bomb's nested lists, or an int of more digits than str() allows."""
+    if isinstance(value, str):
+        text = " ".join(value[: 4 * limit].split())
+    else:
+        try:
+            text = _SHORT.repr(value)
+        except ValueError:  # an int past Python's str() digit limit
+            text = "a number of thousands of digits"
     return text if len(text) <= limit else f"{text[:limit - 3]}..."
+
+
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxdict, _SHORT.maxstring, _SHORT.maxlong, _SHORT.maxother = 2, 4, 4, 60, 60, 60
 
 
 def _switch(value):
     """auto | true | false from a flag, a sweep's boolean or an old config.json's bool; anything else
     is left for the check to refuse."""
+    if isinstance(value, (list, dict)):
+        return value  # refused by the check, never turned into text
     if isinstance(value, str) and value.strip().lower() == "auto":
         return "auto"
     try:
@@ -148,9 +173,9 @@ def _opt(default, help, check=None, convert=None):
 class TrainConfig:
     # --- the study's knobs ---
     zn: int = _opt(100, "latent size (the study: 50, 100, 150, 500)", _positive_int)
-    lr: float = _opt(2e-4, "Adam learning rate for G and D (DCGAN: 2e-4)", _positive_finite)
+    lr: float = _opt(2e-4, "Adam learning rate for G and D (DCGAN: 2e-4)", _at_most(1.0, _positive_finite))
     beta1: float = _opt(0.5, "Adam beta1 (DCGAN: 0.5)", _beta1)
-    epochs: int = _opt(20, "training epochs (the study: 20)", _positive_int)
+    epochs: int = _opt(20, "training epochs (the study: 20)", _at_most(MAX_EPOCHS, _positive_int))
     batch_size: int = _opt(64, "images per step on each process (DCGAN: 64)", _positive_int)
     seed: int = _opt(0, "seed of weights, data order and the latent bank", _seed)
     # --- data ---
@@ -162,17 +187,19 @@ class TrainConfig:
         12800, "images per epoch: the size of the procedural dataset, a cap for finite ones",
         lambda v: None if v >= 2 else "must be at least 2 (the real images' spread compares pairs)",
     )
-    num_workers: int = _opt(0, "DataLoader workers for file datasets (shapes renders in-process)", _non_negative_int)
+    num_workers: int = _opt(0, "DataLoader workers for file datasets (shapes renders in-process)",
+                            _at_most(256, _non_negative_int))
     # --- model ---
     model: str = _opt("dcgan", "model family: dcgan | vae (its decoder is the DCGAN generator)", _one_of(MODELS))
     ngf: int = _opt(64, "generator (VAE: decoder) width (channels of its last hidden layer)", _positive_int)
     ndf: int = _opt(64, "discriminator (VAE: encoder) width (channels of its first layer)", _positive_int)
-    beta: float = _opt(1.0, "VAE: weight of the KL term (beta-VAE, Higgins et al. 2017; 1 = the ELBO)", _positive_finite)
+    beta: float = _opt(1.0, "VAE: weight of the KL term (beta-VAE, Higgins et al. 2017; 1 = the ELBO)",
+                       _at_most(1e4, _positive_finite))
     instance_noise: float = _opt(
-        0.2, "GAN: std of Gaussian noise added to D's inputs (0 = plain DCGAN)", _non_negative_finite
+        0.2, "GAN: std of Gaussian noise added to D's inputs (0 = plain DCGAN)", _at_most(10.0, _non_negative_finite)
     )
     instance_noise_images: int = _opt(
-        25600, "GAN: the noise shrinks linearly to 0 over this many training images", _positive_int
+        25600, "GAN: the noise shrinks linearly to 0 over this many training images", _at_most(2**53, _positive_int)
     )
     label_smoothing: float = _opt(
         0.1, "GAN: one-sided label smoothing, D's target for real images is 1 - this (0 = plain DCGAN)", _smoothing
@@ -188,13 +215,15 @@ class TrainConfig:
     compile: bool = _opt(False, "torch.compile the training step's networks (minutes of warm-up; for long GPU runs)")
     # --- the epoch series and interpolation panels ---
     n_samples: int = _opt(64, "latent-bank samples in each epoch's grid", _positive_int)
-    grid_nrow: int = _opt(8, "images per row of the sample grid", _positive_int)
+    grid_nrow: int = _opt(8, "images per row of the sample grid", _at_most(1024, _positive_int))
     interp_pairs: int = _opt(4, "endpoint pairs per interpolation panel (one row each)", _positive_int)
     interp_steps: int = _opt(10, "images per interpolation row, endpoints included", lambda v: None if v >= 2 else "must be at least 2")
     interp_methods: str = _opt("slerp,lerp", "interpolation methods, comma-separated (slerp, lerp)", _methods)
-    interp_every: int = _opt(0, "also draw panels every N epochs (0 = the last epoch only)", _non_negative_int)
+    interp_every: int = _opt(0, "also draw panels every N epochs (0 = the last epoch only)",
+                             _at_most(MAX_EPOCHS, _non_negative_int))
     # --- evaluation (genlat.metrics): FD, KID, precision/recall, coverage, PPL in a feature space ---
-    eval_every: int = _opt(1, "evaluate every N epochs and after the last (0 = no evaluation)", _non_negative_int)
+    eval_every: int = _opt(1, "evaluate every N epochs and after the last (0 = no evaluation)",
+                           _at_most(MAX_EPOCHS, _non_negative_int))
     eval_samples: int = _opt(
         1000, "generated and real images per evaluation; PPL uses half as many pairs (0 = no evaluation)", _eval_samples
     )
@@ -209,13 +238,15 @@ class TrainConfig:
     collapse_spread: float = _opt(
         0.03, "end the run as diverged when the latent bank's spread, once above this fraction of the real "
         "data's, falls below it (0 = never)", lambda v: None if math.isfinite(v) and 0 <= v < 1 else "must be in [0, 1)")
-    collapse_epochs: int = _opt(3, "epochs in a row below --collapse_spread that end the run", _positive_int)
+    collapse_epochs: int = _opt(3, "epochs in a row below --collapse_spread that end the run",
+                                _at_most(MAX_EPOCHS, _positive_int))
     # --- output, tracking, checkpoints ---
     out: str = _opt("runs", "output root; the run lives in OUT/NAME", _out)
     name: str = _opt("", "run name (default: derived from the config)", _name)
     resume: bool = _opt(False, "continue OUT/NAME from its last checkpoint (an existing run resumes anyway)")
-    keep_checkpoints: int = _opt(2, "checkpoints to keep (the newest N)", _positive_int)
-    log_every: int = _opt(10, "steps between W&B training-loss points and plain progress lines", _positive_int)
+    keep_checkpoints: int = _opt(2, "checkpoints to keep (the newest N)", _at_most(MAX_EPOCHS, _positive_int))
+    log_every: int = _opt(10, "steps between W&B training-loss points and plain progress lines",
+                          _at_most(2**31, _positive_int))
     wandb_project: str = _opt("genlat", "W&B project", lambda v: _wandb_name(v) or (None if v else "must not be empty"))
     wandb_entity: str = _opt("", "W&B entity (default: your default entity)", _wandb_name)
     wandb_group: str = _opt("", "W&B group (a sweep sets it to its name)")
@@ -229,16 +260,14 @@ class TrainConfig:
             check = f.metadata.get("check")
             problem = check(getattr(self, f.name)) if check else None
             if problem:
-                raise ConfigError(f"--{f.name}={_shown(getattr(self, f.name))}: {problem}")
+                raise refused(f.name, getattr(self, f.name), problem)
         if self.n_samples < 2 * self.interp_pairs:
-            raise ConfigError(
-                f"--interp_pairs={self.interp_pairs}: needs --n_samples >= {2 * self.interp_pairs} "
-                "(each pair's endpoints come from the latent bank)"
-            )
+            raise refused("interp_pairs", self.interp_pairs, f"needs --n_samples >= {2 * self.interp_pairs} "
+                          "(each pair's endpoints come from the latent bank)")
         if self.batch_size > self.epoch_size:
-            raise ConfigError(f"--batch_size={self.batch_size}: larger than --epoch_size={self.epoch_size}, "
-                              "so an epoch would have no full step; lower --batch_size or raise --epoch_size")
-        _check_fits_in_memory(self)
+            raise refused("batch_size", self.batch_size, f"larger than --epoch_size={self.epoch_size}, so an epoch "
+                          "would have no full step; lower --batch_size or raise --epoch_size")
+        check_fits_in_memory(self)
 
     @property
     def run_name(self) -> str:
@@ -261,28 +290,88 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> "TrainConfig":
-        """Build from a mapping (a sweep's parameters, a saved config.json), converting and checking."""
+    def from_dict(cls, values: dict[str, Any], source: str = "") -> "TrainConfig":
+        """Build from a mapping (a sweep's parameters, a saved config.json), converting and checking.
+        With `source` (a file genlat wrote, e.g. RUN/config.json) a refused value is that file's
+        damage, exit 4, and the message names the file instead of a flag the user never typed."""
         known = {f.name: f for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - set(known))
-        if unknown:
-            raise ConfigError(f"unknown setting(s): {', '.join('--' + u for u in unknown)}; see --help")
-        return cls(**{k: _convert(known[k], v) for k, v in values.items()})
+        try:
+            if unknown:
+                raise ConfigError(f"unknown setting(s): {', '.join('--' + u for u in unknown)}; see --help")
+            return cls(**{k: _convert(known[k], v) for k, v in values.items()})
+        except ConfigError as e:
+            if not source:
+                raise
+            what = f"{e.setting[0]}={e.setting[1]}: {e.setting[2]}" if getattr(e, "setting", None) else str(e)
+            raise OutputError(f"{source} says {what}; it is not a config genlat would have run: restore it, "
+                              "or move the run folder away") from None
 
 
-def _check_fits_in_memory(cfg: TrainConfig) -> None:
-    """Refuse a network that cannot be allocated, before anything is created (a huge --zn, --ngf or
-    --ndf would otherwise fail deep inside torch). Counts the widest layers only: a lower bound."""
-    stem = (8 if cfg.image_size == 64 else 4) * 16  # the 4x4 stem's width multiple times its kernel area
-    params = stem * (cfg.zn * cfg.ngf + 4 * cfg.ngf * cfg.ngf + 4 * cfg.ndf * cfg.ndf)
+def refused(name: str, value: Any, problem: str) -> ConfigError:
+    """The one-line refusal of a setting, `--NAME=VALUE: problem`; `setting` keeps the parts, so a
+    caller reading a file can say where the value came from instead (TrainConfig.from_dict)."""
+    e = ConfigError(f"--{name}={_shown(value)}: {problem}")
+    e.setting = (name, _shown(value), problem)
+    return e
+
+
+def _image_floats(cfg: TrainConfig) -> int:
+    """Floats in one image of the run (the channels of a dataset left at 0: the fewest it could have)."""
+    channels = cfg.channels or (1 if cfg.dataset in ("shapes", "mnist", "fashion-mnist") else 3)
+    return channels * cfg.image_size**2
+
+
+def memory_needs(cfg: TrainConfig, eval_samples: int | None = None) -> dict[str, tuple[int, str]]:
+    """Bytes of the largest allocations a run (or `genlat eval`, with its `eval_samples`) makes, each
+    with the flag that sizes it. Counts only the tensors that must exist at once (no workspace, no
+    copies torch may make): a lower bound, so a refusal is certain and a pass is not a promise.
+
+      networks      weights, gradients and Adam's moments (the widest layers only)
+      batch         one step's activations kept for backward: G, and D three times (real, fake, G's step)
+      latent bank   the bank's z and images, their grid, and the spread's pairwise distances (float64)
+      panels        each interpolation row's z and images (the evaluation's evenness rows too)
+      evaluation    its z, generated and real images, and the k-NN distance matrix (float64)
+      epoch order   the epoch's permutation of the procedural dataset (int64)
+    """
+    img, zn, f32, f64 = _image_floats(cfg), cfg.zn, 4, 8
+    stem = 8 if cfg.image_size == 64 else 4  # the 4x4 stem's width multiple
+    params = stem * 16 * (zn * cfg.ngf + 4 * cfg.ngf * cfg.ngf + 4 * cfg.ndf * cfg.ndf)
     if cfg.model == "vae":
-        params += stem * 2 * cfg.zn * cfg.ndf  # the encoder's mean and log-variance head
-    need = params * BYTES_PER_PARAM
+        params += stem * 16 * 2 * zn * cfg.ndf  # the encoder's mean and log-variance head
+    layers = cfg.image_size.bit_length() - 3  # 32 px: 4x4 -> 8 -> 16 (3 widths); 64 px: 4
+    g_act = sum(2 * cfg.ngf * (stem >> i) * (4 << i) ** 2 for i in range(layers)) + 2 * img
+    d_act = sum((1 if j == 0 else 2) * cfg.ndf * (1 << j) * (cfg.image_size >> (j + 1)) ** 2 for j in range(layers)) + img
+    n, e = cfg.n_samples, eval_samples if eval_samples is not None else (cfg.eval_samples if cfg.eval_every else 0)
+    rows = max(cfg.interp_pairs, 16) * cfg.interp_steps
+    needs = {
+        "networks": (params * BYTES_PER_PARAM, f"--zn={cfg.zn} --ngf={cfg.ngf} --ndf={cfg.ndf}"),
+        "batch": (cfg.batch_size * f32 * (g_act + 3 * d_act), f"--batch_size={cfg.batch_size}"),
+        "latent bank": (n * (zn * f32 + img * (2 * f32 + f64)) + n * (n - 1) // 2 * f64, f"--n_samples={n}"),
+        "panels": (rows * (zn + 2 * img) * f32, f"--interp_pairs={cfg.interp_pairs} --interp_steps={cfg.interp_steps}"),
+        "evaluation": (e * (zn + 2 * img) * f32 + e * e * f64 + 2 * e * FEATURE_DIMS * f64,
+                       f"--{'samples' if eval_samples is not None else 'eval_samples'}={e}"),
+        "epoch order": (2 * cfg.epoch_size * 8 if cfg.dataset == "shapes" else 0, f"--epoch_size={cfg.epoch_size}"),
+    }
+    return needs
+
+
+def check_fits_in_memory(cfg: TrainConfig, eval_samples: int | None = None) -> None:
+    """Refuse settings whose allocations cannot fit in this machine's memory, before anything is
+    created (they would otherwise end in an allocation traceback deep inside torch, or the OOM killer).
+    The networks stay allocated while the largest of the rest is."""
+    needs = memory_needs(cfg, eval_samples)
+    nets = needs.pop("networks")
+    part, (peak, flags) = max(needs.items(), key=lambda kv: kv[1][0])
+    need = nets[0] + peak
     have = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    if need > have:
-        raise ConfigError(f"--zn={cfg.zn} --ngf={cfg.ngf} --ndf={cfg.ndf}: the networks would need at least "
-                          f"{need / 2**30:,.0f} GiB to train, more than this machine's {have / 2**30:,.0f} GiB; "
-                          "pick smaller sizes")
+    if need <= have:
+        return
+    what = f"the {part} alone: {peak / 2**30:,.1f} GiB"
+    if nets[0] >= peak:
+        what, flags = f"the networks: {nets[0] / 2**30:,.1f} GiB to train", nets[1]
+    raise ConfigError(f"{flags}: this needs at least {need / 2**30:,.1f} GiB of memory ({what}), more than this "
+                      f"machine's {have / 2**30:,.0f} GiB; lower {' or '.join(f.split('=')[0] for f in flags.split())}")
 
 
 # Settings that only say where or how a run is shown; resuming with other values is fine (the
@@ -300,6 +389,8 @@ def _convert(f: dataclasses.Field, value: Any) -> Any:
     if f.metadata.get("convert"):
         return f.metadata["convert"](value)
     try:
+        if isinstance(value, (list, dict, tuple, set)):
+            raise ValueError  # a YAML list where one value belongs: refused without turning it into text
         if kind == "bool":
             return _to_bool(value)
         if kind == "int":
@@ -317,7 +408,7 @@ def _convert(f: dataclasses.Field, value: Any) -> Any:
         return str(value)
     except (TypeError, ValueError):
         noun = {"int": "an integer", "float": "a number", "bool": "true or false"}[kind]
-        raise ConfigError(f"--{f.name}={_shown(value)}: must be {noun}") from None
+        raise refused(f.name, value, f"must be {noun}") from None
 
 
 def _to_bool(value: Any) -> bool:

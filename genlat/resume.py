@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from genlat.checkpoint import load_epoch, load_latest
 from genlat.config import COSMETIC, TrainConfig
 from genlat.errors import ConfigError, OutputError
+from genlat.records import Damaged
 from genlat.rundir import RunDir
 
 
@@ -24,13 +25,10 @@ class ResumePoint:
 def read_record(run: RunDir) -> dict | None:
     """config.json, or None when there is none; a damaged one is a user error naming what to do."""
     try:
-        record = run.read_config()
-    except (OSError, ValueError) as e:  # ValueError: invalid JSON or UTF-8
-        record = e
-    if record is None or isinstance(record, dict):
-        return record
-    raise OutputError(f"{run.config} is damaged ({type(record).__name__}): move it away and re-run the same command "
-                      "(the checkpoint holds the run's config), or pick another --name")
+        return run.read_config()
+    except Damaged as e:
+        raise OutputError(f"{run.config} is damaged ({e.why}): move it away and re-run the same command (the "
+                          "checkpoint holds the run's config), or pick another --name") from None
 
 
 def check_compatible(cfg: TrainConfig, run: RunDir, existing: dict) -> None:
@@ -54,12 +52,13 @@ def check_same_wandb_run(run: RunDir, recorded: str | None) -> None:
                           "to continue that run, or pick another --name or --out for the new one")  # fmt: skip
 
 
-def resume_point(cfg: TrainConfig, run: RunDir) -> ResumePoint:
+def resume_point(cfg: TrainConfig, run: RunDir, shapes: dict | None = None) -> ResumePoint:
     """The run's config (checked against the command, as is the config the checkpoint holds), the
-    checkpoint to load and its epoch. An epoch whose metrics line was lost is replayed from the
-    checkpoint before it, when one is kept."""
+    checkpoint to load and its epoch. A checkpoint that does not load, or does not hold this run's
+    networks (`shapes`, genlat.checkpoint.network_shapes), is skipped. An epoch whose metrics line was
+    lost is replayed from the checkpoint before it, when one is kept."""
     existing = read_record(run)
-    state, skipped = load_latest(run.checkpoints)
+    state, skipped = load_latest(run.checkpoints, shapes)
     for record in (existing, (state or {}).get("config")):
         if record:
             check_compatible(cfg, run, record)
@@ -70,7 +69,11 @@ def resume_point(cfg: TrainConfig, run: RunDir) -> ResumePoint:
     point.notes += [f"[warning] skipped an unreadable checkpoint: {note}" for note in skipped]
     if skipped and state is None:
         point.notes.append(f"[warning] no checkpoint in {run.checkpoints} could be read: training starts again from epoch 0")
-    rows, bad = run.read_metrics_checked()
+    try:
+        rows, bad = run.read_metrics_checked()
+    except Damaged as e:
+        raise OutputError(f"{run.metrics} is damaged ({e.why}): move it away (its epochs' numbers would be "
+                          "lost) or restore it, then re-run the same command") from None
     if bad:
         point.notes.append(f"[warning] {run.metrics}: line {', '.join(map(str, bad))} damaged and dropped")
     lined = {r["epoch"] for r in rows}
@@ -80,7 +83,7 @@ def resume_point(cfg: TrainConfig, run: RunDir) -> ResumePoint:
                           f"{max(lined)}. Restore the missing checkpoints, or move the folder away (or pick another "
                           "--name) to start again")  # fmt: skip
     missing = sorted(set(range(1, point.epoch + 1)) - lined)
-    older = load_epoch(run.checkpoints, point.epoch - 1) if missing == [point.epoch] and point.epoch > 1 else None
+    older = load_epoch(run.checkpoints, point.epoch - 1, shapes) if missing == [point.epoch] and point.epoch > 1 else None
     if older is not None:  # only the newest checkpoint's own line is lost: replaying that one epoch loses nothing
         point.notes.append(f"[note] epoch {point.epoch} has no metrics line: replaying it from the checkpoint of epoch "
                            f"{point.epoch - 1}")  # fmt: skip

@@ -23,7 +23,7 @@ import torch
 from genlat import faults
 from genlat.checkpoint import save_checkpoint
 from genlat.config import TrainConfig
-from genlat.data import build_source
+from genlat.data import build_source, check_evaluable
 from genlat.errors import EXIT_DIVERGED, EXIT_OK, EXIT_PREEMPTED, GenlatError, OutputError
 from genlat.grids import SAMPLES
 from genlat.health import CollapseWatch, nonfinite, spread
@@ -37,7 +37,8 @@ from genlat.resume import read_record, resume_point
 from genlat.rundir import RunDir
 from genlat.runlock import RunLock
 from genlat.tracking import NullTracker, Tracker
-from genlat.trainers import EpochStats, build_trainer
+from genlat.records import Damaged
+from genlat.trainers import EpochStats, build_trainer, checkpoint_shapes
 
 
 def make_accelerator(cfg: TrainConfig, existing: dict | None = None, run_path: str = "the run directory"):
@@ -100,13 +101,15 @@ class Run:
         """Check every input and build the trainer (resumed from its checkpoint) before anything is
         created, then open the run directory and W&B. False when there is nothing left to train."""
         cfg, acc = self.cfg, self.accelerator
-        self.source = build_source(cfg)  # a missing or broken dataset stops us here, before any work
-        self.steps = self.source.steps_per_epoch(cfg.batch_size, acc.num_processes)  # refuses 0 steps
-        check_feature_net(cfg, self.source)  # every rank: a damaged shipped feature net stops all of them here
+        with self.stop.prompt():  # reading the data can take minutes: a stop ends it (exit 75), nothing created
+            self.source = build_source(cfg)  # a missing or broken dataset stops us here, before any work
+            self.steps = self.source.steps_per_epoch(cfg.batch_size, acc.num_processes)  # refuses 0 steps
+            check_evaluable(self.source, bool(cfg.eval_every and cfg.eval_samples))  # too few images to measure
+            check_feature_net(cfg, self.source)  # every rank: a damaged shipped feature net stops all of them here
         self.claim()
         try:  # every check of what the folder holds happens under its lock
             return self.prepare_claimed()
-        except GenlatError:
+        except (GenlatError, KeyboardInterrupt):  # also a stop (StopRequested) before the folder is written
             self.unclaim()
             raise
 
@@ -115,19 +118,22 @@ class Run:
         if read_record(self.dir) != self.record_seen:
             raise OutputError(f"{self.dir.config} changed while this command started (another command on the same "
                               "folder?): re-run the same command")  # fmt: skip
-        point = resume_point(cfg, self.dir)
+        with self.stop.prompt():  # reads only
+            point = resume_point(cfg, self.dir, checkpoint_shapes(cfg, self.source.channels))
         self.existing, self.start_epoch = point.existing, point.epoch
         self.progress = TrainProgress(self.main and not self.quiet, cfg.epochs, self.steps)
-        if self.start_epoch >= cfg.epochs:  # a rerun that has nothing to do writes nothing
+        if self.start_epoch >= cfg.epochs:  # a rerun that has nothing to do writes nothing (but a stale status)
             self.progress.print(f"{self.dir.path}: already trained {self.start_epoch} of {cfg.epochs} epochs; nothing to do")
+            self.settle_status(point)
             return False
         self.run_id = (point.state or {}).get("wandb_id") or (self.existing or {}).get("wandb_id") or new_run_id()
-        self.trainer = build_trainer(cfg, acc, self.source)
-        if point.state:
-            self.trainer.load_state(point.state)
-        self.trainer.prepare()
-        if self.main and cfg.eval_every and cfg.eval_samples:  # like the grid, the main process's alone
-            self.evaluator = Evaluator(cfg, self.source, acc.device, log=self.progress.print)  # bad weights stop us here
+        with self.stop.prompt():  # builds in memory only; a first-use feature net can train for minutes
+            self.trainer = build_trainer(cfg, acc, self.source)
+            if point.state:
+                self.load_state(point)
+            self.trainer.prepare()
+            if self.main and cfg.eval_every and cfg.eval_samples:  # like the grid, the main process's alone
+                self.evaluator = Evaluator(cfg, self.source, acc.device, log=self.progress.print)  # bad weights stop us here
         self.run_config = self.config_record()
         self.open_directory()
         if self.main:
@@ -265,6 +271,34 @@ class Run:
             self.tracker.summary({"state": "diverged", "diverged_epoch": epoch, "reason": reason})
             self.progress.print(f"diverged in epoch {epoch}: {reason}")
         return EXIT_DIVERGED
+
+    def load_state(self, point) -> None:
+        try:
+            self.trainer.load_state(point.state)
+        except (KeyError, TypeError, ValueError, RuntimeError) as e:  # e.g. an optimizer state of other shapes
+            raise OutputError(f"the checkpoint of epoch {point.epoch} in {self.dir.checkpoints} does not fit this "
+                              f"run ({type(e).__name__}): move it away and re-run the same command") from None  # fmt: skip
+
+    def settle_status(self, point) -> None:
+        """A run whose every epoch is checkpointed but whose status.json does not say so (a kill between
+        the last checkpoint and its status, a damaged status.json) is finished: say it, so nothing
+        lists it as running."""
+        if not self.main:
+            return
+        record = self.existing or (point.state or {}).get("config") or {}
+        if self.start_epoch < record.get("epochs", self.cfg.epochs):
+            return  # --epochs below the run's own: the run itself is not done
+        try:
+            status = self.dir.read_status()
+        except Damaged:
+            status = None
+        if status is None or status["state"] in ("running", "preempted", "failed"):
+            try:
+                self.dir.write_status("finished", self.start_epoch)
+            except OSError as e:
+                raise self.write_error(e) from None
+            self.progress.print(f"[note] {self.dir.status} said {(status or {}).get('state', 'nothing')}; "
+                                f"now finished (epoch {self.start_epoch})")
 
     def record_failure(self, reason: str) -> None:
         """status.json says why the run stopped (not "running"), even on a full disk: the atomic write

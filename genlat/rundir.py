@@ -21,7 +21,7 @@ import os
 from pathlib import Path
 from typing import Any, Iterable
 
-from genlat import faults
+from genlat import faults, records
 from genlat.atomic import TEMP_SUFFIX, atomic_write_bytes, atomic_write_json
 from genlat.errors import OutputError
 from genlat.grids import ALL_GRIDS, RECONSTRUCTIONS, SAMPLES, Grid
@@ -66,8 +66,9 @@ class RunDir:
     def panel_row_png(self, epoch: int, method: str, pair: int) -> Path:
         return self.interpolation / f"epoch_{epoch:03d}_{method}_pair{pair}.png"
 
+    # --- reading back: through genlat.records, one validation per format (records.Damaged) ---
     def read_config(self) -> dict[str, Any] | None:
-        return json.loads(self.config.read_text()) if self.config.exists() else None
+        return records.read_config(self.config)
 
     def write_config(self, record: dict[str, Any]) -> None:
         atomic_write_json(self.config, record)
@@ -76,32 +77,15 @@ class RunDir:
         atomic_write_json(self.status, {"state": state, "epoch": epoch, **extra})
 
     def read_status(self) -> dict[str, Any] | None:
-        return json.loads(self.status.read_text()) if self.status.exists() else None
+        return records.read_status(self.status)
 
     # --- metrics.jsonl: one line per epoch, append-only, trimmed back on resume ---
     def read_metrics(self) -> list[dict[str, Any]]:
         return self.read_metrics_checked()[0]
 
     def read_metrics_checked(self) -> tuple[list[dict[str, Any]], list[int]]:
-        """Every intact line (a JSON object with an integer epoch), and the numbers of the complete
-        lines that are not: a damaged line never hides the lines after it. A last line without its
-        newline is a write cut by a kill (the resume replays that epoch), not damage."""
-        if not self.metrics.exists():
-            return [], []
-        lines = self.metrics.read_bytes().split(b"\n")
-        rows, bad = [], []
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except ValueError:  # also UnicodeDecodeError
-                row = None
-            if isinstance(row, dict) and type(row.get("epoch")) is int:
-                rows.append(row)
-            elif number < len(lines):
-                bad.append(number)
-        return rows, bad
+        """Every intact line and the numbers of the damaged ones (genlat.records.read_metrics)."""
+        return records.read_metrics(self.metrics)
 
     def append_metrics(self, row: dict[str, Any]) -> None:
         line = json.dumps(row, sort_keys=True) + "\n"

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from genlat.data.sampler import ImageSource, epoch_batches, epoch_generator, steps_per_epoch
 from genlat.data.shapes import FACTOR_NAMES, FACTOR_SIZES, SHAPES, Factors, ShapesSource, render, sample_factors
+from genlat.errors import DataError
 
 __all__ = [
-    "build_source", "ImageSource", "ShapesSource", "FileSource", "FolderImages", "Factors",
+    "build_source", "check_evaluable", "MIN_EVAL_IMAGES", "ImageSource", "ShapesSource", "FileSource", "FolderImages", "Factors",
     "sample_factors", "render", "epoch_batches", "epoch_generator", "steps_per_epoch",
     "image_transform", "torchvision_dataset", "OFFLINE_ENV", "SHAPES", "FACTOR_NAMES", "FACTOR_SIZES",
 ]
@@ -29,6 +30,22 @@ def __getattr__(name: str):
 
         return getattr(files, name)
     raise AttributeError(f"module 'genlat.data' has no attribute {name!r}")
+
+
+MIN_EVAL_IMAGES = 20  # a file dataset's feature net holds out one image in ten to check itself, and a spread needs two
+
+
+def check_evaluable(source: ImageSource, evaluating: bool = True) -> None:
+    """Refuse evaluating a file dataset too small to measure (exit 3, before anything is created): with
+    fewer than 20 images the rotation feature net's held-out split is one image, its spread NaN, and the
+    first evaluation crashed inside the linear algebra (a segfault in oneMKL)."""
+    if source.has_factors or not evaluating:
+        return
+    items = len(getattr(source, "dataset", source))
+    if items < MIN_EVAL_IMAGES:
+        raise DataError(f"{source.name} has {items} images; evaluation needs at least {MIN_EVAL_IMAGES} (its "
+                        "feature net holds out one in ten to check itself): add images, or pass --eval_every 0 "
+                        "to train without evaluation")
 
 
 def build_source(cfg) -> ImageSource:

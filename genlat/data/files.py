@@ -9,9 +9,12 @@ DataError saying where the files must go.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import stat
 from concurrent.futures import ThreadPoolExecutor
+from typing import Iterator
 
 import torch
 import torchvision
@@ -104,12 +107,38 @@ def torchvision_dataset(name: str, data_dir: str, transform) -> Dataset:
     ) from download_error
 
 
+@contextlib.contextmanager
+def open_image(path: str) -> Iterator[Image.Image]:
+    """A regular file opened as an image. Anything else named like an image (a FIFO, a device, a
+    socket) raises OSError instead of being read: reading a FIFO blocks until someone writes to it,
+    so one `x.png` FIFO hung a run forever. The open itself cannot block (O_NONBLOCK)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{path}: not a regular file")
+        os.set_blocking(fd, True)
+        f = os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+    with f, Image.open(f) as img:
+        yield img
+
+
 def _readable(path: str) -> bool:
     try:
-        with Image.open(path) as img:
+        with open_image(path) as img:
             img.verify()  # cheap: checks structure and checksums without decoding every pixel
         return True
     except Exception:  # PIL raises OSError, SyntaxError, ValueError, DecompressionBombError, ...
+        return False
+
+
+def _is_regular(path: str) -> bool:
+    """A regular file (through links): only those are images; a FIFO or a device never is."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
         return False
 
 
@@ -123,13 +152,13 @@ class FolderImages(Dataset):
             raise DataError(f"folder {root} does not exist: check the path after folder:")
         if not os.path.isdir(root):
             raise DataError(f"{root} is not a folder: give folder:PATH a directory of images")
-        found = sorted(
+        found = sorted(  # a FIFO, socket or device named x.png is counted as unreadable, never opened
             os.path.join(d, f) for d, _, files in os.walk(root) for f in files if f.lower().endswith(IMAGE_EXTENSIONS)
         )
         if not found:
             raise DataError(f"no image files ({', '.join(IMAGE_EXTENSIONS)}) under {root}: put the training images there")
         with ThreadPoolExecutor(max_workers=8) as pool:  # overlaps the file reads
-            ok = list(pool.map(_readable, found))
+            ok = list(pool.map(lambda p: _is_regular(p) and _readable(p), found))
         self.paths = [p for p, good in zip(found, ok) if good]
         if not self.paths:
             raise DataError(f"none of the {len(found)} image files under {root} could be read: check they are intact images")
@@ -152,7 +181,7 @@ class FolderImages(Dataset):
         for j in range(len(self.paths)):
             path = self.paths[(i + j) % len(self.paths)]
             try:
-                with Image.open(path) as img:
+                with open_image(path) as img:
                     return self.transform(img), tuple(bad)
             except Exception:  # PIL raises OSError, SyntaxError, ValueError, zlib.error, ...
                 bad.append(path)

@@ -4,7 +4,10 @@ networks (`networks`) and its decoder (`decoder_of`). `build_trainer`, `build_mo
 
 from __future__ import annotations
 
+import torch
 from torch import nn
+
+from genlat.checkpoint import network_shapes
 
 from genlat.trainers.base import EpochStats, Trainer
 from genlat.trainers.gan import GANTrainer
@@ -22,9 +25,17 @@ def build_models(cfg, channels: int) -> dict[str, nn.Module]:
     return FAMILIES[cfg.model].build_nets(cfg, channels)
 
 
+def checkpoint_shapes(cfg, channels: int) -> dict[str, dict[str, tuple]]:
+    """{network key: {parameter: shape}} of `cfg.model`'s networks, what a checkpoint of this run must
+    hold (genlat.checkpoint.checkpoint_problem); built on the meta device, so it allocates nothing."""
+    with torch.device("meta"):
+        return network_shapes(FAMILIES[cfg.model].networks(cfg, channels))
+
+
 def decoder_of(cfg, nets: dict[str, nn.Module]) -> nn.Module:
     """The network that maps z (B, zn) to images: the GAN's G or the VAE's decoder."""
     return FAMILIES[cfg.model].decoder_of(nets)
 
 
-__all__ = ["FAMILIES", "EpochStats", "GANTrainer", "Trainer", "VAETrainer", "build_models", "build_trainer", "decoder_of"]
+__all__ = ["FAMILIES", "EpochStats", "GANTrainer", "Trainer", "VAETrainer", "build_models", "build_trainer",
+           "checkpoint_shapes", "decoder_of"]

@@ -1,0 +1,155 @@
+"""Every file genlat reads back goes through one validation per format (genlat.records, and
+genlat.checkpoint for checkpoints): a file that parses but is not what genlat wrote -- a checkpoint
+that is a list or has no `g`, a config.json of the wrong types, a FIFO where metrics.jsonl belongs --
+is a named problem (one line, or a checkpoint skipped with a warning), never a traceback or a hang;
+a value config.json holds is blamed on config.json, not on a flag; a rerun with nothing to do leaves
+no run listed as running."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from genlat.checkpoint import checkpoint_problem, load_latest
+from genlat.cli import eval_main, train_main
+from genlat.config import TrainConfig
+from genlat.errors import EXIT_OK, EXIT_OUTPUT
+from genlat.records import Damaged, read_config, read_metrics, read_status
+from genlat.trainers import checkpoint_shapes
+from tests.finished import RUN_ARGS, copy, make_run
+from tests.helpers import ROOT, child_env, epochs
+
+NO_EVAL = ["--eval_every", "0"]
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory) -> Path:
+    return make_run(tmp_path_factory.mktemp("finished"))
+
+
+@pytest.fixture
+def run(finished, tmp_path) -> Path:
+    return copy(finished, tmp_path / "runs" / finished.name)
+
+
+def _args(run: Path, *extra: str) -> list[str]:
+    return [*RUN_ARGS, "--out", str(run.parent), *NO_EVAL, *extra]
+
+
+def _one_line(capsys) -> str:
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.startswith("genlat: error:")]
+    assert len(lines) == 1 and "Traceback" not in err, err
+    return lines[0]
+
+
+def _good(run: Path) -> dict:
+    return torch.load(run / "checkpoints" / "epoch_002.pt", weights_only=True)
+
+
+BAD_CHECKPOINTS = {
+    "a list": lambda good: [1, 2, 3],
+    "no epoch": lambda good: {k: v for k, v in good.items() if k != "epoch"},
+    "a string epoch": lambda good: {**good, "epoch": "two"},
+    "no g": lambda good: {k: v for k, v in good.items() if k != "g"},
+    "g of another network": lambda good: {**good, "g": {"net.0.weight": torch.zeros(3, 3)}},
+    "another epoch": lambda good: {**good, "epoch": 7},
+    "a config of the wrong types": lambda good: {**good, "config": {**good["config"], "zn": "8"}},
+}
+
+
+@pytest.mark.parametrize("damage", sorted(BAD_CHECKPOINTS))
+def test_a_checkpoint_that_loads_but_is_not_one_is_skipped(run, damage):
+    shapes = checkpoint_shapes(TrainConfig.from_dict(_good(run)["config"]), 1)
+    bad = BAD_CHECKPOINTS[damage](_good(run))
+    assert checkpoint_problem(bad, shapes, epoch=2)  # named ...
+    torch.save(bad, run / "checkpoints" / "epoch_002.pt")
+    state, skipped = load_latest(run / "checkpoints", shapes)
+    assert state["epoch"] == 1 and len(skipped) == 1 and skipped[0].startswith("epoch_002.pt: ")  # ... and skipped
+
+
+@pytest.mark.parametrize("damage", ["a list", "no g", "a string epoch"])
+def test_train_and_eval_fall_back_from_a_checkpoint_of_the_wrong_shape(run, capsys, damage):
+    torch.save(BAD_CHECKPOINTS[damage](_good(run)), run / "checkpoints" / "epoch_002.pt")
+    before = (run / "metrics.jsonl").read_bytes()
+    assert eval_main([str(run), "--samples", "16"]) == EXIT_OK
+    err = capsys.readouterr().err
+    assert "skipped an unreadable checkpoint: epoch_002.pt" in err and "Traceback" not in err
+    assert train_main(_args(run)) == EXIT_OK  # epoch 2 replayed from epoch 1's checkpoint: nothing lost
+    err = capsys.readouterr().err
+    assert "skipped an unreadable checkpoint: epoch_002.pt" in err and "after epoch 1" in err
+    assert epochs(run) == [1, 2] and (run / "metrics.jsonl").read_bytes().splitlines()[0] == before.splitlines()[0]
+    assert torch.load(run / "checkpoints" / "epoch_002.pt", weights_only=True)["epoch"] == 2
+
+
+def test_eval_blames_config_json_not_a_flag(run, capsys):
+    record = json.loads((run / "config.json").read_text())
+    (run / "config.json").write_text(json.dumps({**record, "zn": 0}))
+    assert eval_main([str(run)]) == EXIT_OUTPUT
+    line = _one_line(capsys)
+    assert f"{run / 'config.json'} says zn=0: must be a positive integer" in line and "--zn" not in line
+
+
+@pytest.mark.parametrize("text, why", [
+    ('{"zn": "8"}', "zn is a string"), ('{"lr": [1]}', "lr is a list"), ('{"cpu": "yes"}', "cpu is a string"),
+    ('{"wandb_id": 7}', "wandb_id is an integer"), ('{"beta": NaN}', "beta is nan"), ("[]", "a list, not an object"),
+])  # fmt: skip
+def test_a_config_json_of_the_wrong_types_is_one_line_for_train_and_eval(run, capsys, text, why):
+    (run / "config.json").write_text(text)
+    with pytest.raises(Damaged, match=why):
+        read_config(run / "config.json")
+    assert train_main(_args(run, "--epochs", "3")) == EXIT_OUTPUT
+    assert "config.json is damaged" in _one_line(capsys)
+    assert eval_main([str(run)]) == EXIT_OUTPUT
+    assert "config.json is damaged" in _one_line(capsys)
+
+
+@pytest.mark.parametrize("text, why", [
+    ('{"state": "sleeping", "epoch": 2}', "state is 'sleeping'"), ('{"state": "finished", "epoch": "2"}', "epoch is '2'"),
+    ('{"state": "finished"}', "epoch is None"), ('"finished"', "a string, not an object"),
+])  # fmt: skip
+def test_a_status_json_of_the_wrong_shape_is_damage(run, text, why):
+    (run / "status.json").write_text(text)
+    with pytest.raises(Damaged, match=why):
+        read_status(run / "status.json")
+
+
+@pytest.mark.parametrize("name", ["metrics.jsonl", "config.json", "checkpoints/epoch_002.pt"])
+def test_a_fifo_where_a_file_belongs_is_damage_not_a_hang(run, name):
+    """Reading a FIFO blocks until someone writes to it: genlat reads regular files only. In a child
+    process with a timeout, so a hang fails this test instead of the suite."""
+    path = run / name
+    path.unlink()
+    os.mkfifo(path)
+    proc = subprocess.run([sys.executable, "train.py", *_args(run, "--epochs", "3")], cwd=ROOT, env=child_env(
+        WANDB_MODE="disabled"), capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert "Traceback" not in proc.stderr, proc.stderr
+    if name.startswith("checkpoints/"):  # not a checkpoint: ignored, epoch 2 replayed from epoch 1's
+        assert proc.returncode == EXIT_OK and epochs(run) == [1, 2, 3], proc.stderr
+    else:
+        assert proc.returncode == EXIT_OUTPUT and "not a regular file" in proc.stderr
+    if name == "metrics.jsonl":
+        with pytest.raises(Damaged, match="not a regular file"):
+            read_metrics(path)
+
+
+def test_a_nothing_to_do_rerun_settles_a_stale_running_status(run, capsys, tmp_path):
+    """A kill between the last checkpoint and its status.json left `running`: the rerun that finds
+    nothing to train says finished, and the report then compares the run without naming it a problem."""
+    (run / "status.json").write_text(json.dumps({"state": "running", "epoch": 1}))
+    assert train_main(_args(run)) == EXIT_OK
+    assert json.loads((run / "status.json").read_text()) == {"state": "finished", "epoch": 2}
+    assert "nothing to do" in capsys.readouterr().err
+    from analysis.report import main as report_main
+
+    assert report_main(["--runs", str(run), "--out", str(tmp_path / "report")]) == EXIT_OK
+    assert "1 runs, 0 problem(s) named" in capsys.readouterr().out
+    (run / "status.json").write_text(json.dumps({"state": "preempted", "epoch": 2}))
+    assert train_main(_args(run, "--epochs", "1")) == EXIT_OK  # below the run's own 2 epochs: still done
+    assert json.loads((run / "status.json").read_text())["state"] == "finished"
