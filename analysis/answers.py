@@ -6,13 +6,15 @@ the evidence and the appendix."""
 from __future__ import annotations
 
 from analysis import claims as C
-from analysis import differences, figures, names, pairwise
+from analysis import differences, figures, pairwise
 from analysis import findings as F
 from analysis import numbers as N
 from analysis import verdicts as V
 from analysis.document import Figure, Heading, Para, Section, Table
+from genlat.metrics import registry
 
-QUALITY = ("eval/fd", "eval/precision", "eval/recall")
+# The answer's quality numbers: the headline ones (eval/fd, eval/precision, eval/recall)
+QUALITY = tuple(m.key for m in registry.METRICS if m.role == registry.QUALITY and m.headline)
 
 
 def _claim_sentence(row: C.ClaimRow) -> str:
@@ -29,13 +31,13 @@ def q1_text(settings, rows: list[C.ClaimRow]) -> list[str]:
     out = [_claim_sentence(r) for r in rows if r.code.startswith("Q1")]
     for key in QUALITY:
         table = differences.seed_table(settings, lambda r, k=key: N.final_number(r, k))
-        out += differences.summary(names.titled(key, F.direction(key)), table)
+        out += differences.summary(registry.titled(key), table)
     return out
 
 
 def q1_figure(settings, rows, fig_dir) -> Figure | None:
     keys = [k for k in ("eval/fd", "eval/precision", "eval/detail_hf_ratio", "eval/fragmented_share") if _seeds(settings, k)]
-    panels = {names.titled(k, F.direction(k)): _seeds(settings, k) for k in keys}
+    panels = {registry.titled(k): _seeds(settings, k) for k in keys}
     for r in rows:
         if r.code.startswith("Q1c") and r.values:
             used = C.finals_table(settings, r.keys[0], per_zn=True)
@@ -67,7 +69,7 @@ def q2_figure(settings, fig_dir) -> Figure | None:
             series[st.label] = by_epoch
     if not series:
         return None
-    path = figures.band_curves(series, names.titled("eval/fd", "min") + " against epoch", fig_dir / "answer_q2.png")
+    path = figures.band_curves(series, registry.titled("eval/fd") + " against epoch", fig_dir / "answer_q2.png")
     return Figure(path, "Mean over seeds per setting; the band is the 95 % interval over seeds.")
 
 
@@ -75,7 +77,7 @@ def q3_text(settings, rows: list[C.ClaimRow]) -> list[str]:
     out = [_claim_sentence(r) for r in rows if r.code.startswith("Q3") and r.verdict != V.UNMEASURABLE]
     for m in ("slerp", "lerp"):
         if table := differences.seed_table(settings, lambda r, k=f"eval/interp_cv_{m}": N.final_number(r, k)):
-            out.append(f"{names.name(f'eval/interp_cv_{m}').capitalize()} (0 = even steps): "
+            out.append(f"{registry.name(f'eval/interp_cv_{m}').capitalize()} (0 = even steps): "
                        + "; ".join(f"{lab} {C.value_text(v)}" for lab, v in table.items()) + ".")  # fmt: skip
     return out or [_claim_sentence(r) for r in rows if r.code.startswith("Q3")]
 
@@ -85,7 +87,7 @@ def q3_figure(settings, fig_dir) -> Figure | None:
     keys = keys or [k for k in ("eval/interp_cv_slerp", "eval/interp_cv_lerp") if _seeds(settings, k)]
     if not keys:
         return None
-    path = figures.with_intervals({names.name(k): _seeds(settings, k) for k in keys}, [st.label for st in settings], fig_dir / "answer_q3.png")
+    path = figures.with_intervals({registry.name(k): _seeds(settings, k) for k in keys}, [st.label for st in settings], fig_dir / "answer_q3.png")
     return Figure(path, "At the final epoch, per setting: mean with its 95 % interval over seeds (bars) and each seed (grey dots).")
 
 

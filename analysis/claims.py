@@ -11,6 +11,7 @@ from analysis import differences, pairwise
 from analysis import findings as F
 from analysis import numbers as N
 from analysis import verdicts as V
+from genlat.metrics import registry
 
 EARLY_EPOCHS = 4  # the study: "fast gains in epochs 1-4, then little progress"
 PLATEAU_EPOCHS = EARLY_EPOCHS + 2  # the plateau rule needs 2 epochs after the plateau epoch to confirm it
@@ -74,7 +75,7 @@ def q1_rows(settings) -> list[ClaimRow]:
              ["eval/detail_hf_ratio"], detail, V.trend(detail, low, high, "down") if detail else _absent(), settings),
         _row("Q1b", "If zn is too large (500), the images come out segmented.",
              "share of images in 2+ pieces: higher at the largest zn than at every other zn (shapes only)",
-             ["eval/fragmented_share"], pieces, V.above_all(pieces, high) if pieces else _shapes_only(settings), settings),
+             ["eval/fragmented_share"], pieces, V.above_all(pieces, high) if pieces else _missing(settings, "eval/fragmented_share"), settings),
     ]  # fmt: skip
     for family, key, words in (("dcgan", "eval/jacobian_dims90", "directions holding 90 % of the generator Jacobian's energy"),
                                ("vae", "eval/active_units", "active units of the VAE")):  # fmt: skip
@@ -97,10 +98,14 @@ def _absent(why: str = "not logged by these runs") -> tuple[str, str]:
     return V.UNMEASURABLE, why
 
 
-def _shapes_only(settings) -> tuple[str, str]:
-    """A shapes-only measure that is missing: on another dataset it cannot exist; on shapes these runs predate it."""
+def _missing(settings, key: str) -> tuple[str, str]:
+    """A measure that is missing: on a dataset that cannot log it (registry: its datasets), not measurable
+    there; on one that can, these runs predate it."""
+    need = registry.metric(key).datasets
     datasets = {r.config.get("dataset", "shapes") for st in settings for r in st.runs}
-    return _absent("not logged by these runs" if datasets == {"shapes"} else "shapes only: not measurable on this dataset")
+    if need is None or datasets <= set(need):
+        return _absent()
+    return _absent(f"{'/'.join(need)} only: not measurable on this dataset")
 
 
 def plateau_epochs(settings) -> dict[str, dict]:
@@ -129,7 +134,7 @@ def q3_rows(settings) -> list[ClaimRow]:
     rows = []
     for method in ("slerp", "lerp"):
         table = finals_table(settings, f"eval/class_flips_{method}")
-        verdict = V.level(table, GRADUAL_FLIPS, "below") if table else _shapes_only(settings)
+        verdict = V.level(table, GRADUAL_FLIPS, "below") if table else _missing(settings, f"eval/class_flips_{method}")
         rows.append(_row(f"Q3 ({method})", "Moving z gives a gradual morph from image 1 to image 2.",
                          f"shape changes along a {method} path between two bank images: at most {GRADUAL_FLIPS:g} per path",
                          [f"eval/class_flips_{method}"], table, verdict, settings))  # fmt: skip

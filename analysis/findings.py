@@ -7,9 +7,8 @@ from __future__ import annotations
 import math
 import statistics
 
-# Which way is better, by key (prefixes match whole families); keys not listed get no "best" claim.
-LOWER = ("eval/fd", "eval/kid", "eval/coverage_kl", "eval/ppl", "eval/interp_cv", "eval/interp_peak", "epoch/recon")
-HIGHER = ("eval/precision", "eval/recall")  # not eval/active_units: it grows with zn by itself (said in Q1 as a share)
+from genlat.metrics.registry import direction
+
 PLATEAU_FRACTION = 0.10  # "improvement stops": later epochs improve by at most this share of the total
 PLATEAU_RULE = (
     f"the plateau epoch is the first epoch after which no later epoch improves the metric by more than "
@@ -17,17 +16,6 @@ PLATEAU_RULE = (
     f"and 2 epochs after it to be called a plateau; a curve that ends worse than its best by more than "
     f"{PLATEAU_FRACTION:.0%} of the total improvement is called unstable instead"
 )
-
-
-def direction(key: str) -> str | None:
-    """'min' when lower is better, 'max' when higher is, None when the key has no good side."""
-    if key.endswith("_std"):
-        return None
-    if key.startswith(LOWER):
-        return "min"
-    if key.startswith(HIGHER):
-        return "max"
-    return None
 
 
 def fmt(x: float) -> str:
@@ -56,7 +44,7 @@ def describe(values: list[float]) -> str:
 
 # --- Q1: settings against each other ------------------------------------------------------------
 def best_setting(key: str, by_setting: dict[str, list[float]]) -> str | None:
-    """Which setting is best by `key` at the final epoch, by how much, and whether seeds back it."""
+    """Which setting is best by `key` at the final epoch, and by how much; None for a key with no better side."""
     way = direction(key)
     scored = {label: finite(v) for label, v in by_setting.items()}
     scored = {label: v for label, v in scored.items() if v}

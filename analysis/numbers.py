@@ -7,16 +7,7 @@ import math
 
 from analysis.runs import RunRecord
 from analysis.study import Setting
-
-# Shown first, in this order, when present; every other numeric eval/* key follows alphabetically.
-MAIN = ("eval/fd", "eval/kid", "eval/precision", "eval/recall", "eval/ppl", "eval/coverage_kl_mean",
-        "eval/active_units", "eval/interp_cv_slerp", "eval/interp_cv_lerp")  # fmt: skip
-# The metrics whose differences between settings the report tests against seed noise (analysis/pairwise.py).
-HEADLINE = ("eval/fd", "eval/precision", "eval/recall", "eval/detail_hf_ratio", "eval/fragmented_share",
-            "eval/jacobian_dims90", "eval/jacobian_pr", "eval/active_units", "eval/class_flips_slerp",
-            "eval/class_flips_lerp", "eval/interp_cv_slerp", "eval/interp_cv_lerp")  # fmt: skip
-BOOKKEEPING = ("eval/samples", "eval/seconds", "eval/metric_version")  # numbers about the evaluation, not the generator
-TRAINING = ("epoch/loss_g", "epoch/loss_d", "epoch/loss", "epoch/recon", "epoch/kl")  # GAN, then VAE  # per-epoch training curves, when logged
+from genlat.metrics import registry
 
 
 def _is_number(v) -> bool:
@@ -24,14 +15,22 @@ def _is_number(v) -> bool:
 
 
 def eval_keys(runs: list[RunRecord]) -> list[str]:
-    """Every numeric eval/* key any run logged: new metrics show up without code changes."""
+    """Every numeric eval/* key any run logged that measures the generator (no timings, no stamp), in
+    the registry's order: new metrics show up without code changes."""
     found = {k for r in runs for m in r.metrics for k, v in m.items() if k.startswith("eval/") and _is_number(v)}
-    found -= set(BOOKKEEPING)
-    return [k for k in MAIN if k in found] + sorted(found - set(MAIN))
+    return registry.ordered(k for k in found if registry.is_measure(k))
 
 
-def training_keys(runs: list[RunRecord]) -> list[str]:
-    return [k for k in TRAINING if any(_is_number(m.get(k)) for r in runs for m in r.metrics)]
+def plotted_keys(runs: list[RunRecord], question: str) -> list[str]:
+    """The logged keys that `question`'s metric panels plot (the registry's `plotted`): eval/* keys in
+    the report's order, then the training curves (GAN, then VAE)."""
+    training = [k for k in registry.in_order(registry.TRAINING) if any(_is_number(m.get(k)) for r in runs for m in r.metrics)]
+    return [k for k in eval_keys(runs) + training if question in registry.metric(k).plotted]
+
+
+def headline_keys(keys: list[str]) -> list[str]:
+    """Of `keys`, those whose differences between settings are tested against seed noise, in the registry's order."""
+    return [m.key for m in registry.METRICS if m.headline and m.key in keys]
 
 
 def final_value(run: RunRecord, key: str) -> tuple[int, float] | None:

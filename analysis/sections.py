@@ -8,11 +8,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from analysis import answers, claims, differences, figures, names, pairwise, stamps
+from analysis import answers, claims, differences, figures, pairwise, stamps
 from analysis import findings as F
 from analysis import numbers as N
 from analysis.document import Document, Figure, Findings, Para, Section, Table
 from analysis.study import Study
+from genlat.metrics import registry
 
 STRIP_IMAGES = 4  # bank images per epoch column in the epoch series
 METHOD_ORDER = ("slerp", "lerp", "slerp-real", "lerp-real")
@@ -104,8 +105,7 @@ def q1_section(study: Study, fig_dir: Path) -> Section:
         path = figures.against_settings(values, labels, fig_dir / "q1_metrics.png")
         s.blocks.append(Figure(path, "Each eval metric at the final epoch against the setting: mean (line), "
                                      "each seed (dots), ±1 standard deviation (band, with 2+ seeds)."))  # fmt: skip
-    items = [t for k in keys if k in N.MAIN and not k.startswith("eval/interp") and k != "eval/ppl"
-             and (t := F.best_setting(k, values[k]))]  # fmt: skip
+    items = [t for k in keys if registry.metric(k).role == registry.QUALITY and (t := F.best_setting(k, values[k]))]
     items += called_differences(settings, keys)
     items.append(_final_epoch_note(settings, keys))
     items.append(F.seed_note({st.label: len(st.runs) for st in settings}) if settings else None)
@@ -126,7 +126,7 @@ def appendix_section(study: Study) -> Section:
         return s
     rows = [["G parameters", *(_count(st.runs[0].config.get("g_params")) for st in settings)],
             ["D parameters", *(_count(st.runs[0].config.get("d_params")) for st in settings)]]  # fmt: skip
-    rows += [[names.titled(k, F.direction(k)), *(F.describe(v) if (v := F.finite(N.finals(st, k))) else "–" for st in settings)] for k in keys]
+    rows += [[registry.titled(k), *(F.describe(v) if (v := F.finite(N.finals(st, k))) else "–" for st in settings)] for k in keys]
     s.blocks.append(Table(["metric", *(st.label for st in settings)], rows, notes=["", "", *keys]))
     return s
 
@@ -134,8 +134,8 @@ def appendix_section(study: Study) -> Section:
 def called_differences(settings, keys: list[str]) -> list[str]:
     """Every difference beyond seed noise, for the headline metrics the runs logged."""
     out = []
-    for k in (k for k in N.HEADLINE if k in keys):
-        out += differences.summary(names.name(k), differences.seed_table(settings, lambda r, k=k: N.final_number(r, k)))
+    for k in N.headline_keys(keys):
+        out += differences.summary(registry.name(k), differences.seed_table(settings, lambda r, k=k: N.final_number(r, k)))
     return out
 
 
@@ -161,11 +161,12 @@ def q2_section(study: Study, fig_dir: Path) -> Section:
             nrow = run.config.get("grid_nrow", 8)
             path = figures.epoch_strip(run.samples, nrow, STRIP_IMAGES, fig_dir / f"q2_series_{figures.slug(st.label)}.png")
             s.blocks.append(Figure(path, f"{st.label} ({run.name}): the same {STRIP_IMAGES} latent vectors after every epoch."))
-    keys = [k for k in N.eval_keys(study.runs) if k in N.MAIN and not k.startswith("eval/interp")]
-    no_plateau = ("eval/ppl",)  # a smoothness number, not a quality one: it rises as a collapsed G learns
-    keys += N.training_keys(study.runs)
+    keys = N.plotted_keys(study.runs, "q2")
     series = {k: {st.label: N.mean_curve(st, k) for st in study.settings} for k in keys}
-    plateaus = {k: {lab: F.plateau(pts, F.direction(k)) for lab, pts in series[k].items()} for k in keys if F.direction(k) and k not in no_plateau}
+    # quality and training numbers with a better side plateau; not eval/ppl, a smoothness number that
+    # rises as a collapsed G learns
+    plateau_keys = [k for k in keys if registry.direction(k) and registry.metric(k).role in (registry.QUALITY, registry.TRAINING)]
+    plateaus = {k: {lab: F.plateau(pts, registry.direction(k)) for lab, pts in series[k].items()} for k in plateau_keys}
     marks = {k: {lab: p["epoch"] for lab, p in v.items() if p["kind"] in ("plateau", "unconfirmed")} for k, v in plateaus.items()}
     if keys and study.settings:
         path = figures.curves(series, marks, fig_dir / "q2_curves.png")
@@ -174,7 +175,7 @@ def q2_section(study: Study, fig_dir: Path) -> Section:
     items = [t for k in plateaus if (t := F.plateau_overview(k, plateaus[k]))]
     lead = _lead_metric(study, list(plateaus))
     if lead:
-        items += [F.plateau_sentence(lab, lead, pts, F.direction(lead)) for lab, pts in series[lead].items() if pts]
+        items += [F.plateau_sentence(lab, lead, pts, registry.direction(lead)) for lab, pts in series[lead].items() if pts]
     s.blocks.append(Findings(items or ["No metric was logged over epochs: nothing to say about training over time."]))
     return s
 

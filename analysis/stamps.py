@@ -6,7 +6,7 @@ Inception weights and sample count (Heusel et al. 2017; Chong & Forsyth 2020 on 
 from __future__ import annotations
 
 from analysis.runs import RunRecord
-from genlat.keys import STAMP_KEYS
+from genlat.metrics.registry import STAMP_KEYS
 
 
 def has_eval_numbers(line: dict) -> bool:

@@ -15,7 +15,8 @@ from analysis.document import Document, Heading, Para, Table
 from analysis.render_markdown import esc, table
 from analysis.study import Study, setting_keys
 from genlat.errors import OfflineError
-from genlat.keys import STAMP_KEYS, Best
+from genlat.keys import Best
+from genlat.metrics.registry import STAMP_KEYS
 from genlat.wandb_access import has_wandb_login
 
 SECTION_TABLES = {"q2": "epoch_series", "q3": "interpolation"}  # genlat/tracking.py's final tables
@@ -70,12 +71,10 @@ def build_report(doc: Document, study: Study, entity: str, project: str, filters
             return wr.ScatterPlot(title=f"{k} (best epoch)", x=wr.Config("zn"), y=wr.SummaryMetric(f"{k}.{best.summary}"))
         return wr.ScatterPlot(title=k, x=wr.Config("zn"), y=wr.SummaryMetric(k))
 
-    keys = N.eval_keys(study.runs)
-    quality = [k for k in keys if k in N.MAIN and not k.startswith("eval/interp")]
-    panels = {
-        "q1": [against_zn(k) for k in quality],
-        "q2": [wr.LinePlot(title=k, x="epoch", y=[k]) for k in quality + N.training_keys(study.runs)],
-        "q3": [against_zn(k) for k in keys if k.startswith("eval/interp_cv") or k == "eval/ppl"],
+    panels = {  # the keys each question plots (the metric registry's `plotted`)
+        "q1": [against_zn(k) for k in N.plotted_keys(study.runs, "q1")],
+        "q2": [wr.LinePlot(title=k, x="epoch", y=[k]) for k in N.plotted_keys(study.runs, "q2")],
+        "q3": [against_zn(k) for k in N.plotted_keys(study.runs, "q3")],
     }
     blocks = [wr.P(line) for line in doc.meta]  # P and H1 are plain text; only Markdown needs escaping
     for section in doc.sections:

@@ -17,7 +17,7 @@ from analysis.stamps import has_eval_numbers
 from analysis.study import Study, from_records
 from genlat.errors import ConfigError, OfflineError
 from genlat.grids import SAMPLES
-from genlat.keys import STAMP_KEYS
+from genlat.metrics.registry import STAMP_KEYS
 from genlat.wandb_access import has_wandb_login
 
 # W&B run states -> the run directory's words (status.json)

@@ -6,11 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-MAIN_KEYS = ("fd", "kid", "precision", "recall", "ppl")  # eval/<key>; also columns of the epoch-series table
-# What makes two evaluations comparable (the measurement stamp): the feature space with its weights'
-# hash, the evaluation sample count and the metric code's version. Every metrics line with eval/
-# numbers carries all three; the report compares only numbers whose stamps are equal.
-STAMP_KEYS = ("eval/feature_space", "eval/samples", "eval/metric_version")
+# What each metric key means (name, better side, role, the stamp's keys): genlat/metrics/registry.py.
 STUDY_METRIC = "eval/fd"  # the study's measure of a run; lower is better
 SWEEP_METRIC_ENV = "GENLAT_SWEEP_METRIC"  # genlat sweep hands a trial its file's `metric:` (JSON) in this
 

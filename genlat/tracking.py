@@ -31,11 +31,12 @@ from typing import Any
 
 from genlat.errors import EXIT_PREEMPTED
 from genlat.grids import SAMPLES, Grid
-from genlat.keys import MAIN_KEYS, STUDY_METRIC, SWEEP_METRIC_ENV, Best
+from genlat.keys import STUDY_METRIC, SWEEP_METRIC_ENV, Best
+from genlat.metrics.registry import SERIES_KEYS, STEP_METRICS, step_metric
 from genlat.rundir import RunDir
 from genlat.wandb_access import base_url, resolve_mode, server_problem
 
-SERIES_HEAD = ["epoch", "zn", "lr"]  # then the grids' columns, the trainer's SERIES, then MAIN_KEYS
+SERIES_HEAD = ["epoch", "zn", "lr"]  # then the grids' columns, the trainer's SERIES, then the registry's SERIES_KEYS
 INTERP_COLUMNS = ["epoch", "zn", "method", "pair", "panel"]
 # config.json keys kept out of the W&B config: where and how this machine ran and showed the run (W&B
 # has its own fields for the name, id, project, entity and group), not what the experiment was
@@ -79,7 +80,7 @@ class Tracker:
         self.series_keys, self.grids = tuple(series_keys), (SAMPLES, *grids)  # every grid the run draws
         # columns: epoch, zn, lr, grid, [reconstruction], the trainer's keys without their prefix, fd, kid, ...
         self.series_columns = SERIES_HEAD + [g.column for g in self.grids] + [k.split("/", 1)[1] for k in self.series_keys] \
-            + list(MAIN_KEYS)
+            + [k.split("/", 1)[1] for k in SERIES_KEYS]
         self._queue: list[tuple[str, dict]] = []  # ("log" | "summary" | "config", values) sent before the run existed
         self._media: dict[str, Any] = {}  # PNG path -> its wandb.Image: the final tables reuse this run's uploads
         self._error: BaseException | None = None
@@ -114,16 +115,18 @@ class Tracker:
             run = wandb.init(mode="offline", settings=self._settings(), **kwargs)
         if self.mode == "online":  # where to watch it, now rather than only at the end
             print(f"W&B run {run.url}", file=sys.stderr)
-        # Custom x-axes instead of W&B's own step, which cannot go back after a resume.
-        run.define_metric("train/step")
-        run.define_metric("train/*", step_metric="train/step")
-        run.define_metric("epoch")
-        for prefix in ("epoch/*", "eval/*", *(g.wandb_key for g in self.grids), "epoch_series_live",
-                       "interpolation_live"):
-            run.define_metric(prefix, step_metric="epoch")
+        # Custom x-axes instead of W&B's own step, which cannot go back after a resume: each metric key's
+        # from its prefix (the metric registry), then the media's and the live tables'.
+        defined = set()
+        for pattern, step in STEP_METRICS:
+            if step not in defined:
+                run.define_metric(step)
+                defined.add(step)
+            run.define_metric(pattern, step_metric=step)
+        for key in (*(g.wandb_key for g in self.grids), "epoch_series_live", "interpolation_live"):
+            run.define_metric(key, step_metric="epoch")
         self._best = self.sweep_best(run)
-        step = "train/step" if self._best.name.startswith("train/") else "epoch"
-        run.define_metric(self._best.name, step_metric=step, summary=self._best.summary)  # the summary: its best
+        run.define_metric(self._best.name, step_metric=step_metric(self._best.name), summary=self._best.summary)  # the summary: its best
         self.series_live = wandb.Table(columns=self.series_columns, log_mode="INCREMENTAL")
         self.interp_live = wandb.Table(columns=INTERP_COLUMNS, log_mode="INCREMENTAL")
         self.run = run
@@ -226,7 +229,7 @@ class Tracker:
 
     def series_row(self, row: dict[str, Any], images: list[Any]) -> list[Any]:
         """An epoch-series row from a metrics.jsonl row; None in epochs without evaluation."""
-        values = [row.get(k) for k in self.series_keys] + [row.get(f"eval/{k}") for k in MAIN_KEYS]
+        values = [row.get(k) for k in self.series_keys] + [row.get(k) for k in SERIES_KEYS]
         return [row["epoch"], self.cfg.zn, self.cfg.lr, *images, *values]
 
     def log_final_tables(self, metrics: list[dict[str, Any]], panels: list[list[Any]]) -> None:

@@ -13,6 +13,7 @@ import torch
 from genlat.checkpoint import list_checkpoints, load_latest
 from genlat.cli import train_main
 from genlat.keys import Best
+from genlat.metrics.registry import STEP_METRICS
 from genlat.tracking import BOOKKEEPING, Tracker
 from tests.helpers import ROOT, TINY, child_env, metrics_rows, only_run
 from tests.wandb_log import of_kind, summary, the_log
@@ -34,6 +35,8 @@ def test_a_run_follows_wandb_conventions_and_keeps_its_best_epoch(tmp_path, tiny
     # the summary of eval/fd is its best epoch's value (before: the last epoch's)
     (fd,) = [m for m in of_kind(log, "metric") if m.name == "eval/fd"]
     assert fd.summary.min and fd.step_metric == "epoch"
+    globs = {m.glob_name: m.step_metric for m in of_kind(log, "metric") if m.glob_name}  # each key's x-axis: the registry's
+    assert {g: globs.get(g) for g, _ in STEP_METRICS} == {"train/*": "train/step", "epoch/*": "epoch", "eval/*": "epoch"}
     best = Best()
     assert summary(log)["eval/fd"] == {"min": best.value(rows)}
     # best.pt beside the newest checkpoint holds the best epoch, whichever that was; resume takes the newest

@@ -68,7 +68,7 @@ class Evaluator:
         self.setup_seconds = time.perf_counter() - t0
 
     def stamp(self) -> dict:
-        """What makes these numbers comparable with another run's (genlat.keys.STAMP_KEYS)."""
+        """What makes these numbers comparable with another run's (genlat.metrics.registry.STAMP_KEYS)."""
         return {"eval/feature_space": self.space.name, "eval/samples": self.n, "eval/metric_version": METRIC_VERSION}
 
     def summary(self) -> dict:
