@@ -6,11 +6,11 @@ the evidence and the appendix."""
 from __future__ import annotations
 
 from analysis import claims as C
-from analysis import differences, figures, pairwise
+from analysis import figures, stats
 from analysis import findings as F
 from analysis import numbers as N
-from analysis import verdicts as V
 from analysis.document import Figure, Heading, Para, Section, Table
+from analysis.text import fmt
 from genlat.metrics import registry
 
 # The answer's quality numbers: the headline ones (eval/fd, eval/precision, eval/recall)
@@ -24,14 +24,14 @@ def _claim_sentence(row: C.ClaimRow) -> str:
 
 
 def _seeds(settings, key: str) -> dict[str, list[float]]:
-    return {lab: list(v.values()) for lab, v in differences.seed_table(settings, lambda r: N.final_number(r, key)).items()}
+    return {lab: list(v.values()) for lab, v in N.seed_table(settings, lambda r: N.final_number(r, key)).items()}
 
 
 def q1_text(settings, rows: list[C.ClaimRow]) -> list[str]:
     out = [_claim_sentence(r) for r in rows if r.code.startswith("Q1")]
     for key in QUALITY:
-        table = differences.seed_table(settings, lambda r, k=key: N.final_number(r, k))
-        out += differences.summary(registry.titled(key), table)
+        table = N.seed_table(settings, lambda r, k=key: N.final_number(r, k))
+        out += stats.differences(registry.titled(key), table)
     return out
 
 
@@ -54,7 +54,7 @@ def q2_text(settings, row: C.ClaimRow) -> list[str]:
         pts = dict(N.mean_curve(st, "eval/fd"))
         if pts:
             marks = [e for e in sorted(pts) if e in (min(pts), C.EARLY_EPOCHS, max(pts))]
-            out.append(f"{st.label}: Fréchet distance " + " → ".join(f"{F.fmt(pts[e])} (epoch {e})" for e in marks) + ", mean over seeds.")
+            out.append(f"{st.label}: Fréchet distance " + " → ".join(f"{fmt(pts[e])} (epoch {e})" for e in marks) + ", mean over seeds.")
     return out
 
 
@@ -74,11 +74,11 @@ def q2_figure(settings, fig_dir) -> Figure | None:
 
 
 def q3_text(settings, rows: list[C.ClaimRow]) -> list[str]:
-    out = [_claim_sentence(r) for r in rows if r.code.startswith("Q3") and r.verdict != V.UNMEASURABLE]
+    out = [_claim_sentence(r) for r in rows if r.code.startswith("Q3") and r.verdict != stats.UNMEASURABLE]
     for m in ("slerp", "lerp"):
-        if table := differences.seed_table(settings, lambda r, k=f"eval/interp_cv_{m}": N.final_number(r, k)):
+        if table := N.seed_table(settings, lambda r, k=f"eval/interp_cv_{m}": N.final_number(r, k)):
             out.append(f"{registry.name(f'eval/interp_cv_{m}').capitalize()} (0 = even steps): "
-                       + "; ".join(f"{lab} {C.value_text(v)}" for lab, v in table.items()) + ".")  # fmt: skip
+                       + "; ".join(f"{lab} {stats.interval_text(v)}" for lab, v in table.items()) + ".")  # fmt: skip
     return out or [_claim_sentence(r) for r in rows if r.code.startswith("Q3")]
 
 
@@ -109,5 +109,5 @@ def claims_section(settings, rows: list[C.ClaimRow]) -> Section:
     s.blocks.append(Table(["claim", "measure", *labels, "verdict", "why", "budget"],
                           [[f"{r.code}: {r.claim}", r.measure, *(r.values.get(lab, "–") for lab in labels), r.verdict, r.why, r.budget] for r in rows],
                           notes=[", ".join(r.keys) for r in rows]))  # fmt: skip
-    s.blocks.append(Para(V.RULE + " " + pairwise.RULE + " Values: mean ± half-width of the 95 % interval over seeds (n seeds)."))
+    s.blocks.append(Para(stats.VERDICT_RULE + " " + stats.PAIRWISE_RULE + " Values: mean ± half-width of the 95 % interval over seeds (n seeds)."))
     return s

@@ -1,5 +1,5 @@
 """The claims table: each of the study's claims (its words, paraphrased), the measure that tests it,
-the value per setting (mean ± 95 % interval over seeds), a verdict by the rules in verdicts.py, and
+the value per setting (mean ± 95 % interval over seeds), a verdict by the rules in stats.py, and
 the training budget it was measured at. Built from one stamp group's settings."""
 
 from __future__ import annotations
@@ -7,10 +7,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from analysis import differences, pairwise
 from analysis import findings as F
 from analysis import numbers as N
-from analysis import verdicts as V
+from analysis import stats
 from genlat.metrics import registry
 
 EARLY_EPOCHS = 4  # the study: "fast gains in epochs 1-4, then little progress"
@@ -31,11 +30,6 @@ class ClaimRow:
     budget: str
 
 
-def value_text(values: dict) -> str:
-    m, half = pairwise.mean_interval(list(values.values()))
-    return F.fmt(m) if half is None else f"{F.fmt(m)} ± {half:.2g} (n={len(values)})"
-
-
 def budget(settings) -> str:
     """Epochs × images per epoch of the runs (the last evaluated epoch, which may be below the planned one)."""
     seen = sorted({(N.last_epoch(r), r.config.get("epoch_size")) for st in settings for r in st.runs}, key=str)
@@ -43,7 +37,7 @@ def budget(settings) -> str:
 
 
 def _row(code, claim, measure, keys, table, verdict, settings) -> ClaimRow:
-    return ClaimRow(code, claim, measure.split(":")[0].split(" (")[0], measure, keys, {k: value_text(v) for k, v in table.items()}, *verdict, budget(settings))
+    return ClaimRow(code, claim, measure.split(":")[0].split(" (")[0], measure, keys, {k: stats.interval_text(v) for k, v in table.items()}, *verdict, budget(settings))
 
 
 def finals_table(settings, key: str, per_zn: bool = False, transform=None) -> dict[str, dict]:
@@ -53,7 +47,7 @@ def finals_table(settings, key: str, per_zn: bool = False, transform=None) -> di
             v = transform(v)
         return v / r.config["zn"] if per_zn and v is not None and r.config.get("zn") else v
 
-    return differences.seed_table(settings, value)
+    return N.seed_table(settings, value)
 
 
 def _ends(settings) -> tuple[str, str] | tuple[None, None]:
@@ -72,10 +66,10 @@ def q1_rows(settings) -> list[ClaimRow]:
     rows = [
         _row("Q1a", "As zn grows, images show finer detail and look more complete.",
              "gap in fine detail to real data, |ln(detail ratio)| (0 = like real): lower at the largest zn than at the smallest",
-             ["eval/detail_hf_ratio"], detail, V.trend(detail, low, high, "down") if detail else _absent(), settings),
+             ["eval/detail_hf_ratio"], detail, stats.trend(detail, low, high, "down") if detail else _absent(), settings),
         _row("Q1b", "If zn is too large (500), the images come out segmented.",
              "share of images in 2+ pieces: higher at the largest zn than at every other zn (shapes only)",
-             ["eval/fragmented_share"], pieces, V.above_all(pieces, high) if pieces else _missing(settings, "eval/fragmented_share"), settings),
+             ["eval/fragmented_share"], pieces, stats.above_all(pieces, high) if pieces else _missing(settings, "eval/fragmented_share"), settings),
     ]  # fmt: skip
     for family, key, words in (("dcgan", "eval/jacobian_dims90", "directions holding 90 % of the generator Jacobian's energy"),
                                ("vae", "eval/active_units", "active units of the VAE")):  # fmt: skip
@@ -86,7 +80,7 @@ def q1_rows(settings) -> list[ClaimRow]:
             rows.append(_row(f"Q1c ({'GAN' if family == 'dcgan' else 'VAE'})",
                              "A larger zn holds dimensions the generator cannot use.",
                              f"share of zn in use ({words} / zn): lower at the largest zn than at the smallest",
-                             [key], used, V.trend(used, lo, hi, "down") if used else _absent(), members))  # fmt: skip
+                             [key], used, stats.trend(used, lo, hi, "down") if used else _absent(), members))  # fmt: skip
     return rows
 
 
@@ -95,7 +89,7 @@ def _log_gap(ratio: float) -> float | None:
 
 
 def _absent(why: str = "not logged by these runs") -> tuple[str, str]:
-    return V.UNMEASURABLE, why
+    return stats.UNMEASURABLE, why
 
 
 def _missing(settings, key: str) -> tuple[str, str]:
@@ -117,13 +111,13 @@ def plateau_epochs(settings) -> dict[str, dict]:
             return float(p["epoch"])
         return float(pts[-1][0]) if p["kind"] == "still-improving" else None
 
-    return differences.seed_table(settings, value)
+    return N.seed_table(settings, value)
 
 
 def q2_row(settings) -> ClaimRow:
     table = plateau_epochs(settings)
     evaluated = max((len(r.series("eval/fd")) for st in settings for r in st.runs), default=0)
-    verdict = V.level(table, EARLY_EPOCHS, "below") if evaluated >= PLATEAU_EPOCHS else \
+    verdict = stats.level(table, EARLY_EPOCHS, "below") if evaluated >= PLATEAU_EPOCHS else \
         _absent(f"needs {PLATEAU_EPOCHS}+ evaluated epochs (epochs 1–{EARLY_EPOCHS} and 2 after), these runs have {evaluated}")  # fmt: skip
     return _row("Q2", f"Fast gains in epochs 1–{EARLY_EPOCHS}, then a plateau.",
                 f"plateau epoch of each run's Fréchet distance (the plateau rule in Q2): at or before epoch {EARLY_EPOCHS}",
@@ -134,7 +128,7 @@ def q3_rows(settings) -> list[ClaimRow]:
     rows = []
     for method in ("slerp", "lerp"):
         table = finals_table(settings, f"eval/class_flips_{method}")
-        verdict = V.level(table, GRADUAL_FLIPS, "below") if table else _missing(settings, f"eval/class_flips_{method}")
+        verdict = stats.level(table, GRADUAL_FLIPS, "below") if table else _missing(settings, f"eval/class_flips_{method}")
         rows.append(_row(f"Q3 ({method})", "Moving z gives a gradual morph from image 1 to image 2.",
                          f"shape changes along a {method} path between two bank images: at most {GRADUAL_FLIPS:g} per path",
                          [f"eval/class_flips_{method}"], table, verdict, settings))  # fmt: skip

@@ -163,7 +163,7 @@ def side_by_side(panels: list[tuple[str, Path]], path: Path) -> Path:
 
 
 def _interval(values: list[float]) -> tuple[float, float]:
-    from analysis.pairwise import mean_interval
+    from analysis.stats import mean_interval
 
     m, half = mean_interval(values)
     return m, (half or 0.0)

@@ -5,8 +5,9 @@ epochs, collapsed runs) the sentence says so instead of making it."""
 from __future__ import annotations
 
 import math
-import statistics
 
+from analysis.stats import describe, finite, mean_spread
+from analysis.text import MAX_SHARE, fmt, gap
 from genlat.metrics.registry import direction
 
 PLATEAU_FRACTION = 0.10  # "improvement stops": later epochs improve by at most this share of the total
@@ -16,30 +17,6 @@ PLATEAU_RULE = (
     f"and 2 epochs after it to be called a plateau; a curve that ends worse than its best by more than "
     f"{PLATEAU_FRACTION:.0%} of the total improvement is called unstable instead"
 )
-
-
-def fmt(x: float) -> str:
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return str(x)
-    if x == 0:
-        return "0"
-    if abs(x) >= 1e5 or abs(x) < 1e-3:
-        return f"{x:.3g}"
-    return f"{x:.4g}"
-
-
-def finite(values) -> list[float]:
-    return [float(v) for v in values if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)]
-
-
-def mean_spread(values: list[float]) -> tuple[float, float | None]:
-    """Mean and sample standard deviation (None with one value)."""
-    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else None)
-
-
-def describe(values: list[float]) -> str:
-    m, s = mean_spread(values)
-    return fmt(m) if s is None else f"{fmt(m)} ± {fmt(s)} (n={len(values)})"
 
 
 # --- Q1: settings against each other ------------------------------------------------------------
@@ -56,20 +33,10 @@ def best_setting(key: str, by_setting: dict[str, list[float]]) -> str | None:
     if means[best] == means[worst]:
         return f"{key}: every setting scores {fmt(means[best])}; no setting is better by this metric."
     word = "lower" if way == "min" else "higher"
-    text = f"{key}: {best} is best ({describe(scored[best])}), {_gap(means[best], means[second])} {word} than the runner-up {second} ({fmt(means[second])})"
+    text = f"{key}: {best} is best ({describe(scored[best])}), {gap(means[best], means[second])} {word} than the runner-up {second} ({fmt(means[second])})"
     if worst != second:
-        text += f" and {_gap(means[best], means[worst])} {word} than the worst, {worst} ({fmt(means[worst])})"
-    return text + "."  # whether the gap is beyond seed noise: analysis/pairwise.py, listed after these lines
-
-
-MAX_SHARE = 10.0  # a gap of 1000 % or more is a ratio against a value near zero: say the absolute difference
-
-
-def _gap(a: float, b: float) -> str:
-    share = abs(a - b) / abs(b) if b else math.inf
-    if share >= MAX_SHARE:
-        return fmt(abs(a - b))
-    return f"{share:.0%}" if share >= 0.01 else f"{share:.2%}"
+        text += f" and {gap(means[best], means[worst])} {word} than the worst, {worst} ({fmt(means[worst])})"
+    return text + "."  # whether the gap is beyond seed noise: analysis/stats.py, listed after these lines
 
 
 def seed_note(seeds_per_setting: dict[str, int]) -> str | None:
@@ -190,7 +157,7 @@ def morph_sentence(label: str, cv: dict[str, float], peak: dict[str, float], ste
     out = f"{label}: " + "; ".join(parts) + "."
     if "slerp" in cv and "lerp" in cv and cv["lerp"] > 0:
         diff = cv["lerp"] - cv["slerp"]
-        out += f" Slerp is {'more' if diff > 0 else 'less'} even than lerp by {_gap(cv['slerp'], cv['lerp'])}" + \
+        out += f" Slerp is {'more' if diff > 0 else 'less'} even than lerp by {gap(cv['slerp'], cv['lerp'])}" + \
             (" in cv." if abs(diff) >= MAX_SHARE * cv["lerp"] else ".")  # fmt: skip
     return out
 

@@ -61,6 +61,19 @@ def mean_curve(setting: Setting, key: str) -> list[tuple[int, float]]:
     return [(e, sum(v) / len(v)) for e, v in sorted(by_epoch.items())]
 
 
+def seed_table(settings: list[Setting], finals_by_run) -> dict[str, dict]:
+    """setting label -> {seed (or run name without one): final value}; finals_by_run(run) -> value or None."""
+    out = {}
+    for st in settings:
+        values = {}
+        for r in st.runs:
+            if (v := finals_by_run(r)) is not None:
+                values[r.config.get("seed", r.name)] = v
+        if values:
+            out[st.label] = values
+    return out
+
+
 def feature_space_names(runs: list[RunRecord]) -> set[str]:
     return {m["eval/feature_space"] for r in runs for m in r.metrics if isinstance(m.get("eval/feature_space"), str)}
 

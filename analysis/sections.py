@@ -8,11 +8,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from analysis import answers, claims, differences, figures, pairwise, stamps
+from analysis import answers, claims, figures, stamps, stats
 from analysis import findings as F
 from analysis import numbers as N
 from analysis.document import Document, Figure, Findings, Para, Section, Table
 from analysis.study import Study
+from analysis.text import fmt
 from genlat.metrics import registry
 
 STRIP_IMAGES = 4  # bank images per epoch column in the epoch series
@@ -113,7 +114,7 @@ def q1_section(study: Study, fig_dir: Path) -> Section:
     items.append(_active_units(settings))
     items.append(F.capacity_confound({st.label: (st.runs[0].config.get("g_params"), st.runs[0].config.get("d_params")) for st in settings}))
     items.append(F.feature_spaces(N.feature_space_names(study.runs)))
-    s.blocks.append(Para(pairwise.RULE))
+    s.blocks.append(Para(stats.PAIRWISE_RULE))
     s.blocks.append(Findings([i for i in items if i] or ["No eval metrics were logged: nothing to compare."]))
     return s
 
@@ -126,7 +127,7 @@ def appendix_section(study: Study) -> Section:
         return s
     rows = [["G parameters", *(_count(st.runs[0].config.get("g_params")) for st in settings)],
             ["D parameters", *(_count(st.runs[0].config.get("d_params")) for st in settings)]]  # fmt: skip
-    rows += [[registry.titled(k), *(F.describe(v) if (v := F.finite(N.finals(st, k))) else "–" for st in settings)] for k in keys]
+    rows += [[registry.titled(k), *(stats.describe(v) if (v := stats.finite(N.finals(st, k))) else "–" for st in settings)] for k in keys]
     s.blocks.append(Table(["metric", *(st.label for st in settings)], rows, notes=["", "", *keys]))
     return s
 
@@ -135,7 +136,7 @@ def called_differences(settings, keys: list[str]) -> list[str]:
     """Every difference beyond seed noise, for the headline metrics the runs logged."""
     out = []
     for k in N.headline_keys(keys):
-        out += differences.summary(registry.name(k), differences.seed_table(settings, lambda r, k=k: N.final_number(r, k)))
+        out += stats.differences(registry.name(k), N.seed_table(settings, lambda r, k=k: N.final_number(r, k)))
     return out
 
 
@@ -147,7 +148,7 @@ def _final_epoch_note(settings, keys) -> str | None:
 
 
 def _active_units(settings) -> str | None:
-    parts = [f"{st.label}: {F.fmt(sum(v) / len(v))} of {st.zn} ({sum(v) / len(v) / st.zn:.0%})"
+    parts = [f"{st.label}: {fmt(sum(v) / len(v))} of {st.zn} ({sum(v) / len(v) / st.zn:.0%})"
              for st in settings if (v := N.finals(st, "eval/active_units")) and st.zn]  # fmt: skip
     return ("Active latent units at the final epoch: " + "; ".join(parts) + ".") if parts else None
 
@@ -199,7 +200,7 @@ def q3_section(study: Study, fig_dir: Path) -> Section:
         for m in methods:
             cv_all.setdefault(m, {})[st.label] = N.finals(st, f"eval/interp_cv_{m}")
         if methods:
-            titles = [(f"{m}" + (f"  cv {F.fmt(cv[m])}" if m in cv else ""), run.panels[(epoch, m)]) for m in methods]
+            titles = [(f"{m}" + (f"  cv {fmt(cv[m])}" if m in cv else ""), run.panels[(epoch, m)]) for m in methods]
             path = figures.side_by_side(titles, fig_dir / f"q3_interp_{figures.slug(st.label)}.png")
             s.blocks.append(Figure(path, f"{st.label} ({run.name}), epoch {epoch}: each row walks from one bank vector to the next."))
         if run.reconstructions:
@@ -222,7 +223,7 @@ def _norms(study: Study) -> str | None:
     for m in ("lerp", "slerp"):
         v = [x for st in study.settings for x in N.finals(st, f"eval/interp_znorm_{m}")]
         if v:
-            parts.append(f"{m} {F.fmt(min(v))}–{F.fmt(max(v))}")
+            parts.append(f"{m} {fmt(min(v))}–{fmt(max(v))}")
     if not parts:
         return None
     return ("Norm of the interpolated z relative to the prior's (1 = on the shell the generator was trained on): "

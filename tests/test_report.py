@@ -98,7 +98,8 @@ def _finals(sweep: Path) -> dict[int, list[dict]]:
 
 
 def test_findings_carry_the_runs_numbers(sweep_report, tiny_sweep):
-    from analysis.findings import describe, fmt
+    from analysis.stats import describe
+    from analysis.text import fmt
 
     out, _ = sweep_report
     md = (out / "report.md").read_text().replace("\\", "")
