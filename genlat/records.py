@@ -29,6 +29,7 @@ METRICS_MAX_BYTES = 2**30  # one line per epoch: ~2 KiB each
 PNG_MAX_BYTES = 256 * 2**20
 PNG_MAX_SIDE = 16384  # genlat's largest grid is n_samples tiles of 64 px; a bigger one is not ours
 PNG_MAX_PIXELS = 2**26
+YAML_MAX_VALUES = 100_000  # a sweep file has a few hundred; an alias bomb expands to billions
 
 
 class Damaged(ValueError):
@@ -202,3 +203,59 @@ def png_problem(path: str | os.PathLike) -> str | None:
     except Exception as e:  # PIL raises OSError, SyntaxError, ValueError, zlib.error, DecompressionBombError...
         return f"does not decode ({type(e).__name__})"
     return None
+
+
+class YamlRefused(ValueError):
+    """A YAML document genlat will not construct (its aliases expand past YAML_MAX_VALUES)."""
+
+
+def parse_yaml(text: str) -> Any:
+    """The one YAML loader (sweep files and their copies): safe_load, with the expansion of aliases
+    bounded. An alias re-uses a node, so `a: &x [..]`, `b: [*x, *x, ...]` nested ten deep is a tiny
+    file whose expansion (what str() or json.dumps of it would build) has billions of values."""
+    import yaml
+
+    loader = yaml.SafeLoader(text)
+    try:
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                return None
+            size = _expanded_size(node)
+        except RecursionError:
+            raise YamlRefused("nested too deeply to read") from None
+        if size > YAML_MAX_VALUES:
+            raise YamlRefused(f"its aliases (*name) expand to more than the {YAML_MAX_VALUES:,} values a sweep file "
+                              f"may hold ({_count(size)} counted: an alias bomb, or an alias inside its own anchor?): "
+                              "write the values out")
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _count(n: int) -> str:
+    return f"{n:,}" if n < 10**12 else f"about 10^{len(str(n)) - 1}"
+
+
+def _expanded_size(root) -> int:
+    """Values in the document once every alias is written out: each node counted as often as it is
+    reached, computed once per node (so in time linear in the file, however large the expansion)."""
+    import yaml
+
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()  # on the path from the root: reaching one again is a cycle
+    stack = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if isinstance(node, yaml.ScalarNode):
+            sizes[id(node)] = 1
+            continue
+        children = [c for pair in node.value for c in pair] if isinstance(node, yaml.MappingNode) else list(node.value)
+        if done:
+            open_nodes.discard(id(node))
+            sizes[id(node)] = 1 + sum(sizes.get(id(c), YAML_MAX_VALUES + 1) for c in children)  # a cycle: too large
+        elif id(node) not in sizes and id(node) not in open_nodes:
+            open_nodes.add(id(node))
+            stack.append((node, True))
+            stack.extend((c, False) for c in children if id(c) not in sizes and id(c) not in open_nodes)
+    return sizes[id(root)]

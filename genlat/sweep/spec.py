@@ -21,6 +21,8 @@ import yaml
 from genlat.config import TrainConfig
 from genlat.errors import ConfigError
 from genlat.keys import Best
+from genlat.records import YamlRefused, parse_yaml
+from genlat.sweep.state import safe_name
 
 # Flags `genlat sweep` sets for every trial; a sweep that sweeps them would put every trial in one place.
 PLACEMENT = ("out", "name", "resume")
@@ -51,7 +53,8 @@ class SweepSpec:
 
     @property
     def name(self) -> str:
-        return str(self.config.get("name") or self.path.stem)
+        """The sweep's name as a folder name (runs/sweep-NAME) and W&B group: one safe path component."""
+        return safe_name(self.config.get("name") or self.path.stem)
 
     @property
     def method(self) -> str:
@@ -110,7 +113,9 @@ def load_spec(path: str | Path, check_program: bool = True) -> SweepSpec:
     except OSError as e:
         raise SweepFileError(path, [f"cannot read the sweep file: {e.strerror}"]) from None
     try:
-        config = yaml.safe_load(text)
+        config = parse_yaml(text)
+    except YamlRefused as e:
+        raise SweepFileError(path, [str(e)]) from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""

@@ -19,9 +19,11 @@ and a trial is
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
+import re
 import socket
 import time
 from contextlib import contextmanager
@@ -33,6 +35,7 @@ from genlat.atomic import atomic_write_bytes, atomic_write_json
 from genlat.errors import ConfigError, OutputError
 from genlat.ids import new_id
 from genlat.keys import Best
+from genlat.records import Damaged, read_json
 from genlat.rundir import RunDir
 from genlat.sweep.procs import process_start_time
 
@@ -43,7 +46,9 @@ STALE_ENV = "GENLAT_SWEEP_STALE_S"
 STALE_AFTER_S = float(os.environ.get(STALE_ENV) or 300)
 HEARTBEAT_S = min(30.0, STALE_AFTER_S / 10)  # many beats per stale window: one late write is no death
 DONE = ("finished", "stopped", "diverged")  # results: never run again
-SWEEP_KEYS = ("name", "method", "fingerprint", "trials")
+TRIAL_STATES = ("pending", "running", "finished", "stopped", "preempted", "failed", "diverged")
+NAME_MAX = 100  # bytes of a sweep's or a trial's folder name
+SWEEP_KEYS = ("sweep_id", "name", "method", "fingerprint", "trials")
 TRIAL_KEYS = ("name", "state", "params", "attempts", "epoch", "seconds", "owner", "heartbeat")
 
 
@@ -85,13 +90,14 @@ class SweepState:
         return self.file.is_file()
 
     def read(self) -> dict[str, Any]:
-        """A consistent snapshot without the lock (every write is an atomic rename)."""
+        """A consistent snapshot without the lock (every write is an atomic rename), validated: a
+        sweep.json of the wrong shape or types is one line naming it, never a traceback later."""
         try:
-            data = json.loads(self.file.read_text())
-        except FileNotFoundError:
-            raise OutputError(f"{self.root} is not a genlat sweep directory (no sweep.json)") from None
-        except (OSError, UnicodeDecodeError, ValueError) as e:
-            raise OutputError(f"cannot read {self.file}: {e}") from None
+            data = read_json(self.file)
+        except Damaged as e:
+            raise OutputError(f"cannot read {self.file}: {e.why}") from None
+        if data is None:
+            raise OutputError(f"{self.root} is not a genlat sweep directory (no sweep.json)")
         if problem := _shape_problem(data):
             raise OutputError(f"{self.file} is damaged ({problem}): restore it from a backup, "
                               "or run the sweep in another --dir")
@@ -107,17 +113,35 @@ class SweepState:
 
     @contextmanager
     def locked(self) -> Iterator[dict[str, Any]]:
-        """Read-modify-write under the lock; the state is written back only when it changed."""
-        with open(self.lock_file, "a") as lock:
+        """Read-modify-write under the lock; the state is written back only when it changed. A folder
+        that cannot be written (a read-only or full filesystem) is one line, exit 4."""
+        with self._lock():
+            data = self.read()
+            before = _canonical(data)
+            yield data
+            if _canonical(data) != before:
+                try:
+                    atomic_write_json(self.file, data)
+                except OSError as e:
+                    raise self.write_error(e) from None
+
+    @contextmanager
+    def _lock(self) -> Iterator[None]:
+        try:
+            lock = open(self.lock_file, "a")
+        except OSError as e:
+            raise self.write_error(e) from None
+        with lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
-                data = self.read()
-                before = json.dumps(data, sort_keys=True)
-                yield data
-                if json.dumps(data, sort_keys=True) != before:
-                    atomic_write_json(self.file, data)
+                yield
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def write_error(self, e: OSError) -> OutputError:
+        full = " (the disk is full: free some, then re-run the same command)" if e.errno == errno.ENOSPC else ""
+        return OutputError(f"cannot write the sweep directory {self.root}: {e.strerror or e}{full}; "
+                           "pick another --dir, or make it writable")
 
     def create_or_check(self, spec) -> dict[str, Any]:
         """Start a new sweep in DIR, or make sure DIR holds this very sweep. Nothing is written on refusal."""
@@ -132,8 +156,7 @@ class SweepState:
                 self.root.mkdir(parents=True, exist_ok=True)
             except OSError as e:
                 raise OutputError(f"cannot create {self.root}: {e.strerror}; pick another --dir") from None
-        with open(self.lock_file, "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        with self._lock():
             try:
                 if self.exists():  # another runner may have created it while we waited
                     data = self.read()
@@ -163,8 +186,8 @@ class SweepState:
                 atomic_write_bytes(self.spec_copy, spec.text.encode())
                 atomic_write_json(self.file, data)
                 return data
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+            except OSError as e:
+                raise self.write_error(e) from None
 
     def run_dir(self, trial: dict[str, Any]) -> RunDir:
         return RunDir(self.runs / trial["name"])
@@ -173,19 +196,64 @@ class SweepState:
         return self.logs / f"{trial['name']}.log"
 
 
+def _canonical(data: dict) -> str:
+    return json.dumps(data, sort_keys=True)
+
+
+def safe_name(text: str, fallback: str = "sweep") -> str:
+    """`text` as one safe path component: letters, digits, '-', '_' and '.' kept, anything else '_',
+    no leading dot (so never '.' or '..'), at most NAME_MAX bytes. A sweep's name and its trials'
+    become folder names: `name: ../../x` in a sweep file must not place the sweep outside runs/."""
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", str(text)).lstrip(".")[:NAME_MAX]
+    return name or fallback
+
+
+# sweep.json's format: what each key must hold (None: may be null); checked on every read
+_NUMBER = (int, float)
+_SWEEP_TYPES = {"sweep_id": (str,), "name": (str,), "method": (str,), "fingerprint": (str,), "trials": (list,),
+                "metric": (dict, type(None)), "group": (str, type(None))}  # fmt: skip
+_TRIAL_TYPES = {"name": (str,), "params": (dict,), "state": (str,), "attempts": (int,), "failures": (int,),
+                "epoch": (int,), "epochs": (int, type(None)), "seconds": _NUMBER, "owner": (dict, type(None)),
+                "heartbeat": (*_NUMBER, type(None)), "history": (list,), "best": (*_NUMBER, type(None)),
+                "exit_code": (int, type(None)), "error": (str, type(None)), "id": (str,), "synced": (bool,),
+                "index": (int,)}  # fmt: skip
+
+
 def _shape_problem(data: Any) -> str | None:
-    """What is wrong with a sweep.json that parses (e.g. `{}` or `[]`), in a few words; None if fine."""
+    """What is wrong with a sweep.json that parses (e.g. `{}`, `[]`, `attempts: "one"`, an unknown
+    state, a trial name that is a path), in a few words; None if fine."""
     if not isinstance(data, dict):
         return f"a JSON {type(data).__name__}, not an object"
     if missing := [k for k in SWEEP_KEYS if k not in data]:
         return f"no {', '.join(missing)}"
-    if not isinstance(data["trials"], list):
-        return "trials is not a list"
+    if bad := _wrong_types(data, _SWEEP_TYPES):
+        return bad
+    names = set()
     for i, t in enumerate(data["trials"]):
         if not isinstance(t, dict) or not isinstance(t.get("name"), str) or not isinstance(t.get("params"), dict):
             return f"trial {i} is not a trial"
         if missing := [k for k in TRIAL_KEYS if k not in t]:
             return f"trial {t['name']} has no {', '.join(missing)}"
+        if bad := _wrong_types(t, _TRIAL_TYPES):
+            return f"trial {i}: {bad}"
+        if t["name"] != safe_name(t["name"], "") or t["name"] in names:
+            return f"trial {i}'s name {t['name'][:60]!r} is not a folder name of its own"
+        names.add(t["name"])
+        if t["state"] not in TRIAL_STATES:
+            return f"trial {t['name']}'s state is {t['state'][:30]!r}, not one of {', '.join(TRIAL_STATES)}"
+        if min(t["attempts"], t.get("failures", 0), t["epoch"]) < 0:
+            return f"trial {t['name']} has a negative count"
+        owner = t["owner"] or {}
+        if owner and (not isinstance(owner.get("host"), str) or type(owner.get("pid")) is not int):
+            return f"trial {t['name']}'s owner is not a host and pid"
+    return None
+
+
+def _wrong_types(record: dict, types: dict[str, tuple]) -> str | None:
+    for key, allowed in types.items():
+        if key in record and type(record[key]) not in allowed:  # type(True) is bool: never an int here
+            value = record[key]
+            return f"{key} is {type(value).__name__} {str(value)[:30]!r}"
     return None
 
 
@@ -196,7 +264,7 @@ def wandb_group(data: dict[str, Any]) -> str:
 
 def new_trial(index: int, params: dict[str, Any], varying: list[str], search_info: dict | None) -> dict[str, Any]:
     label = "-".join(f"{k}{_short(params[k])}" for k in varying if k in params)
-    name = "".join(c if c.isalnum() or c in "-_." else "_" for c in f"t{index:03d}-{label}".rstrip("-"))[:80]
+    name = safe_name(f"t{index:03d}-{label}".rstrip("-")[:80])
     return {
         "index": index, "name": name, "id": new_id(), "params": params, "search_info": search_info,
         "state": "pending", "attempts": 0, "failures": 0, "exit_code": None, "error": "", "owner": None,
@@ -210,10 +278,14 @@ def _short(value: Any) -> str:
 
 
 def refresh_from_run(trial: dict[str, Any], run: RunDir, best: Best) -> bool:
-    """Copy the trial's progress from its run directory (the source of truth). True when it changed."""
-    rows = run.read_metrics()
+    """Copy the trial's progress from its run directory (the source of truth). True when it changed.
+    A run folder whose files are damaged changes nothing here (the trial keeps what it had)."""
+    try:
+        rows = run.read_metrics()
+        config = run.read_config() or {}
+    except Damaged:
+        return False
     history = [{"epoch": r["epoch"], **({best.name: r[best.name]} if best.name in r else {})} for r in rows]
-    config = _read_json(run.config) or {}
     epochs = config.get("epochs", trial.get("epochs"))
     epoch = rows[-1]["epoch"] if rows else 0
     new = {"history": history, "epoch": epoch, "epochs": epochs, "best": best.value(rows)}
@@ -223,12 +295,8 @@ def refresh_from_run(trial: dict[str, Any], run: RunDir, best: Best) -> bool:
 
 
 def read_status(run: RunDir) -> dict[str, Any]:
-    return _read_json(run.status) or {}
-
-
-def _read_json(path: Path) -> dict[str, Any] | None:
+    """The run's status.json, {} when it is missing or damaged."""
     try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-
+        return run.read_status() or {}
+    except Damaged:
+        return {}
