@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import math
 
-from analysis.runs import RunRecord
-from analysis.study import Setting
+from analysis.load.runs import RunRecord
+from analysis.load.study import Setting
 from genlat.metrics import registry
 
 

@@ -40,13 +40,13 @@ def parse(argv: list[str]):
 
 
 def load_study(args, out: Path):
-    from analysis import study
+    from analysis.load import study
 
     if args.sweep_dir:
         return study.load_sweep(args.sweep_dir)
     if args.runs:
         return study.load_loose(args.runs)
-    from analysis.wandb_source import load_wandb
+    from analysis.load.wandb import load_wandb
 
     return load_wandb(args.wandb, out / "wandb-runs", group=args.group)
 

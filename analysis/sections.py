@@ -8,11 +8,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from analysis import answers, claims, figures, stamps, stats
+from analysis import answers, claims, figures, stats
+from analysis.load import stamps
 from analysis import findings as F
 from analysis import numbers as N
 from analysis.document import Document, Figure, Findings, Para, Section, Table
-from analysis.study import Study
+from analysis.load.study import Study
 from analysis.text import fmt
 from genlat.metrics import registry
 

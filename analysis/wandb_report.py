@@ -13,7 +13,7 @@ import re
 from analysis import numbers as N
 from analysis.document import Document, Heading, Para, Table
 from analysis.render_markdown import esc, table
-from analysis.study import Study, setting_keys
+from analysis.load.study import Study, setting_keys
 from genlat.errors import OfflineError
 from genlat.keys import Best
 from genlat.metrics.registry import STAMP_KEYS

@@ -1,7 +1,7 @@
 """analysis/ reads a run directory on its own: config, every epoch, the images, the state; and every
 key a real GAN or VAE run logs is in the metric registry, as the family and dataset it names."""
 
-from analysis.runs import find_runs, load_run
+from analysis.load.runs import find_runs, load_run
 from genlat.cli import train_main
 from genlat.metrics import registry
 

@@ -179,7 +179,7 @@ def test_wandb_report_structure(tiny_sweep, tmp_path):
     import wandb_workspaces.reports.v2 as wr
 
     from analysis import sections, wandb_report
-    from analysis.study import load_sweep
+    from analysis.load.study import load_sweep
 
     study = load_sweep(tiny_sweep)
     doc = sections.build(study, tmp_path / "figs")
@@ -292,9 +292,10 @@ class FakeApi:
 def test_wandb_source_with_a_fake_api(tiny_sweep, tmp_path):
     from PIL import Image
 
-    from analysis import sections, stamps
-    from analysis.runs import load_run
-    from analysis.wandb_source import load_wandb
+    from analysis import sections
+    from analysis.load import stamps
+    from analysis.load.runs import load_run
+    from analysis.load.wandb import load_wandb
 
     run_dirs = [p for p in sorted((tiny_sweep / "runs").iterdir()) if (p / "metrics.jsonl").exists()]
     study = load_wandb("me/genlat", tmp_path / "cache", api=FakeApi([FakeRun(p, tmp_path) for p in run_dirs]))

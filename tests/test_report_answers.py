@@ -8,7 +8,7 @@ import re
 
 from analysis import claims, sections
 from analysis.document import Heading
-from analysis.study import load_loose
+from analysis.load.study import load_loose
 from analysis.report import main as report_main
 from tests.test_report_stamps import STAMPED, write_run
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from analysis import figures, numbers, sections, wandb_report
-from analysis.study import load_loose
+from analysis.load.study import load_loose
 from genlat.keys import Best, STUDY_METRIC
 from genlat.metrics import registry
 from tests.test_report_stamps import STAMPED, write_run

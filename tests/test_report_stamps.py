@@ -58,7 +58,7 @@ def test_one_seed_calls_nothing_and_no_percentage_reaches_1000(tmp_path):
 def test_runs_that_resolved_auto_differently_are_different_settings(tmp_path):
     """`--mixed_precision auto` became bf16 on one machine and fp32 on another: the report keeps them
     apart, labelled by what they became; runs that became the same precision pool."""
-    from analysis.study import load_loose
+    from analysis.load.study import load_loose
 
     dirs = [write_run(tmp_path / "runs", f"{p}-s{s}", {"zn": 50, "seed": s, "mixed_precision": "auto",
                                                         "mixed_precision_resolved": p}, [{**STAMPED, "eval/fd": 10.0 + s}])

@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 from analysis import sections, wandb_report
-from analysis.study import load_loose
+from analysis.load.study import load_loose
 from tests.test_report_stamps import OLD, STAMPED, write_run
 
 GROUP = "sweep-zn-lr-2a7c"

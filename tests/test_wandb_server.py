@@ -141,7 +141,7 @@ def test_api_reads_the_run_back_with_the_tables_images(wandb_server, tmp_path, p
     assert [r["_step"] for r in rows] == [0, 1, 2, 3, 4] and rows[1]["epoch/loss"] == 0.5
     assert [r["_step"] for r in run.history(pandas=False)] == [0, 1, 2, 3, 4]
     assert [r["epoch/loss"] for r in run.history(keys=["epoch/loss"], pandas=False)] == [1.0, 0.5, 1 / 3]
-    # the grid, downloaded as analysis/wandb_source.py does
+    # the grid, downloaded as analysis/load/wandb.py does
     grid = rows[3]["samples"]["path"]
     assert grid in {f.name for f in run.files()}
     run.file(grid).download(root=str(tmp_path / "dl"), replace=True, exist_ok=True)

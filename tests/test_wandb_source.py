@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from analysis import wandb_report, wandb_source
+from analysis import wandb_report
+from analysis.load import wandb as wandb_source
 from analysis.report import main as report_main
 from genlat.errors import ConfigError, GenlatError, entry_point
 from tests.test_report_stamps import STAMPED, write_run

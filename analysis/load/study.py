@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from analysis.runs import RunRecord, find_runs, is_run_dir, load_run
+from analysis.load.runs import RunRecord, find_runs, is_run_dir, load_run
 from genlat.errors import ConfigError
 from genlat.sweep.state import SweepState
 
@@ -47,7 +47,7 @@ class Study:
     runs: list[RunRecord]
     problems: list[Problem] = field(default_factory=list)
     sweep: dict | None = None  # name, sweep_id, method, metric of a sweep DIR
-    wandb: object | None = None  # analysis.wandb_source.Selection, when read from W&B
+    wandb: object | None = None  # analysis.load.wandb.Selection, when read from W&B
     settings: list[Setting] = field(default_factory=list)
 
     def __post_init__(self):

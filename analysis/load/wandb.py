@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from analysis.runs import RunRecord
-from analysis.stamps import has_eval_numbers
-from analysis.study import Study, from_records
+from analysis.load.runs import RunRecord
+from analysis.load.stamps import has_eval_numbers
+from analysis.load.study import Study, from_records
 from genlat.errors import ConfigError, OfflineError
 from genlat.grids import SAMPLES
 from genlat.metrics.registry import STAMP_KEYS

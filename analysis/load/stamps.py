@@ -5,7 +5,7 @@ Inception weights and sample count (Heusel et al. 2017; Chong & Forsyth 2020 on 
 
 from __future__ import annotations
 
-from analysis.runs import RunRecord
+from analysis.load.runs import RunRecord
 from genlat.metrics.registry import STAMP_KEYS
 
 
