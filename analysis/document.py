@@ -39,13 +39,35 @@ class Findings:
 Block = Para | Heading | Figure | Table | Findings
 
 
+@dataclass(frozen=True)
+class StampGroup:
+    """One of the groups a report is split into when its runs carry different measurement stamps."""
+
+    number: int  # 1, 2, ...: the largest group first
+    stamp: tuple  # the stamp its numbers share (analysis/load/stamps.py)
+    text: str  # the stamp in words
+
+
 @dataclass
 class Section:
-    key: str  # a stable anchor: runs, q1, q2, q3
+    name: str  # which part: answers, claims, runs, q1, q2, q3 (the question it answers), appendix
     title: str
-    question: str
+    question: str  # what the section asks, in words (shown under its title)
     blocks: list[Block] = field(default_factory=list)
-    stamp: tuple | None = None  # when the report is split by measurement stamp: the one its numbers share
+    group: StampGroup | None = None  # when the report is split by measurement stamp: the group of its numbers
+
+    @property
+    def anchor(self) -> str:
+        """A stable HTML id: q1, or g2-q1 for the second stamp group's."""
+        return f"g{self.group.number}-{self.name}" if self.group else self.name
+
+    @property
+    def heading(self) -> str:
+        return f"Group {self.group.number}, {self.title} ({self.group.text})" if self.group else self.title
+
+    @property
+    def stamp(self) -> tuple | None:
+        return self.group.stamp if self.group else None
 
     def findings(self) -> list[str]:
         return [item for b in self.blocks if isinstance(b, Findings) for item in b.items]

@@ -74,6 +74,16 @@ def seed_table(settings: list[Setting], finals_by_run) -> dict[str, dict]:
     return out
 
 
+def finals_by_seed(settings: list[Setting], key: str) -> dict[str, dict]:
+    """setting label -> {seed: the run's final value of `key`}."""
+    return seed_table(settings, lambda r: final_number(r, key))
+
+
+def seed_lists(settings: list[Setting], key: str) -> dict[str, list[float]]:
+    """setting label -> the final values of `key`, one per seed."""
+    return {label: list(v.values()) for label, v in finals_by_seed(settings, key).items()}
+
+
 def feature_space_names(runs: list[RunRecord]) -> set[str]:
     return {m["eval/feature_space"] for r in runs for m in r.metrics if isinstance(m.get("eval/feature_space"), str)}
 

@@ -46,7 +46,7 @@ def render(doc: Document) -> str:
         f"<h1>{escape(doc.title)}</h1>",
         *(f'<p class="meta">{escape(line)}</p>' for line in doc.meta),
         '<p class="meta" id="image-check" data-loaded="" data-total=""></p>',
-        "<nav><p>" + " · ".join(f'<a href="#{escape(s.key)}">{escape(s.title)}</a>' for s in doc.sections) + "</p></nav>",
+        "<nav><p>" + " · ".join(f'<a href="#{escape(s.anchor)}">{escape(s.heading)}</a>' for s in doc.sections) + "</p></nav>",
         *(_section(s) for s in doc.sections),
         f"<script>{IMAGE_CHECK}</script>",
         "</body></html>",
@@ -55,7 +55,7 @@ def render(doc: Document) -> str:
 
 
 def _section(section: Section) -> str:
-    out = [f'<section id="{escape(section.key)}"><h2>{escape(section.title)}</h2>',
+    out = [f'<section id="{escape(section.anchor)}"><h2>{escape(section.heading)}</h2>',
            f'<p class="question">{escape(section.question)}</p>']  # fmt: skip
     for block in section.blocks:
         if isinstance(block, Para):

@@ -28,7 +28,7 @@ def table(block: Table) -> str:
 def render(doc: Document, out_dir: Path) -> str:
     lines = [f"# {esc(doc.title)}", "", *(f"{esc(m)}  " for m in doc.meta), ""]
     for section in doc.sections:
-        lines += [f"## {esc(section.title)}", "", f"*{esc(section.question)}*", ""]
+        lines += [f"## {esc(section.heading)}", "", f"*{esc(section.question)}*", ""]
         for block in section.blocks:
             if isinstance(block, Para):
                 lines += [esc(block.text), ""]

@@ -52,7 +52,7 @@ def load_study(args, out: Path):
 
 
 def write(args, console: Console) -> int:
-    from analysis import render_html, render_markdown, report_files, sections
+    from analysis import build, render_html, render_markdown, report_files
 
     out = Path(args.out or (Path(args.sweep_dir) / "report" if args.sweep_dir else DEFAULT_LOOSE_OUT))
     t0 = time.perf_counter()
@@ -66,7 +66,7 @@ def write(args, console: Console) -> int:
         def step(name: str) -> None:
             bar.update(task, description=name, advance=1)
 
-        doc = sections.build(study, fig_dir, step)
+        doc = build.build(study, fig_dir, step)
         bar.update(task, description="writing report.html, report.md", advance=1)
         (out / "report.html").write_text(render_html.render(doc), encoding="utf-8")
         (out / "report.md").write_text(render_markdown.render(doc, out), encoding="utf-8")

@@ -78,11 +78,10 @@ def build_report(doc: Document, study: Study, entity: str, project: str, filters
     }
     blocks = [wr.P(line) for line in doc.meta]  # P and H1 are plain text; only Markdown needs escaping
     for section in doc.sections:
-        base = section.key.split("-", 1)[1] if section.stamp else section.key  # g2-q1 -> q1 (sections._tagged)
-        blocks += [wr.H1(section.title), wr.P(section.question)]
-        grid = list(panels.get(base, []))
-        if base in SECTION_TABLES:
-            grid.insert(0, wr.WeavePanelSummaryTable(table_name=SECTION_TABLES[base], layout=wr.Layout(w=24, h=12)))
+        blocks += [wr.H1(section.heading), wr.P(section.question)]
+        grid = list(panels.get(section.name, []))
+        if section.name in SECTION_TABLES:
+            grid.insert(0, wr.WeavePanelSummaryTable(table_name=SECTION_TABLES[section.name], layout=wr.Layout(w=24, h=12)))
         if grid:
             blocks.append(wr.PanelGrid(runsets=[runset(section.stamp)], panels=grid))
         for b in section.blocks:  # in order: the answers read as paragraphs, the claims table as Markdown

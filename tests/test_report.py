@@ -139,7 +139,7 @@ def test_loose_runs(tiny_sweep, tmp_path):
 
 
 def test_two_epochs_make_no_plateau_claim():
-    from analysis.findings import plateau_sentence
+    from analysis.questions.q2_time import plateau_sentence
 
     text = plateau_sentence("zn=8", "eval/fd", [(1, 900.0), (2, 400.0)], "min")
     assert "too few to say when improvement stops" in text
@@ -149,7 +149,7 @@ def test_two_epochs_make_no_plateau_claim():
 
 
 def test_best_setting_describes_and_leaves_calling_to_the_pairwise_rule():
-    from analysis.findings import best_setting, collapsed
+    from analysis.questions.q1_latent import best_setting, collapsed
 
     apart = best_setting("eval/fd", {"zn=50": [100.0, 102.0], "zn=500": [200.0, 204.0]})
     assert apart == "eval/fd: zn=50 is best (101 ± 1.414 (n=2)), 50% lower than the runner-up zn=500 (202)."
@@ -178,11 +178,11 @@ def test_publish_offline_writes_the_report_then_exits_69(tiny_sweep, tmp_path, c
 def test_wandb_report_structure(tiny_sweep, tmp_path):
     import wandb_workspaces.reports.v2 as wr
 
-    from analysis import sections, wandb_report
+    from analysis import build, wandb_report
     from analysis.load.study import load_sweep
 
     study = load_sweep(tiny_sweep)
-    doc = sections.build(study, tmp_path / "figs")
+    doc = build.build(study, tmp_path / "figs")
     entity, project, filters = wandb_report.target(study)
     assert project == "genlat" and filters == "Metric('Group') = 'tiny-report'"
     report = wandb_report.build_report(doc, study, "me", project, filters)  # built, never saved
@@ -292,7 +292,7 @@ class FakeApi:
 def test_wandb_source_with_a_fake_api(tiny_sweep, tmp_path):
     from PIL import Image
 
-    from analysis import sections
+    from analysis import build
     from analysis.load import stamps
     from analysis.load.runs import load_run
     from analysis.load.wandb import load_wandb
@@ -307,7 +307,7 @@ def test_wandb_source_with_a_fake_api(tiny_sweep, tmp_path):
     for key, png in local.panels.items():  # the same pictures (the local panel has a border between the pairs)
         assert Image.open(remote.panels[key]).width == Image.open(png).width
     assert stamps.run_stamp(remote) == stamps.run_stamp(local) and stamps.run_stamp(local)[0]  # the feature space's name too
-    doc = sections.build(study, tmp_path / "figs")
+    doc = build.build(study, tmp_path / "figs")
     assert any("eval/fd: zn=" in f for s in doc.sections for f in s.findings())
     assert len(list((tmp_path / "figs").glob("q3_interp_*.png"))) == 2
 

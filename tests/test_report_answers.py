@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from analysis import claims, sections
+from analysis import build, questions
 from analysis.document import Heading
 from analysis.load.study import load_loose
 from analysis.report import main as report_main
@@ -36,7 +36,7 @@ def _study(tmp_path, shapes=True, seeds=(0, 1, 2)):
 
 
 def test_claims_table_verdicts_from_the_data(tmp_path):
-    rows = {r.code: r for r in claims.table(_study(tmp_path).settings)}
+    rows = {r.code: r for r in questions.claims_table(_study(tmp_path).settings)}
     assert rows["Q1a"].verdict == "supported"  # the detail ratio nears 1 (real data's) as zn grows, in every seed
     assert rows["Q1b"].verdict == "supported"  # zn=500 in pieces far more often than every other zn
     assert rows["Q1c (GAN)"].verdict == "supported"  # 20-22 directions: a falling share of zn
@@ -47,17 +47,17 @@ def test_claims_table_verdicts_from_the_data(tmp_path):
 
 
 def test_other_dataset_is_not_measurable_and_one_seed_resolves_nothing(tmp_path):
-    rows = {r.code: r for r in claims.table(_study(tmp_path / "a", shapes=False).settings)}
+    rows = {r.code: r for r in questions.claims_table(_study(tmp_path / "a", shapes=False).settings)}
     assert rows["Q1b"].verdict == rows["Q3 (slerp)"].verdict == "not measurable"
     assert rows["Q1b"].why == "shapes only: not measurable on this dataset"
-    one = {r.code: r for r in claims.table(_study(tmp_path / "b", seeds=(0,)).settings)}
+    one = {r.code: r for r in questions.claims_table(_study(tmp_path / "b", seeds=(0,)).settings)}
     assert one["Q1a"].verdict == "not resolved" and "one seed" in one["Q1a"].why
 
 
 def test_report_opens_with_answers_then_claims(tmp_path):
     study = _study(tmp_path)
-    doc = sections.build(study, tmp_path / "figs")
-    assert [s.key for s in doc.sections][:3] == ["answers", "claims", "runs"] and doc.sections[-1].key == "appendix"
+    doc = build.build(study, tmp_path / "figs")
+    assert [s.anchor for s in doc.sections][:3] == ["answers", "claims", "runs"] and doc.sections[-1].anchor == "appendix"
     answers = doc.sections[0]
     text = " ".join(b.text for b in answers.blocks if hasattr(b, "text"))
     assert "eval/" not in text and "Q1, latent size" in text and "Q2, training" in text and "Q3, interpolation" in text
@@ -82,5 +82,5 @@ def test_detail_above_real_is_not_finer_detail(tmp_path):
 
     dirs = [write_run(tmp_path / "runs", f"zn{zn}-s{s}", {"zn": zn, "seed": s, "epoch_size": 4800}, lines(zn, s))
             for zn in (50, 500) for s in (0, 1, 2)]  # fmt: skip
-    rows = {r.code: r for r in claims.table(load_loose(dirs).settings)}
+    rows = {r.code: r for r in questions.claims_table(load_loose(dirs).settings)}
     assert rows["Q1a"].verdict == "contradicted"  # the ratio rose with zn, away from real data's 1

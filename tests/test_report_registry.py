@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from analysis import figures, numbers, sections, wandb_report
+from analysis import build, figures, numbers, wandb_report
 from analysis.load.study import load_loose
 from genlat.keys import Best, STUDY_METRIC
 from genlat.metrics import registry
@@ -30,9 +30,9 @@ def test_timings_are_never_plotted_or_listed_as_a_measure(tmp_path, monkeypatch)
     plotted = []
     real = figures.against_settings
     monkeypatch.setattr(figures, "against_settings", lambda values, *a, **k: plotted.append(list(values)) or real(values, *a, **k))
-    doc = sections.build(study, tmp_path / "figs")
+    doc = build.build(study, tmp_path / "figs")
     assert plotted == [["eval/fd", "eval/precision", "eval/new_metric"]]  # Q1's panels against zn: measures only
-    appendix = next(s for s in doc.sections if s.key == "appendix").blocks[0]
+    appendix = next(s for s in doc.sections if s.name == "appendix").blocks[0]
     assert appendix.notes[2:] == ["eval/fd", "eval/precision", "eval/new_metric"]  # an unregistered key still shows
     text = " ".join(str(b) for s in doc.sections for b in s.blocks)
     assert "claims_seconds" not in text and "claims seconds" not in text and "images_per_s" not in text

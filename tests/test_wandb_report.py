@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from analysis import sections, wandb_report
+from analysis import build, wandb_report
 from analysis.load.study import load_loose
 from tests.test_report_stamps import OLD, STAMPED, write_run
 
@@ -57,12 +57,12 @@ def test_publish_stores_one_view_with_plots_against_zn_grouped_by_every_varying_
 
     study = load_loose(make_runs(tmp_path / "runs", wandb_server))
     assert [s.label for s in study.settings] == ["zn=8 lr=0.0001", "zn=8 lr=0.0002", "zn=16 lr=0.0001", "zn=16 lr=0.0002"]
-    doc = sections.build(study, tmp_path / "figs")
+    doc = build.build(study, tmp_path / "figs")
     url = wandb_report.publish(doc, study)
     view, spec = saved_spec(wandb_server)
     assert view["type"] == "runs" and view["project"] == "genlat" and view["displayName"] == doc.title
     grids = grids_by_heading(spec)
-    assert list(grids) == [s.title for s in doc.sections]  # every section, in order
+    assert list(grids) == [s.heading for s in doc.sections]  # every section, in order
     for heading in ("Q1: latent size", "Q2: training over time", "Q3: interpolation"):
         for grid in grids[heading]:
             (runset,) = grid["runSets"]
@@ -80,7 +80,7 @@ def test_publish_stores_one_view_with_plots_against_zn_grouped_by_every_varying_
     assert sum(p["viewType"] == "Weave" for g in (q2, q3) for p in panels(g)) == 2  # the epoch-series and interpolation tables
     # The URL genlat prints opens the report: Report.from_url reads the view back (SpecificReport).
     back = wr.Report.from_url(url)
-    assert back.title == doc.title and [b.text for b in back.blocks if isinstance(b, wr.H1)] == [s.title for s in doc.sections]
+    assert back.title == doc.title and [b.text for b in back.blocks if isinstance(b, wr.H1)] == [s.heading for s in doc.sections]
 
 
 def test_two_stamps_give_each_group_its_plots_tables_and_runs(wandb_server, tmp_path):
@@ -88,18 +88,19 @@ def test_two_stamps_give_each_group_its_plots_tables_and_runs(wandb_server, tmp_
     tables, and each group's run set holds only the runs of its stamp."""
     dirs = make_runs(tmp_path / "runs", wandb_server, stamp_of=lambda zn, lr: STAMPED if lr < 1.5e-4 else OLD)
     study = load_loose(dirs)
-    doc = sections.build(study, tmp_path / "figs")
-    assert {s.key for s in doc.sections} >= {"g1-q1", "g2-q1", "g1-q3", "g2-q3"}
+    doc = build.build(study, tmp_path / "figs")
+    assert {s.anchor for s in doc.sections} >= {"g1-q1", "g2-q1", "g1-q3", "g2-q3"}
+    assert {(s.name, s.group.number) for s in doc.sections if s.group} >= {("q1", 1), ("q1", 2), ("q3", 1), ("q3", 2)}
     entity, project, filters = wandb_report.target(study)
     wandb_report.build_report(doc, study, wandb_server.store.entity, project, filters).save()
     _, spec = saved_spec(wandb_server)
     grids = grids_by_heading(spec)
     for section in doc.sections:
-        if section.key.split("-", 1)[-1] in ("q1", "q2", "q3"):
-            (grid,) = grids[section.title]
-            assert panels(grid), section.title
+        if section.name in ("q1", "q2", "q3"):
+            (grid,) = grids[section.heading]
+            assert panels(grid), section.heading
             (runset,) = grid["runSets"]
             where = {(f["key"]["name"], f["op"], f["value"]) for f in runset["filters"]["filters"]}
-            assert ("eval/feature_space", "=", section.stamp[0]) in where and ("group", "=", GROUP) in where, section.title
-    tables = [p for s in doc.sections if s.key.endswith(("q2", "q3")) for p in panels(grids[s.title][0]) if p["viewType"] == "Weave"]
+            assert ("eval/feature_space", "=", section.stamp[0]) in where and ("group", "=", GROUP) in where, section.heading
+    tables = [p for s in doc.sections if s.name in ("q2", "q3") for p in panels(grids[s.heading][0]) if p["viewType"] == "Weave"]
     assert len(tables) == 4  # the epoch-series and interpolation tables, in each of the two groups
