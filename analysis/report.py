@@ -1,5 +1,6 @@
-"""`genlat report SWEEP_DIR [--out DIR]` (also `python -m analysis.report`): Q1-Q3 answered from the
-runs' own records, as report.html (self-contained), report.md and the figures as PNG.
+"""`genlat report` (also `python -m analysis.report`): the command. It reads the runs (analysis/load/),
+builds the Document (analysis/build.py, by question: analysis/questions/) and renders it
+(analysis/render/): report.html (self-contained), report.md and the figures as PNG in --out.
 
 Sources: a sweep DIR (sweep.json + runs/, or any folder of run directories), `--runs RUN_DIR ...`,
 or `--wandb ENTITY/PROJECT[/SWEEP_ID]` (the W&B public API: a project's runs, a sweep's, or with
@@ -19,10 +20,12 @@ from genlat.config import UserArgumentParser, user_path
 from genlat.errors import ConfigError, entry_point
 
 DEFAULT_LOOSE_OUT = "report"
+DESCRIPTION = ("`genlat report SWEEP_DIR [--out DIR]` (also `python -m analysis.report`): Q1-Q3 answered from the\n"
+               "runs' own records, as report.html (self-contained), report.md and the figures as PNG.")  # fmt: skip
 
 
 def parse(argv: list[str]):
-    p = UserArgumentParser(prog="genlat report", description=__doc__.split("\n\n")[0])
+    p = UserArgumentParser(prog="genlat report", description=DESCRIPTION)
     p.add_argument("sweep_dir", nargs="?", type=user_path, help="a genlat sweep DIR (or a folder of run directories)")
     p.add_argument("--out", type=user_path, help="where to write (default: SWEEP_DIR/report; with --runs/--wandb: ./report)")
     p.add_argument("--runs", nargs="+", metavar="RUN_DIR", type=user_path, help="report on these run directories instead")
@@ -52,7 +55,8 @@ def load_study(args, out: Path):
 
 
 def write(args, console: Console) -> int:
-    from analysis import build, render_html, render_markdown, report_files
+    from analysis import build, report_files
+    from analysis.render import html, markdown
 
     out = Path(args.out or (Path(args.sweep_dir) / "report" if args.sweep_dir else DEFAULT_LOOSE_OUT))
     t0 = time.perf_counter()
@@ -68,8 +72,8 @@ def write(args, console: Console) -> int:
 
         doc = build.build(study, fig_dir, step)
         bar.update(task, description="writing report.html, report.md", advance=1)
-        (out / "report.html").write_text(render_html.render(doc), encoding="utf-8")
-        (out / "report.md").write_text(render_markdown.render(doc, out), encoding="utf-8")
+        (out / "report.html").write_text(html.render(doc), encoding="utf-8")
+        (out / "report.md").write_text(markdown.render(doc, out), encoding="utf-8")
         report_files.record(out, doc)
         bar.advance(task)
     n_figs = len(report_files.figures(doc))
@@ -77,7 +81,7 @@ def write(args, console: Console) -> int:
                   f"{len(study.runs)} runs, {len(study.problems)} problem(s) named; {time.perf_counter() - t0:.1f}s)",
                   highlight=False, markup=False, soft_wrap=True)  # fmt: skip
     if args.publish:
-        from analysis.wandb_report import publish
+        from analysis.render.wandb import publish
 
         url = publish(doc, study)
         console.print(f"W&B report: {url}", highlight=False, markup=False, soft_wrap=True)

@@ -10,7 +10,7 @@ import json
 import os
 import shutil
 import re
-from html import escape
+from markupsafe import escape
 import subprocess
 import sys
 from pathlib import Path
@@ -122,7 +122,7 @@ def test_failed_trial_named_and_strings_escaped(sweep_report, tiny_sweep):
     html = (out / "report.html").read_text()
     (failed,) = [t for t in json.loads((tiny_sweep / "sweep.json").read_text())["trials"] if t["state"] == "failed"]
     assert "does not exist" in failed["error"] and EVIL in failed["error"]
-    assert f"{failed['name']} (failed): {escape(failed['error'])}" in html
+    assert f"{failed['name']} (failed): {escape(failed['error'])}" in html  # escaped by the template engine
     assert "1 problem(s)" in html
     assert "<img src=x" not in html and escape(EVIL) in html  # the folder name from the path and the error, as text
     md = (out / "report.md").read_text()
@@ -178,7 +178,8 @@ def test_publish_offline_writes_the_report_then_exits_69(tiny_sweep, tmp_path, c
 def test_wandb_report_structure(tiny_sweep, tmp_path):
     import wandb_workspaces.reports.v2 as wr
 
-    from analysis import build, wandb_report
+    from analysis import build
+    from analysis.render import wandb as wandb_report
     from analysis.load.study import load_sweep
 
     study = load_sweep(tiny_sweep)

@@ -1,15 +1,19 @@
 """`genlat report` on folders a user has touched: files they keep in --out survive, a damaged run
-folder is named as a problem while the others are reported, and one run given twice counts once.
+folder is named as a problem while the others are reported, and one run given twice counts once;
+and under `python -OO`.
 Run folders are written by hand here (config, metrics, status): the report reads nothing else."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from analysis.report import main as report_main
+from tests.helpers import ROOT
 
 
 def _run(root: Path, zn: int, seed: int) -> Path:
@@ -97,3 +101,14 @@ def test_a_damaged_sweep_json_is_one_line(runs, tmp_path, capsys, text):
     assert report_main([str(runs), "--out", str(tmp_path / "out")]) == 4
     err = capsys.readouterr().err
     assert err.count("genlat: error:") == 1 and "Traceback" not in err and "sweep.json" in err
+
+
+def test_report_under_python_OO(runs, tmp_path):
+    """No docstring is used as data: with docstrings stripped (-OO) the report and its help still work."""
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-OO", "-m", "genlat", "report"]
+    proc = subprocess.run([*cmd, str(runs), "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "Q1: latent size" in (out / "report.html").read_text() and (out / "report.md").exists()
+    help_text = subprocess.run([*cmd, "--help"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert help_text.returncode == 0 and "Q1-Q3 answered from the runs' own records" in " ".join(help_text.stdout.split())

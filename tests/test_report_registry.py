@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from analysis import build, figures, numbers, wandb_report
+from analysis import build, figures, numbers
+from analysis.render import wandb as wandb_report
 from analysis.load.study import load_loose
 from genlat.keys import Best, STUDY_METRIC
 from genlat.metrics import registry

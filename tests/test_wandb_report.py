@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from analysis import build, wandb_report
+from analysis import build
+from analysis.render import wandb as wandb_report
 from analysis.load.study import load_loose
 from tests.test_report_stamps import OLD, STAMPED, write_run
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from analysis import wandb_report
+from analysis.render import wandb as wandb_report
 from analysis.load import wandb as wandb_source
 from analysis.report import main as report_main
 from genlat.errors import ConfigError, GenlatError, entry_point

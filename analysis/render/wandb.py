@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 
-from analysis import numbers as N
+from analysis import numbers
 from analysis.document import Document, Heading, Para, Table
-from analysis.render_markdown import esc, table
 from analysis.load.study import Study, setting_keys
+from analysis.render.markdown import esc, table
 from genlat.errors import OfflineError
 from genlat.keys import Best
 from genlat.metrics.registry import STAMP_KEYS
@@ -72,9 +72,9 @@ def build_report(doc: Document, study: Study, entity: str, project: str, filters
         return wr.ScatterPlot(title=k, x=wr.Config("zn"), y=wr.SummaryMetric(k))
 
     panels = {  # the keys each question plots (the metric registry's `plotted`)
-        "q1": [against_zn(k) for k in N.plotted_keys(study.runs, "q1")],
-        "q2": [wr.LinePlot(title=k, x="epoch", y=[k]) for k in N.plotted_keys(study.runs, "q2")],
-        "q3": [against_zn(k) for k in N.plotted_keys(study.runs, "q3")],
+        "q1": [against_zn(k) for k in numbers.plotted_keys(study.runs, "q1")],
+        "q2": [wr.LinePlot(title=k, x="epoch", y=[k]) for k in numbers.plotted_keys(study.runs, "q2")],
+        "q3": [against_zn(k) for k in numbers.plotted_keys(study.runs, "q3")],
     }
     blocks = [wr.P(line) for line in doc.meta]  # P and H1 are plain text; only Markdown needs escaping
     for section in doc.sections:

@@ -1,0 +1,35 @@
+"""report.html from the Document: the page is a jinja2 template (report.html.jinja) with its CSS
+(report.css) and image check (image_check.js) beside it, rendered with autoescape: every string from
+runs, configs or paths is escaped by the template engine, none by hand."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from analysis.document import Document
+
+TEMPLATE = "report.html.jinja"
+
+
+def _data_uri(png: Path) -> str:
+    return "data:image/png;base64," + base64.b64encode(Path(png).read_bytes()).decode("ascii")
+
+
+def _kinded(block) -> tuple[str, object]:
+    """(its kind, the block): the template tells the Document's blocks apart by kind."""
+    return type(block).__name__.lower(), block
+
+
+def environment() -> Environment:
+    env = Environment(loader=FileSystemLoader(Path(__file__).parent), autoescape=True, undefined=StrictUndefined,
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)  # fmt: skip
+    env.filters.update(data_uri=_data_uri, kinded=_kinded)
+    env.globals["zip"] = zip
+    return env
+
+
+def render(doc: Document) -> str:
+    return environment().get_template(TEMPLATE).render(doc=doc)
