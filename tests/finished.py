@@ -64,3 +64,21 @@ def make_sweep(root: Path, runs: list[Path]) -> Path:
 def copy(src: Path, dst: Path) -> Path:
     shutil.copytree(src, dst, symlinks=True)
     return dst
+
+
+_MADE: dict[str, Path] = {}  # one of each per test session
+
+
+def finished_run(tmp_path_factory) -> Path:
+    """The session's finished run (made on first use); copy it before changing anything."""
+    if "run" not in _MADE:
+        _MADE["run"] = make_run(tmp_path_factory.mktemp("finished-run"))
+    return _MADE["run"]
+
+
+def finished_sweep(tmp_path_factory) -> Path:
+    """The session's finished sweep of two trials (seeds 0 and 1); copy it before changing anything."""
+    if "sweep" not in _MADE:
+        root = tmp_path_factory.mktemp("finished-sweep")
+        _MADE["sweep"] = make_sweep(root, [finished_run(tmp_path_factory), make_run(root / "made", seed=1)])
+    return _MADE["sweep"]

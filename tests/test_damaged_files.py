@@ -22,7 +22,7 @@ from genlat.config import TrainConfig
 from genlat.errors import EXIT_OK, EXIT_OUTPUT
 from genlat.records import Damaged, read_config, read_metrics, read_status
 from genlat.trainers import checkpoint_shapes
-from tests.finished import RUN_ARGS, copy, make_run
+from tests.finished import RUN_ARGS, copy, finished_run
 from tests.helpers import ROOT, child_env, epochs
 
 NO_EVAL = ["--eval_every", "0"]
@@ -30,7 +30,7 @@ NO_EVAL = ["--eval_every", "0"]
 
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory) -> Path:
-    return make_run(tmp_path_factory.mktemp("finished"))
+    return finished_run(tmp_path_factory)
 
 
 @pytest.fixture

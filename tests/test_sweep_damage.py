@@ -18,7 +18,7 @@ import yaml
 from genlat.sweep.cli import sweep_main
 from genlat.sweep.spec import load_spec
 from genlat.sweep.state import safe_name
-from tests.finished import make_run, make_sweep
+from tests.finished import finished_sweep
 from tests.helpers import ROOT, child_env, sweep_file
 
 
@@ -56,15 +56,9 @@ def test_a_yaml_alias_bomb_is_refused_before_it_is_expanded(tmp_path, capsys):
     assert "alias" in line and str(path) in line and not (tmp_path / "out").exists()
 
 
-@pytest.fixture(scope="module")
-def finished_sweep(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("sweep")
-    return make_sweep(root, [make_run(root / "made")])
-
-
 @pytest.fixture
-def sweep(finished_sweep, tmp_path) -> Path:
-    return Path(shutil.copytree(finished_sweep, tmp_path / "sweep", symlinks=True))
+def sweep(tmp_path_factory, tmp_path) -> Path:
+    return Path(shutil.copytree(finished_sweep(tmp_path_factory), tmp_path / "sweep", symlinks=True))
 
 
 @pytest.mark.parametrize("change, words", [

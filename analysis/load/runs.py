@@ -1,12 +1,16 @@
-"""Load run directories into plain records: config, per-epoch metrics, images, state."""
+"""Load run directories into plain records: config, per-epoch metrics, images, state. Every file is
+read through genlat.records, the one validation of each format genlat writes (config.json,
+status.json, metrics lines, the PNGs the report embeds): a damaged one is a note in the record's
+`damage`, and such a run is named as a problem and left out, never a traceback."""
 
 from __future__ import annotations
 
-import json
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from genlat import records
 from genlat.rundir import RunDir
 
 # METHOD is slerp, lerp, or e.g. slerp-real (a VAE walking between encodings of two real images)
@@ -35,7 +39,7 @@ class RunRecord:
 
     def series(self, key: str) -> list[tuple[int, float]]:
         """(epoch, value) for every epoch that recorded `key`."""
-        return [(m["epoch"], m[key]) for m in self.metrics if isinstance(m.get(key), (int, float))]
+        return [(m["epoch"], m[key]) for m in self.metrics if type(m.get(key)) in (int, float)]  # not a bool
 
 
 def is_run_dir(path: Path) -> bool:
@@ -47,47 +51,56 @@ def load_run(path: str | Path) -> RunRecord:
     so one broken run folder cannot take the whole report down."""
     run = RunDir(path)  # the layout's one definition; reading it runs nothing of the trainer
     damage: list[str] = []
-    config = _json_object(run.config, damage)
-    status = _json_object(run.status, damage) if run.status.exists() else {}
+    config = _read(records.read_config, run.config, damage, required=True)
+    status = _read(records.read_status, run.status, damage)
     metrics = sorted(_metric_rows(run, damage), key=lambda m: m["epoch"])
     record = RunRecord(run.path, config, metrics, status, damage=damage)
-    record.samples = _epoch_pngs(run.samples)
-    record.reconstructions = _epoch_pngs(run.reconstructions)
+    record.samples = _epoch_pngs(run.samples, damage)
+    record.reconstructions = _epoch_pngs(run.reconstructions, damage)
     for png in sorted(run.interpolation.glob("epoch_*.png")):
-        if m := _PANEL.match(png.name):
+        if (m := _PANEL.match(png.name)) and _intact(png, damage):
             record.panels[(int(m.group(1)), m.group(2))] = png
     return record
 
 
-def _json_object(path: Path, damage: list[str]) -> dict:
+def _read(reader, path: Path, damage: list[str], required: bool = False) -> dict:
     try:
-        value = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, ValueError) as e:
-        damage.append(f"{path.name} unreadable ({type(e).__name__})")
+        value = reader(path)
+    except records.Damaged as e:
+        damage.append(f"{path.name}: {e.why}")
         return {}
-    if not isinstance(value, dict):
-        damage.append(f"{path.name} is not a JSON object")
-        return {}
-    return value
+    if value is None and required:
+        damage.append(f"{path.name} is missing")
+    return value or {}
 
 
 def _metric_rows(run: RunDir, damage: list[str]) -> list[dict]:
-    """One dict per epoch; a damaged line or an epoch recorded twice is noted as damage."""
+    """One dict per epoch; a damaged line or an epoch recorded twice is noted as damage. A NaN or
+    infinite value is left out of its row (not measured), so no statistic is computed on it."""
     try:
         rows, bad = run.read_metrics_checked()
-    except OSError as e:
-        damage.append(f"metrics.jsonl unreadable ({type(e).__name__})")
+    except records.Damaged as e:
+        damage.append(f"metrics.jsonl: {e.why}")
         return []
     if bad:
         damage.append(f"metrics.jsonl line {bad[0]} is damaged" + (f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""))
     epochs = [r["epoch"] for r in rows]
     if twice := sorted({e for e in epochs if epochs.count(e) > 1}):
         damage.append(f"metrics.jsonl has epoch {twice[0]} more than once (two writers?)")
-    return rows
+    return [{k: v for k, v in r.items() if not (isinstance(v, float) and not math.isfinite(v))} for r in rows]
 
 
-def _epoch_pngs(folder: Path) -> dict[int, Path]:
-    return {int(m.group(1)): png for png in sorted(folder.glob("epoch_*.png")) if (m := _EPOCH_PNG.match(png.name))}
+def _intact(png: Path, damage: list[str]) -> bool:
+    """A PNG the report may embed (records.png_problem: a regular file that decodes, of a size genlat draws)."""
+    if problem := records.png_problem(png):
+        damage.append(f"{png.parent.name}/{png.name}: {problem}")
+        return False
+    return True
+
+
+def _epoch_pngs(folder: Path, damage: list[str]) -> dict[int, Path]:
+    return {int(m.group(1)): png for png in sorted(folder.glob("epoch_*.png"))
+            if (m := _EPOCH_PNG.match(png.name)) and _intact(png, damage)}  # fmt: skip
 
 
 def find_runs(root: str | Path) -> list[RunRecord]:

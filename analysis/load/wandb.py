@@ -18,7 +18,7 @@ from analysis.load.study import Study, from_records
 from genlat.errors import ConfigError, OfflineError
 from genlat.grids import SAMPLES
 from genlat.metrics.registry import STAMP_KEYS
-from genlat.wandb_access import has_wandb_login
+from genlat.wandb_access import has_wandb_login, server_problem
 
 # W&B run states -> the run directory's words (status.json)
 STATES = {"finished": "finished", "running": "running", "crashed": "failed", "failed": "failed", "killed": "preempted"}
@@ -54,9 +54,15 @@ def parse_path(path: str, group: str | None = None) -> Selection:
 def default_api():
     if not has_wandb_login():
         raise OfflineError("--wandb: reading runs from W&B needs a login: run `wandb login` (or set WANDB_API_KEY)")
+    if problem := server_problem():  # seconds, not W&B's own minute of retries on no network
+        raise OfflineError(f"--wandb: the W&B server cannot be reached ({problem}); try again when online")
     import wandb
 
-    return wandb.Api(timeout=30)
+    try:
+        return wandb.Api(timeout=30)  # verifies the key: a wrong one is refused here
+    except Exception as e:  # wandb.errors.AuthenticationError, CommError, UsageError, ...
+        why = " ".join(str(e).split())[:200] or type(e).__name__
+        raise OfflineError(f"--wandb: W&B refused the login ({type(e).__name__}: {why}); check `wandb login`") from None
 
 
 def load_wandb(path: str, cache: Path, api=None, group: str | None = None) -> Study:

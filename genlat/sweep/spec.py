@@ -21,11 +21,12 @@ import yaml
 from genlat.config import TrainConfig
 from genlat.errors import ConfigError
 from genlat.keys import Best
-from genlat.records import YamlRefused, parse_yaml
+from genlat.records import Damaged, YamlRefused, parse_yaml, read_regular
 from genlat.sweep.state import safe_name
 
 # Flags `genlat sweep` sets for every trial; a sweep that sweeps them would put every trial in one place.
 PLACEMENT = ("out", "name", "resume")
+SPEC_MAX_BYTES = 2**20  # a sweep file is a few KiB
 ARGS_MACROS = ("${args}", "${args_no_boolean_flags}", "${args_json}", "${args_no_hyphens}", "${args_no_equals}")
 
 
@@ -108,10 +109,15 @@ class SweepSpec:
 
 def load_spec(path: str | Path, check_program: bool = True) -> SweepSpec:
     path = Path(path)
-    try:
-        text = path.read_text()
-    except OSError as e:
-        raise SweepFileError(path, [f"cannot read the sweep file: {e.strerror}"]) from None
+    try:  # a regular file only (a FIFO would block the read), of a sweep file's size
+        data = read_regular(path, SPEC_MAX_BYTES)
+        if data is None:
+            raise Damaged(path, "no such file")
+        text = data.decode("utf-8")
+    except Damaged as e:
+        raise SweepFileError(path, [f"cannot read the sweep file: {e.why}"]) from None
+    except UnicodeDecodeError:
+        raise SweepFileError(path, ["cannot read the sweep file: not UTF-8 text"]) from None
     try:
         config = parse_yaml(text)
     except YamlRefused as e:

@@ -25,6 +25,7 @@ import json
 import os
 import re
 import socket
+import stat
 import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -127,11 +128,20 @@ class SweepState:
 
     @contextmanager
     def _lock(self) -> Iterator[None]:
+        """The sweep lock: DIR/.sweep.lock, a regular file (never through a link, and a FIFO planted
+        there cannot block the open)."""
         try:
-            lock = open(self.lock_file, "a")
+            fd = os.open(self.lock_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_NONBLOCK, 0o644)
         except OSError as e:
+            if e.errno in (errno.ELOOP, errno.ENXIO):
+                raise OutputError(f"{self.lock_file} is not genlat's lock file (a link or a FIFO): remove it, then "
+                                  "re-run the same command") from None
             raise self.write_error(e) from None
-        with lock:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise OutputError(f"{self.lock_file} is not genlat's lock file (not a regular file): remove it, then "
+                              "re-run the same command")
+        with os.fdopen(fd, "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
                 yield
