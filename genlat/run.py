@@ -235,7 +235,7 @@ class Run:
         """eval/* of the generator as it is now (eval/seconds its cost); {} when evaluation is off."""
         if self.evaluator is None:
             return {}
-        return self.evaluator(self.trainer.generate, self.accelerator.unwrap_model(self.trainer.decoder))
+        return self.evaluator(self.trainer.generate, self.trainer.decoder)  # already unwrapped (autocast kept)
 
     def record(self, epoch: int, row: dict, panels: dict[str, list[Path]]) -> None:
         """The epoch's metrics line, then its W&B entries."""

@@ -136,3 +136,39 @@ def test_interpolation_rows_report_class_flips_per_method():
     assert out["class_flips_lerp"] == pytest.approx(expected)
     assert "class_flips_slerp" in out
     assert "class_flips_lerp" not in interpolation_smoothness(generate, features, bank, 9, ["lerp"])
+
+
+@pytest.mark.parametrize("size,channels_last", [(32, True), (32, False), (64, True)])
+def test_the_generators_jacobian_by_its_tangents_equals_jacfwd(size, channels_last):
+    """genlat's DCGAN generator's Jacobian pushed through its layers by hand equals torch.func's
+    jacfwd to float32 rounding (batch norm with running statistics that are not 0 and 1)."""
+    from genlat.metrics.jacobian import _plain, generator_jacobians, jacobians, squared_singular_values
+
+    torch.manual_seed(0)
+    g = Generator(12, 1, size, 8).eval()
+    if channels_last:
+        g = g.to(memory_format=torch.channels_last)
+    with torch.no_grad():
+        for m in g.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.running_mean.normal_(0, 0.1)
+                m.running_var.uniform_(0.5, 2)
+                m.bias.normal_(0, 0.1)
+        z = torch.randn(5, 12)
+        by_hand, reference = generator_jacobians(g, z), jacobians(_plain(g), z)
+    assert by_hand.shape == reference.shape == (5, size * size, 12)
+    assert torch.allclose(by_hand, reference, rtol=1e-4, atol=1e-6 * float(reference.abs().max()))
+    assert torch.allclose(squared_singular_values(by_hand), squared_singular_values(reference), rtol=1e-5)
+
+
+def test_generator_stem_is_the_first_layer():
+    """Generator.forward computes its first layer (a transposed convolution of a 1x1 input) as a
+    matrix product: the same images as the layer itself, to the bit in channels-last."""
+    torch.manual_seed(0)
+    z = torch.randn(16, 20)
+    for layout in (torch.channels_last, torch.contiguous_format):
+        g = Generator(20, 1, 32, 8).to(memory_format=layout)
+        by_layer = g.net(rearrange(z, "b z -> b z 1 1"))
+        if layout == torch.channels_last:
+            assert torch.equal(g(z), by_layer)
+        assert torch.allclose(g(z), by_layer, atol=1e-5)

@@ -81,8 +81,12 @@ class Evaluator:
         out["eval/setup_seconds"] = round(self.setup_seconds, 1)  # feature net (training or cache) + real stats
         return out
 
-    def _shape_class(self, images: torch.Tensor) -> torch.Tensor:
-        return self.space.features_and_factors(images)[1][:, 0]  # (N,) predicted shape
+    def _features_and_shapes(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Features (N, dim) and, in a space that predicts factors, the predicted shape (N,): one pass."""
+        if not self.space.predicts_factors:
+            return self.space.features(images), None
+        feats, factors = self.space.features_and_factors(images)
+        return feats, factors[:, 0]
 
     def claims(self, fake: torch.Tensor, decoder: torch.nn.Module | None) -> dict:
         """The study's claims' own measures (detail, fragments, latent usage); class flips ride on
@@ -107,7 +111,7 @@ class Evaluator:
         values["ppl"] = perceptual_path_length(generate, self.space.features, self.cfg.zn, self.ppl_pairs,
                                                derived_seed(self.cfg.seed, "ppl"))
         values.update(interpolation_smoothness(generate, self.space.features, self.bank, self.cfg.interp_steps,
-                                               self.cfg.methods, self._shape_class if self.space.predicts_factors else None))
+                                               self.cfg.methods, features_and_classes=self._features_and_shapes))
         t1 = time.perf_counter()
         values.update(self.claims(fake, decoder))
         values["claims_seconds"] = round(time.perf_counter() - t1, 3)

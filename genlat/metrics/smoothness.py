@@ -55,17 +55,23 @@ def class_flips(classes: torch.Tensor) -> float:
 
 
 def interpolation_smoothness(generate: Callable, features: Callable, bank: torch.Tensor, steps: int,
-                             methods: list[str], classify: Callable | None = None) -> dict[str, float]:
+                             methods: list[str], classify: Callable | None = None,
+                             features_and_classes: Callable | None = None) -> dict[str, float]:
     """Rows from bank[2k] to bank[2k+1] (the panels' pairs first), per method: step evenness and z norm,
-    and with `classify` (images (N, C, H, W) -> classes (N,)) the class flips."""
+    and with `classify` (images (N, C, H, W) -> classes (N,)) the class flips. `features_and_classes`
+    (images -> (features, classes)), when given, does both in one pass of the feature net."""
     n = len(bank) // 2
     out = {}
     for method in methods:
         z = interpolation_paths(bank, n, steps, method)  # (rows, steps, zn)
         images = generate(z.reshape(n * steps, -1))
-        f = features(images).reshape(n, steps, -1)
-        if classify is not None:
-            out[f"class_flips_{method}"] = class_flips(classify(images).reshape(n, steps))
+        if features_and_classes is not None:
+            f, classes = features_and_classes(images)
+        else:
+            f, classes = features(images), (classify(images) if classify is not None else None)
+        f = f.reshape(n, steps, -1)
+        if classes is not None:
+            out[f"class_flips_{method}"] = class_flips(classes.reshape(n, steps))
         d = (f[:, 1:] - f[:, :-1]).norm(dim=-1).double()  # (rows, steps - 1)
         mean = d.mean(1).clamp_min(1e-12)
         out[f"interp_cv_{method}"] = float((d.std(1, unbiased=False) / mean).mean())

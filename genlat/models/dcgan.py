@@ -42,11 +42,24 @@ class Generator(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.net(rearrange(z, "b z -> b z 1 1"))
+        return self.net[1:](self.stem(z))
 
     def pre_tanh(self, z: torch.Tensor) -> torch.Tensor:
         """The activation before the final Tanh, (B, channels, S, S): a VAE reads it as logits."""
-        return self.net[:-1](rearrange(z, "b z -> b z 1 1"))
+        return self.net[1:-1](self.stem(z))
+
+    def stem(self, z: torch.Tensor) -> torch.Tensor:
+        """The first layer, net[0] (its weights, its state_dict key), on z (B, zn) -> (B, C, 4, 4).
+
+        A transposed convolution of a 1x1 input is a matrix product, z @ W. Computed as one it took a
+        third of the time of oneDNN's transposed convolution (forward and backward, batch 64, this
+        CPU), and it gives the same bits in channels-last (the CPU default; both W's gradient and the
+        output tested equal), where the product's columns are W's (4, 4, C) order and the result is
+        a channels-last view."""
+        w = self.net[0].weight  # (zn, C, 4, 4)
+        if w.is_contiguous(memory_format=torch.channels_last) and not w.is_contiguous():
+            return rearrange(z @ rearrange(w, "z c h w -> z (h w c)"), "b (h w c) -> b c h w", h=4, w=4)
+        return rearrange(z @ rearrange(w, "z c h w -> z (c h w)"), "b (c h w) -> b c h w", h=4, w=4)
 
 
 def down_stack(channels: int, image_size: int, ndf: int) -> tuple[list[nn.Module], int]:

@@ -31,6 +31,7 @@ from genlat.latent import interpolation_paths, latent_bank
 from genlat.models import dcgan_init
 from genlat.precision import resolve_channels_last
 from genlat.seeds import derived_seed
+from genlat.trainers.optim import unwrap
 
 
 @dataclass
@@ -124,8 +125,7 @@ class Trainer:
     @property
     def decoder(self) -> nn.Module:
         """The prepared decoder without its DDP wrapper (mixed precision's autocast kept)."""
-        unwrap = self.accelerator.unwrap_model
-        return self.decoder_of({k: unwrap(p) for k, p in self.parts.items() if isinstance(p, nn.Module)})
+        return self.decoder_of({k: unwrap(self.accelerator, p) for k, p in self.parts.items() if isinstance(p, nn.Module)})
 
     def load_state(self, state: dict) -> None:
         for key, part in self._raw.items():
@@ -150,10 +150,10 @@ class Trainer:
             self.accelerator.scaler.load_state_dict(scaler)
 
     def state_dict(self) -> dict:
-        unwrap = self.accelerator.unwrap_model
         scaler = self.accelerator.scaler
         state = {
-            key: (unwrap(part) if isinstance(part, nn.Module) else part).state_dict() for key, part in self.parts.items()
+            key: (unwrap(self.accelerator, part) if isinstance(part, nn.Module) else part).state_dict()
+            for key, part in self.parts.items()
         }
         state["scaler"] = scaler.state_dict() if scaler is not None else None
         state["rng_cpu"] = torch.get_rng_state()
@@ -201,7 +201,7 @@ class Trainer:
         float32 whatever the training precision: the class's own forward, not the autocast one Accelerate
         patches onto the instance. Grids, panels and evaluation are then a function of the weights alone
         (`genlat eval` of the checkpoint gives the same numbers)."""
-        net = self.accelerator.unwrap_model(self.decoder)
+        net = self.decoder
         forward = type(net).forward
         return eval_batches(net, z, batch, self.accelerator.device, fn=lambda chunk: forward(net, chunk))
 

@@ -9,6 +9,7 @@ from genlat.models import count_parameters
 from genlat.models.dcgan import Discriminator, Generator
 from genlat.seeds import derived_seed
 from genlat.trainers.base import Trainer
+from genlat.trainers.optim import Adam, unwrap
 
 
 class GANTrainer(Trainer):
@@ -28,8 +29,7 @@ class GANTrainer(Trainer):
     def _optimizers(self, nets: dict) -> dict:
         # fused: one kernel for all parameters on a GPU (the CPU default, a loop, is as fast there)
         adam = dict(lr=self.cfg.lr, betas=(self.cfg.beta1, 0.999), fused=self.accelerator.device.type == "cuda" or None)
-        return {"opt_g": torch.optim.Adam(nets["g"].parameters(), **adam),
-                "opt_d": torch.optim.Adam(nets["d"].parameters(), **adam)}  # fmt: skip
+        return {"opt_g": Adam(nets["g"].parameters(), **adam), "opt_d": Adam(nets["d"].parameters(), **adam)}
 
     def _on_prepared(self) -> None:
         self.g, self.d, self.opt_g, self.opt_d = (self.parts[k] for k in ("g", "d", "opt_g", "opt_d"))
@@ -37,7 +37,7 @@ class GANTrainer(Trainer):
         # wrapper (Accelerate's autocast kept) and back-propagates into G's weights alone: D's weight
         # gradients are never computed, and D's DDP reducer, which expects a gradient for every
         # parameter after a forward through the wrapper, never sees this pass.
-        d_plain = self.accelerator.unwrap_model(self.d, keep_fp32_wrapper=True, keep_torch_compile=False)
+        d_plain = unwrap(self.accelerator, self.d)  # the prepared parts are never compiled (see _for_step)
         self.g_weights = list(self.g.parameters())
         self.g_step, self.d_step, self.d_for_g = (self._for_step(m) for m in (self.g, self.d, d_plain))
 

@@ -21,6 +21,7 @@ from genlat.latent import INTERPOLATORS
 from genlat.models import count_parameters
 from genlat.models.vae import VAE, active_units, bernoulli_nll, kl_per_dim
 from genlat.trainers.base import Trainer
+from genlat.trainers.optim import Adam, unwrap
 
 REAL_SUFFIX = "-real"  # "slerp-real": interpolation between the posterior means of two real images
 LATENT_STAT_IMAGES = 1000  # real images behind eval/kl_per_dim and eval/active_units
@@ -54,7 +55,7 @@ class VAETrainer(Trainer):
         return nets["vae"].decoder
 
     def _optimizers(self, nets: dict) -> dict:
-        return {"opt": torch.optim.Adam(nets["vae"].parameters(), lr=self.cfg.lr, betas=(self.cfg.beta1, 0.999))}
+        return {"opt": Adam(nets["vae"].parameters(), lr=self.cfg.lr, betas=(self.cfg.beta1, 0.999))}
 
     def _on_prepared(self) -> None:
         self.vae, self.opt = self.parts["vae"], self.parts["opt"]
@@ -79,7 +80,7 @@ class VAETrainer(Trainer):
     # --- encodings of the fixed real images (eval mode, this process alone) ---
     def encode(self, images: torch.Tensor, batch: int = 256) -> tuple[torch.Tensor, torch.Tensor]:
         """Posterior means and log-variances (N, zn) of images (N, C, H, W), on the CPU."""
-        enc = self.accelerator.unwrap_model(self.vae).encoder
+        enc = unwrap(self.accelerator, self.vae).encoder
         return eval_batches(enc, images, batch, self.accelerator.device)
 
     def extra_grids(self) -> dict[Grid, torch.Tensor]:
