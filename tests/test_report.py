@@ -97,21 +97,31 @@ def _finals(sweep: Path) -> dict[int, list[dict]]:
     return out
 
 
-def test_findings_carry_the_runs_numbers(sweep_report, tiny_sweep):
+def _fd_sentence(sweep: Path) -> str:
+    """The Q1 finding on the FD, written from metrics.jsonl: which zn is best, by how much."""
     from analysis.stats import describe
     from analysis.text import fmt
+
+    fd = {zn: [r["eval/fd"] for r in rows] for zn, rows in _finals(sweep).items()}
+    mean = {zn: sum(v) / len(v) for zn, v in fd.items()}
+    best, other = sorted(mean, key=mean.get)
+    gap = abs(mean[best] - mean[other]) / mean[other]
+    gap_text = f"{gap:.0%}" if gap >= 0.01 else f"{gap:.2%}"
+    return f"eval/fd: zn={best} is best ({describe(fd[best])}), {gap_text} lower than the runner-up zn={other} ({fmt(mean[other])})."
+
+
+def test_findings_carry_the_runs_numbers(sweep_report, tiny_sweep):
+    from analysis.stats import describe
 
     out, _ = sweep_report
     md = (out / "report.md").read_text().replace("\\", "")
     finals = _finals(tiny_sweep)
     assert {zn: len(rows) for zn, rows in finals.items()} == {8: 2, 16: 1}
+    assert _fd_sentence(tiny_sweep) in md
+    # the appendix pools zn=8's two seeds (n=2) and shows zn=16's one value alone; zn=16's single seed is said
     fd = {zn: [r["eval/fd"] for r in rows] for zn, rows in finals.items()}
-    mean = {zn: sum(v) / len(v) for zn, v in fd.items()}
-    best, other = sorted(mean, key=mean.get)
-    gap = abs(mean[best] - mean[other]) / mean[other]
-    gap_text = f"{gap:.0%}" if gap >= 0.01 else f"{gap:.2%}"
-    assert f"eval/fd: zn={best} is best ({describe(fd[best])}), {gap_text} lower than the runner-up zn={other} ({fmt(mean[other])})." in md
-    assert "n=2" in md and "One seed for zn=16" in md  # zn=8 pools two seeds; zn=16's single seed is said
+    assert f"| Fréchet distance (lower is better) <sub>eval/fd</sub> | {describe(fd[8])} | {describe(fd[16])} |" in md
+    assert describe(fd[8]).endswith("(n=2)") and "n=" not in describe(fd[16]) and "One seed for zn=16" in md
     assert "Plateau rule:" in md
     g = {zn: json.loads(next((tiny_sweep / "runs").glob(f"t*-zn{zn}-seed0")).joinpath("config.json").read_text())["g_params"] for zn in (8, 16)}
     assert f"Capacity confound: G has {g[8]:,} parameters at zn=8 and {g[16]:,} at zn=16" in md
@@ -179,8 +189,9 @@ def test_wandb_report_structure(tiny_sweep, tmp_path):
     import wandb_workspaces.reports.v2 as wr
 
     from analysis import build
-    from analysis.render import wandb as wandb_report
     from analysis.load.study import load_sweep
+    from analysis.render import wandb as wandb_report
+    from analysis.render.markdown import esc
 
     study = load_sweep(tiny_sweep)
     doc = build.build(study, tmp_path / "figs")
@@ -204,7 +215,13 @@ def test_wandb_report_structure(tiny_sweep, tmp_path):
     assert {(p.x.name, p.y.name) for p in q1} >= {("zn", "eval/fd"), ("zn", "eval/precision")}  # Q1: the final numbers against zn
     assert all(isinstance(p, wr.ScatterPlot) and isinstance(p.x, wr.Config) for p in q1)
     md = [b.text for b in report.blocks if isinstance(b, wr.MarkdownBlock)]
-    assert len(md) == 7 and any("eval/fd: zn=" in t for t in md)  # tables (claims, runs, appendix), 4 findings
+    assert [t.split("\n")[0] for t in md] == [  # in order: the claims table, the runs and their findings, Q1-Q3's findings, the appendix
+        "| claim | measure | zn=8 | zn=16 | verdict | why | budget |", "| run | setting | seed | state | epoch | G params | D params |",
+        "**Findings**", "**Findings**", "**Findings**", "**Findings**", "| metric | zn=8 | zn=16 |"]  # fmt: skip
+    findings = {s.name: s.findings() for s in doc.sections if s.findings()}
+    assert [t.split("\n\n", 1)[1] for t in md if t.startswith("**Findings**")] == \
+        ["\n".join(f"- {esc(i)}" for i in findings[name]) for name in ("runs", "q1", "q2", "q3")]  # every finding, as the report has it
+    assert _fd_sentence(tiny_sweep) in findings["q1"]
 
 
 class FakeFile:
@@ -296,6 +313,7 @@ def test_wandb_source_with_a_fake_api(tiny_sweep, tmp_path):
     from analysis import build
     from analysis.load import stamps
     from analysis.load.runs import load_run
+    from analysis.load.study import load_loose
     from analysis.load.wandb import load_wandb
 
     run_dirs = [p for p in sorted((tiny_sweep / "runs").iterdir()) if (p / "metrics.jsonl").exists()]
@@ -309,8 +327,13 @@ def test_wandb_source_with_a_fake_api(tiny_sweep, tmp_path):
         assert Image.open(remote.panels[key]).width == Image.open(png).width
     assert stamps.run_stamp(remote) == stamps.run_stamp(local) and stamps.run_stamp(local)[0]  # the feature space's name too
     doc = build.build(study, tmp_path / "figs")
-    assert any("eval/fd: zn=" in f for s in doc.sections for f in s.findings())
     assert len(list((tmp_path / "figs").glob("q3_interp_*.png"))) == 2
+    # read through W&B, the same runs give the local report's findings and claims, number for number
+    local_doc = build.build(load_loose(run_dirs), tmp_path / "local-figs")
+    def answers(d):
+        return {s.name: s.findings() for s in d.sections if s.name in ("q1", "q2", "q3")}, \
+            next(s for s in d.sections if s.name == "claims").blocks[0].rows  # fmt: skip
+    assert answers(doc) == answers(local_doc) and _fd_sentence(tiny_sweep) in answers(doc)[0]["q1"]
 
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
