@@ -63,3 +63,17 @@ def test_genlat_eval_refuses_samples_that_cannot_fit(tmp_path, capsys):
     assert eval_main([str(run), "--samples", "100000000"]) == EXIT_USAGE
     line = _one_line(capsys)
     assert "--samples=100000000" in line and "evaluation" in line and "GiB of memory" in line
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--workers", "1000000000"], "--workers=1000000000: must be a positive integer, at most 1,024"),
+    (["--count", "0"], "--count=0: must be a positive integer"),
+    (["--retries", "1000000"], "--retries=1000000: must be from 0 to 1000"),
+    (["--grace", "1e300"], "--grace=1e+300: must be a finite number of seconds from 0 to 86400"),
+])  # fmt: skip
+def test_genlat_sweep_numbers_are_bounded(tmp_path, capsys, argv, words):
+    from genlat.sweep.cli import sweep_main
+    from tests.helpers import sweep_file
+
+    assert sweep_main([str(sweep_file(tmp_path / "s.yaml")), "--dir", str(tmp_path / "out"), *argv]) == EXIT_USAGE
+    assert words in _one_line(capsys) and not (tmp_path / "out").exists()

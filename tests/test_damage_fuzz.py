@@ -255,7 +255,6 @@ def check_run(tmp: Path, template: Path, plan: list[Damage], capsys) -> None:
     after = intact_epochs(run)
     if code == 0:
         assert set(intact) <= set(after), f"lost epochs {sorted(set(intact) - set(after))}"
-        assert (run / "metrics.jsonl").is_file()
     else:
         assert after == intact, "a refused train changed metrics.jsonl"
     folder = snapshot(run)

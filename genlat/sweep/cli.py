@@ -46,14 +46,14 @@ def _dispatch(args) -> int:
         from genlat.sweep.status import sync
 
         return sync(args.sync)
-    for name in ("count", "workers"):
+    for name, most in (("count", 10**6), ("workers", 1024)):  # a slot per worker: 10**9 of them is no sweep
         value = getattr(args, name)
-        if value is not None and value < 1:
-            raise ConfigError(f"--{name}={value}: must be a positive integer")
-    if args.retries < 0:
-        raise ConfigError(f"--retries={args.retries}: must be 0 or a positive integer")
-    if not math.isfinite(args.grace) or args.grace < 0:
-        raise ConfigError(f"--grace={args.grace:g}: must be a finite number of seconds >= 0")
+        if value is not None and not 1 <= value <= most:
+            raise ConfigError(f"--{name}={value}: must be a positive integer, at most {most:,}")
+    if not 0 <= args.retries <= 1000:
+        raise ConfigError(f"--retries={args.retries}: must be from 0 to 1000")
+    if not math.isfinite(args.grace) or not 0 <= args.grace <= 86400:
+        raise ConfigError(f"--grace={args.grace:g}: must be a finite number of seconds from 0 to 86400")
     return run(args.file, args.dir, args.count, args.workers, args.retries, args.grace)
 
 
