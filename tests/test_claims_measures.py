@@ -172,3 +172,33 @@ def test_generator_stem_is_the_first_layer():
         if layout == torch.channels_last:
             assert torch.equal(g(z), by_layer)
         assert torch.allclose(g(z), by_layer, atol=1e-5)
+
+
+def test_pieces_counted_by_scipy_equal_the_torch_labelling():
+    """An evaluation's images (on the CPU) are labelled by scipy, a GPU's by label_components: the
+    same counts on blobs of every kind (one, several, touching only at a corner, specks, none)."""
+    from genlat.metrics.fragments import _count_pieces_cpu, _count_pieces_torch
+
+    gen = torch.Generator().manual_seed(0)
+    noise = torch.randn(120, 1, 32, 32, generator=gen)
+    blobs = F.avg_pool2d(noise, 5, stride=1, padding=2) * 4 + torch.linspace(-1.5, 0.5, 120).view(-1, 1, 1, 1)
+    masks = torch.cat([blobs[:, 0] > 0, torch.zeros(2, 32, 32, dtype=torch.bool), torch.ones(1, 32, 32, dtype=torch.bool)])
+    for min_pixels in (1, 12):
+        by_scipy, by_torch = _count_pieces_cpu(masks, min_pixels), _count_pieces_torch(masks, min_pixels)
+        assert torch.equal(by_scipy, by_torch), min_pixels
+    assert by_torch.max() >= 3 and (by_torch == 0).any()  # the cases above occur
+
+
+@pytest.mark.parametrize("size", [32, 64])
+def test_the_shipped_feature_nets_give_the_same_bits_at_any_batch(size):
+    """Features are computed 64 images at a time (cheaper in cache); they equal the 500-image batches
+    of metric version 2 to the bit, so the numbers did not change."""
+    from genlat.metrics.reference_nets import shapes_feature_space
+
+    space = shapes_feature_space(size)
+    images = ShapesSource(2, size).render_indices(torch.arange(150) + 10**6)  # 64 + 64 + 22
+    images = images + 0.3 * torch.randn(images.shape, generator=torch.Generator().manual_seed(0))  # not only renders
+    assert torch.equal(space.features(images), space.features(images, batch=500))
+    f64, c64 = space.features_and_factors(images)
+    f500, c500 = space.features_and_factors(images, batch=500)
+    assert torch.equal(f64, f500) and torch.equal(c64, c500)

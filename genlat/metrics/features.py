@@ -77,6 +77,12 @@ class SmallCNN(nn.Module):
         return list(self.head(F.relu(self.body(x))).split(self.heads, dim=1))
 
 
+# Images per feature-net call. The net's outputs are the same bits at any batch size; 64 cost
+# 0.57x the CPU time of 500 at 32 px and 0.45x at 64 px here (activations that stay in cache; 2
+# threads, 1,000 images, the shipped nets).
+BATCH = 64
+
+
 @dataclass
 class FeatureSpace:
     """A named feature map; `factor_logits` only for shapes (the coverage metrics need it)."""
@@ -103,13 +109,13 @@ class FeatureSpace:
         return x
 
     @torch.no_grad()
-    def features(self, images: torch.Tensor, batch: int = 500) -> torch.Tensor:
+    def features(self, images: torch.Tensor, batch: int = BATCH) -> torch.Tensor:
         """(N, C, H, W) in [-1, 1] -> (N, dim) float64 on the CPU."""
         return eval_batches(self.net, images, batch, next(self.net.parameters()).device,
                             lambda b: self._norm(self.net(self._fit(b))))
 
     @torch.no_grad()
-    def features_and_factors(self, images: torch.Tensor, batch: int = 500) -> tuple[torch.Tensor, torch.Tensor]:
+    def features_and_factors(self, images: torch.Tensor, batch: int = BATCH) -> tuple[torch.Tensor, torch.Tensor]:
         """Features (N, dim) and predicted factor classes (N, 5), for a FactorNet space."""
         device = next(self.net.parameters()).device
         feats, classes = [], []

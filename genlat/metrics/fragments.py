@@ -9,15 +9,19 @@ pi/2 (0.24 * 0.5 * S)^2 pixels (23 at 32 px, 91 at 64 px), so a piece needs 3 (3
 pixels. Smaller specks are GAN noise one does not see as a separate part; a shape split in two
 leaves pieces well above it.
 
-Labelling runs on the images' device, batched over the images: each foreground pixel starts with
-its own id and takes the largest id among its 3x3 neighbours, with pointer jumping, until nothing
-changes (at most ~20 rounds on 32 px GAN samples; images drop out of the batch once settled).
+Images on the CPU (an evaluation's) are labelled by scipy.ndimage.label, one call for the whole
+stack (a 3x3x3 structure that links pixels of the same image only): a tenth of the time of the
+torch labelling below, the same counts (tested). Images on a GPU are labelled there, batched over
+the images: each foreground pixel starts with its own id and takes the largest id among its 3x3
+neighbours, with pointer jumping, until nothing changes (at most ~20 rounds on 32 px GAN samples;
+images drop out of the batch once settled).
 """
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from einops import rearrange
@@ -62,11 +66,34 @@ def label_components(mask: torch.Tensor) -> torch.Tensor:
 def count_pieces(images: torch.Tensor, min_pixels: int = 1, threshold: float = 0.0) -> torch.Tensor:
     """(N, C, H, W) images -> (N,) number of 8-connected foreground pieces of >= min_pixels pixels
     (channels averaged first)."""
-    labels = rearrange(label_components(images.float().mean(1) > threshold), "n h w -> n (h w)")
+    mask = images.float().mean(1) > threshold  # (N, H, W)
+    return (_count_pieces_cpu if mask.device.type == "cpu" else _count_pieces_torch)(mask, min_pixels)
+
+
+def _count_pieces_torch(mask: torch.Tensor, min_pixels: int) -> torch.Tensor:
+    """`count_pieces` of a (N, H, W) bool mask on its own device, by `label_components`."""
+    labels = rearrange(label_components(mask), "n h w -> n (h w)")
     n, hw = labels.shape
     offset = torch.arange(n, device=labels.device).view(-1, 1) * (hw + 1)  # one bin per (image, label)
     sizes = torch.bincount((labels + offset).flatten(), minlength=n * (hw + 1)).view(n, hw + 1)[:, 1:]
     return (sizes >= min_pixels).sum(1).cpu()
+
+
+def _count_pieces_cpu(mask: torch.Tensor, min_pixels: int) -> torch.Tensor:
+    """`count_pieces` of a (N, H, W) bool mask on the CPU: scipy labels the whole stack at once,
+    8-connected within each image and never across images."""
+    from scipy import ndimage  # ≈ 0.25 CPU-s, on the first evaluation only
+
+    structure = np.zeros((3, 3, 3), dtype=bool)
+    structure[1] = True  # the 3x3 neighbourhood in the image plane; nothing to the images before or after
+    labels, count = ndimage.label(mask.numpy(), structure=structure)  # ids unique over the stack
+    flat = labels.reshape(len(mask), -1)  # (N, H*W)
+    image, pixel = np.nonzero(flat)
+    image_of = np.zeros(count + 1, dtype=np.int64)
+    image_of[flat[image, pixel]] = image  # each piece lies in one image
+    kept = np.bincount(flat.ravel(), minlength=count + 1) >= min_pixels  # (count + 1,) by size
+    kept[0] = False  # the background
+    return torch.from_numpy(np.bincount(image_of[kept], minlength=len(mask)))
 
 
 def fragmentation(images: torch.Tensor, min_pixels: int | None = None) -> dict[str, float]:
