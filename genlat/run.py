@@ -37,7 +37,7 @@ from genlat.resume import read_record, resume_point
 from genlat.rundir import RunDir
 from genlat.runlock import RunLock
 from genlat.tracking import NullTracker, Tracker
-from genlat.records import Damaged
+from genlat.records import Damaged, png_problem
 from genlat.trainers import EpochStats, build_trainer, checkpoint_shapes
 
 
@@ -254,7 +254,7 @@ class Run:
         if not self.main:
             return
         if code == EXIT_OK:
-            self.tracker.log_final_tables(self.dir.read_metrics(), self.panel_rows())
+            self.tracker.log_final_tables(*self.final_rows())
         self.tracker.finish(exit_code=code)
         self.progress.print(_closing_line(code, self.dir, self.tracker))
 
@@ -414,6 +414,23 @@ class Run:
             "epoch/train_seconds": round(stats.seconds, 4),
             "epoch/images_per_s": stats.images / max(stats.seconds, 1e-9),
         }
+
+    def final_rows(self) -> tuple[list[dict], list[list]]:
+        """The final W&B tables' rows, read back from the run directory (they span resumes): the metrics
+        rows whose grid PNGs, and the panel rows whose PNGs, read back intact (genlat.records); a damaged
+        one (a garbage file, a folder or FIFO in its place) is left out of the tables with a warning."""
+        grids = (SAMPLES, *self.trainer.GRIDS)
+
+        def intact(relative) -> bool:
+            inside = isinstance(relative, str) and not Path(relative).is_absolute() and ".." not in Path(relative).parts
+            problem = png_problem(self.dir.path / relative) if inside else "not a path in the run folder"
+            if problem:
+                self.progress.print(f"[warning] {self.dir.path / str(relative)}: {problem}; left out of the final W&B tables")
+            return not problem
+
+        rows = [r for r in self.dir.read_metrics() if all(intact(r.get(g.row_key)) for g in grids)]
+        panels = [r for r in self.panel_rows() if intact(str(r[4].relative_to(self.dir.path)))]
+        return rows, panels
 
     def panel_rows(self) -> list[list]:
         """Every interpolation-table row, read back from the run directory."""

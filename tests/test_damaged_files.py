@@ -153,3 +153,23 @@ def test_a_nothing_to_do_rerun_settles_a_stale_running_status(run, capsys, tmp_p
     (run / "status.json").write_text(json.dumps({"state": "preempted", "epoch": 2}))
     assert train_main(_args(run, "--epochs", "1")) == EXIT_OK  # below the run's own 2 epochs: still done
     assert json.loads((run / "status.json").read_text())["state"] == "finished"
+
+
+@pytest.mark.parametrize("damage", ["garbage", "a folder", "a FIFO", "a path out of the folder"])
+def test_a_damaged_png_of_a_kept_epoch_is_left_out_of_the_final_tables(run, capsys, damage):
+    """The final W&B tables are rebuilt from the run folder's PNGs at the end of a run: one damaged
+    PNG of an earlier epoch crashed the run after it had trained (or hung it, as a FIFO)."""
+    png = run / "samples" / "epoch_001.png"
+    if damage == "a path out of the folder":
+        lines = (run / "metrics.jsonl").read_text().splitlines()
+        lines[0] = json.dumps({**json.loads(lines[0]), "sample_grid": "../../../outside.png"})
+        (run / "metrics.jsonl").write_text("".join(line + "\n" for line in lines))
+    elif damage == "garbage":
+        png.write_bytes(b"not a png")
+    else:
+        png.unlink()
+        png.mkdir() if damage == "a folder" else os.mkfifo(png)
+    assert train_main(_args(run, "--epochs", "3")) == EXIT_OK
+    err = capsys.readouterr().err
+    assert "left out of the final W&B tables" in err and "Traceback" not in err
+    assert epochs(run) == [1, 2, 3]
