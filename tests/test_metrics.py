@@ -161,7 +161,7 @@ def test_genlat_eval_refuses_what_is_not_a_run(tmp_path, capsys):
     assert main(["eval", str(tmp_path / "listed")]) == 4
     err = capsys.readouterr().err
     assert err.count("genlat: error:") == 5 and "Traceback" not in err
-    assert "config.json is a JSON list, not the object genlat writes" in err and err.count("no config.json") == 1
+    assert "listed/config.json is damaged (a list, not an object)" in err and err.count("no config.json") == 1
 
 
 def test_eval_off_writes_no_eval_keys(tmp_path, tiny_args):
