@@ -7,6 +7,7 @@ report: a named problem, that run left out), never a traceback or a hang.
     metrics.jsonl  one object per line with an integer "epoch" >= 1 (values are free: the report
                    treats a non-number or a NaN as "not measured")
     PNGs           a regular file of at most PNG_MAX_BYTES that decodes, at most PNG_MAX_SIDE a side
+    sweep files    YAML through `parse_yaml`, whose aliases may expand to YAML_MAX_VALUES at most
     (checkpoints: genlat.checkpoint.checkpoint_problem; sweep.json: genlat.sweep.state)
 
 Only regular files are read: a FIFO, a device or a folder where a file should be is damage (opened
