@@ -27,7 +27,10 @@ class GANTrainer(Trainer):
         return nets["g"]
 
     def _optimizers(self, nets: dict) -> dict:
-        # fused: one kernel for all parameters on a GPU (the CPU default, a loop, is as fast there)
+        # fused: one kernel for all parameters on a GPU. On the CPU too it would take a sixth of the
+        # loop's time (2.7 against 17 ms a 32 px step here, 2-3 % of the step), but it rounds in
+        # another order, and a 3-seed parity run of the main job's zn = 100 trials did not show the
+        # same quality clearly enough (README, Speed): the CPU keeps torch's default loop.
         adam = dict(lr=self.cfg.lr, betas=(self.cfg.beta1, 0.999), fused=self.accelerator.device.type == "cuda" or None)
         return {"opt_g": Adam(nets["g"].parameters(), **adam), "opt_d": Adam(nets["d"].parameters(), **adam)}
 
