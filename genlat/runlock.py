@@ -8,15 +8,13 @@ lives on a shared filesystem, flock must work across hosts there (see the README
 
 from __future__ import annotations
 
-import errno
-import fcntl
 import json
 import os
 import socket
-import stat
 from pathlib import Path
 
 from genlat.errors import OutputError
+from genlat.lockfile import NotALockFile, open_lock, try_lock
 
 LOCK_NAME = ".lock"
 
@@ -34,24 +32,20 @@ class RunLock:
         """Take the lock (the run folder must exist), or raise OutputError naming its holder."""
         if self.held:
             return
-        try:  # never through a link planted as RUN/.lock: O_NOFOLLOW, and only a regular file is ours
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK, 0o644)
-        except OSError as e:
-            if e.errno != errno.ELOOP:
-                raise
-            raise _not_ours(self.path, "a link") from None
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            os.close(fd)
-            raise _not_ours(self.path, "not a regular file")
+        try:  # never through a link planted as RUN/.lock (genlat.lockfile)
+            fd = open_lock(self.path)
+        except NotALockFile as e:
+            raise _not_ours(self.path, "a link" if e.what == "a link" else "not a regular file") from None
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as e:
+            taken = try_lock(fd)
+        except OSError:
             os.close(fd)
-            if e.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                raise
+            raise
+        if not taken:
+            os.close(fd)
             raise OutputError(f"{self.path.parent} is being written by another process ({self.holder()}); "
-                              "wait for it to end, or pick another --name or --out") from None
-        os.ftruncate(fd, 0)  # whoever held it before is gone: the file now names us
+                              "wait for it to end, or pick another --name or --out")
+        os.ftruncate(fd, 0)  # whoever held it before is gone: the file (ours, one name, no link) now names us
         os.write(fd, json.dumps({"host": socket.gethostname(), "pid": os.getpid()}).encode())
         self.fd = fd
 

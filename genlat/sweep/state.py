@@ -20,22 +20,22 @@ and a trial is
 from __future__ import annotations
 
 import errno
-import fcntl
 import json
 import os
 import re
 import socket
-import stat
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from genlat.atomic import atomic_write_bytes, atomic_write_json
 from genlat.errors import ConfigError, OutputError
 from genlat.ids import new_id
 from genlat.keys import Best
+from genlat.lockfile import NotALockFile, held, open_lock
 from genlat.records import Damaged, read_json
 from genlat.rundir import RunDir
 from genlat.sweep.procs import process_start_time
@@ -129,24 +129,17 @@ class SweepState:
     @contextmanager
     def _lock(self) -> Iterator[None]:
         """The sweep lock: DIR/.sweep.lock, a regular file (never through a link, and a FIFO planted
-        there cannot block the open)."""
+        there cannot block the open). Each use opens its own descriptor: threads exclude each other too."""
         try:
-            fd = os.open(self.lock_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_NONBLOCK, 0o644)
+            fd = open_lock(self.lock_file)
+        except NotALockFile as e:
+            what = "not a regular file" if e.what == "not a regular file" else "a link or a FIFO"
+            raise OutputError(f"{self.lock_file} is not genlat's lock file ({what}): remove it, then "
+                              "re-run the same command") from None
         except OSError as e:
-            if e.errno in (errno.ELOOP, errno.ENXIO):
-                raise OutputError(f"{self.lock_file} is not genlat's lock file (a link or a FIFO): remove it, then "
-                                  "re-run the same command") from None
             raise self.write_error(e) from None
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            os.close(fd)
-            raise OutputError(f"{self.lock_file} is not genlat's lock file (not a regular file): remove it, then "
-                              "re-run the same command")
-        with os.fdopen(fd, "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+        with held(fd):
+            yield
 
     def write_error(self, e: OSError) -> OutputError:
         full = " (the disk is full: free some, then re-run the same command)" if e.errno == errno.ENOSPC else ""
