@@ -16,7 +16,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from genlat.config import UserArgumentParser, user_path
+from genlat.cli_args import UserArgumentParser, user_path
 from genlat.errors import ConfigError, entry_point
 
 DEFAULT_LOOSE_OUT = "report"

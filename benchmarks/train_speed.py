@@ -35,7 +35,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from benchmarks.device import bf16_peak, peak_bytes, reset_peak, step_flops
 from benchmarks.report import numerics_label, print_table
 from benchmarks.timing import interleave, paired_ratios, summarize
-from genlat.config import DefaultsHelpFormatter, TrainConfig, UserArgumentParser
+from genlat.cli_args import DefaultsHelpFormatter, UserArgumentParser
+from genlat.config import TrainConfig
 from genlat.errors import ConfigError, entry_point
 
 RESULTS = Path(__file__).resolve().parent / "results"  # ignored by git

@@ -1,28 +1,27 @@
 """Every hyperparameter of a run, in one dataclass, with its default, help and check.
 
 The command-line flags are exactly the field names (`--zn 100` or `--zn=100`), because that is how
-`wandb agent` renders sweep parameters. The CLI, the sweep runner and the tests all build a
-`TrainConfig` through `parse_args` / `TrainConfig.from_dict`, so a bad value is refused here, once,
-with a message that names the flag.
+`wandb agent` renders sweep parameters. The CLI (genlat.cli.parse_args, which turns the fields into
+flags), the sweep runner and the tests all build a `TrainConfig` through `TrainConfig.from_dict`, so a
+bad value is refused here, once, with a message that names the flag.
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import math
 import os
 import reprlib
-import sys
 from dataclasses import dataclass, field
 from typing import Any
 
+from genlat.cli_args import user_path
 from genlat.errors import ConfigError, OutputError
 from genlat.ids import agent_run_id
+from genlat.models import MODELS
+from genlat.models.widths import IMAGE_SIZES, discriminator_layers, generator_layers
 
 DATASETS = ("shapes", "mnist", "fashion-mnist", "cifar10", "celeba")  # plus "folder:PATH"
-MODELS = ("dcgan", "vae")
-IMAGE_SIZES = (32, 64)
 PRECISIONS = ("auto", "no", "fp16", "bf16")
 SWITCHES = ("auto", "true", "false")
 INTERP_METHODS = ("slerp", "lerp")
@@ -31,12 +30,6 @@ WANDB_FORBIDDEN = "/\\#?%:"
 MAX_EPOCHS = 100_000  # also bounds the epoch counters (every N epochs, checkpoints kept, collapse window)
 BYTES_PER_PARAM = 16  # fp32 weight, gradient and Adam's two moments
 FEATURE_DIMS = 64  # fewer than any evaluation feature space has (a lower bound for the memory estimate)
-
-
-def user_path(text: str) -> str:
-    """A path as the user meant it: `~` and `~user` expanded, the same way for every path flag
-    (folder:~/x too, in genlat.data)."""
-    return os.path.expanduser(text) if isinstance(text, str) else text
 
 
 def _positive_int(v):
@@ -165,8 +158,10 @@ def _switch(value):
         return str(value)
 
 
-def _opt(default, help, check=None, convert=None):
-    return field(default=default, metadata={"help": help, "check": check, "convert": convert})
+def _opt(default, help, check=None, convert=None, choices=()):
+    """A field with its --help text and its check; `choices` (shown in --help) are checked unless `check` is given."""
+    check = check or (_one_of(choices) if choices else None)
+    return field(default=default, metadata={"help": help, "check": check, "convert": convert, "choices": choices})
 
 
 @dataclass
@@ -179,10 +174,11 @@ class TrainConfig:
     batch_size: int = _opt(64, "images per step on each process (DCGAN: 64)", _positive_int)
     seed: int = _opt(0, "seed of weights, data order and the latent bank", _seed)
     # --- data ---
-    dataset: str = _opt("shapes", "shapes | mnist | fashion-mnist | cifar10 | celeba | folder:PATH", _dataset)
+    dataset: str = _opt("shapes", "a built-in dataset, or folder:PATH (a folder of images)", _dataset,
+                        choices=(*DATASETS, "folder:PATH"))
     data_dir: str = _opt("data", "where torchvision datasets live (downloaded there when possible)")
-    image_size: int = _opt(32, "image side in pixels: 32 or 64", _one_of(IMAGE_SIZES))
-    channels: int = _opt(0, "1 = grayscale, 3 = RGB, 0 = the dataset's own", _channels)
+    image_size: int = _opt(32, "image side in pixels", choices=IMAGE_SIZES)
+    channels: int = _opt(0, "1 = grayscale, 3 = RGB, 0 = the dataset's own", _channels, choices=(0, 1, 3))
     epoch_size: int = _opt(
         12800, "images per epoch: the size of the procedural dataset, a cap for finite ones",
         lambda v: None if v >= 2 else "must be at least 2 (the real images' spread compares pairs)",
@@ -190,7 +186,8 @@ class TrainConfig:
     num_workers: int = _opt(0, "DataLoader workers for file datasets (shapes renders in-process)",
                             _at_most(256, _non_negative_int))
     # --- model ---
-    model: str = _opt("dcgan", "model family: dcgan | vae (its decoder is the DCGAN generator)", _one_of(MODELS))
+    model: str = _opt("dcgan", "model family: " + "; ".join(f"{k} = {m.help}" for k, m in MODELS.items()),
+                      choices=tuple(MODELS))
     ngf: int = _opt(64, "generator (VAE: decoder) width (channels of its last hidden layer)", _positive_int)
     ndf: int = _opt(64, "discriminator (VAE: encoder) width (channels of its first layer)", _positive_int)
     beta: float = _opt(1.0, "VAE: weight of the KL term (beta-VAE, Higgins et al. 2017; 1 = the ELBO)",
@@ -206,12 +203,12 @@ class TrainConfig:
     )
     # --- hardware ---
     mixed_precision: str = _opt(
-        "auto", "auto (bf16 where the device runs it natively, else no; under accelerate launch: its setting) | no | "
-        "bf16 | fp16 (fp16 needs a GPU); see genlat/precision.py", _one_of(PRECISIONS))
+        "auto", "auto: bf16 where the device runs it natively, else no (under accelerate launch: its setting); "
+        "fp16 needs a GPU; see genlat/precision.py", choices=PRECISIONS)
     cpu: bool = _opt(False, "train on the CPU even when a GPU is present")
     channels_last: str = _opt(
-        "auto", "channels-last memory format for the networks and batches: auto (on for the CPU and for CUDA with "
-        "bf16/fp16, where it measured faster) | true | false", _one_of(SWITCHES), _switch)
+        "auto", "channels-last memory format for the networks and batches; auto: on for the CPU and for CUDA "
+        "with bf16/fp16, where it measured faster", convert=_switch, choices=SWITCHES)
     compile: bool = _opt(False, "torch.compile the training step's networks (minutes of warm-up; for long GPU runs)")
     # --- the epoch series and interpolation panels ---
     n_samples: int = _opt(64, "latent-bank samples in each epoch's grid", _positive_int)
@@ -228,7 +225,8 @@ class TrainConfig:
         1000, "generated and real images per evaluation; PPL uses half as many pairs (0 = no evaluation)", _eval_samples
     )
     eval_feature_images: int = _opt(
-        20000, "file datasets: rotation feature-net training images when not cached ($GENLAT_CACHE, default ~/.cache/genlat); shapes use the shipped nets", _eval_feature_images
+        20000, "file datasets: rotation feature-net training images when not cached (in $GENLAT_CACHE or "
+        "~/.cache/genlat); shapes use the shipped nets", _eval_feature_images
     )
     eval_inception: str = _opt(
         "", "torchvision Inception-v3 weights for file datasets ('' = the torch hub cache's, else a net trained on the data)",
@@ -290,7 +288,7 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, values: dict[str, Any], source: str = "") -> "TrainConfig":
+    def from_dict(cls, values: dict[str, Any], source: str = "") -> TrainConfig:
         """Build from a mapping (a sweep's parameters, a saved config.json), converting and checking.
         With `source` (a file genlat wrote, e.g. RUN/config.json) a refused value is that file's
         damage, exit 4, and the message names the file instead of a flag the user never typed."""
@@ -316,10 +314,9 @@ def refused(name: str, value: Any, problem: str) -> ConfigError:
     return e
 
 
-def _image_floats(cfg: TrainConfig) -> int:
-    """Floats in one image of the run (the channels of a dataset left at 0: the fewest it could have)."""
-    channels = cfg.channels or (1 if cfg.dataset in ("shapes", "mnist", "fashion-mnist") else 3)
-    return channels * cfg.image_size**2
+def _image_channels(cfg: TrainConfig) -> int:
+    """Channels of the run's images (of a dataset left at 0: the fewest it could have)."""
+    return cfg.channels or (1 if cfg.dataset in ("shapes", "mnist", "fashion-mnist") else 3)
 
 
 def memory_needs(cfg: TrainConfig, eval_samples: int | None = None) -> dict[str, tuple[int, str]]:
@@ -327,21 +324,21 @@ def memory_needs(cfg: TrainConfig, eval_samples: int | None = None) -> dict[str,
     with the flag that sizes it. Counts only the tensors that must exist at once (no workspace, no
     copies torch may make): a lower bound, so a refusal is certain and a pass is not a promise.
 
-      networks      weights, gradients and Adam's moments (the widest layers only)
+      networks      weights, gradients and Adam's moments of every conv (genlat.models.widths' layers)
       batch         one step's activations kept for backward: G, and D three times (real, fake, G's step)
       latent bank   the bank's z and images, their grid, and the spread's pairwise distances (float64)
       panels        each interpolation row's z and images (the evaluation's evenness rows too)
       evaluation    its z, generated and real images, and the k-NN distance matrix (float64)
       epoch order   the epoch's permutation of the procedural dataset (int64)
     """
-    img, zn, f32, f64 = _image_floats(cfg), cfg.zn, 4, 8
-    stem = 8 if cfg.image_size == 64 else 4  # the 4x4 stem's width multiple
-    params = stem * 16 * (zn * cfg.ngf + 4 * cfg.ngf * cfg.ngf + 4 * cfg.ndf * cfg.ndf)
-    if cfg.model == "vae":
-        params += stem * 16 * 2 * zn * cfg.ndf  # the encoder's mean and log-variance head
-    layers = cfg.image_size.bit_length() - 3  # 32 px: 4x4 -> 8 -> 16 (3 widths); 64 px: 4
-    g_act = sum(2 * cfg.ngf * (stem >> i) * (4 << i) ** 2 for i in range(layers)) + 2 * img
-    d_act = sum((1 if j == 0 else 2) * cfg.ndf * (1 << j) * (cfg.image_size >> (j + 1)) ** 2 for j in range(layers)) + img
+    channels, zn, f32, f64 = _image_channels(cfg), cfg.zn, 4, 8
+    img = channels * cfg.image_size**2  # floats in one image
+    g, d = generator_layers(cfg.image_size, cfg.ngf), discriminator_layers(cfg.image_size, cfg.ndf)
+    head = 2 * zn if cfg.model == "vae" else 1  # D's logit, or the encoder's mean and log-variance
+    g_widths, d_widths = [zn, *(w for w, _ in g), channels], [channels, *(w for w, _ in d), head]
+    params = 16 * sum(a * b for seq in (g_widths, d_widths) for a, b in zip(seq, seq[1:]))  # every 4x4 conv
+    g_act = sum(2 * w * side**2 for w, side in g) + 2 * img  # each hidden layer's conv and BatchNorm outputs
+    d_act = sum((1 if j == 0 else 2) * w * side**2 for j, (w, side) in enumerate(d)) + img  # no BatchNorm first
     n, e = cfg.n_samples, eval_samples if eval_samples is not None else (cfg.eval_samples if cfg.eval_every else 0)
     rows = max(cfg.interp_pairs, 16) * cfg.interp_steps
     needs = {
@@ -420,64 +417,3 @@ def _to_bool(value: Any) -> bool:
     if text in ("0", "false", "no", "off"):
         return False
     raise ValueError(value)
-
-
-class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
-    """"(default: X)" after a flag's help, unless there is nothing to show (None, '', an off switch) or
-    the help already says its default in words."""
-
-    def _get_help_string(self, action):
-        if action.default is None or action.default is False or action.default == "" or "default" in (action.help or ""):
-            return action.help
-        return super()._get_help_string(action)
-
-
-class UserArgumentParser(argparse.ArgumentParser):
-    """argparse that raises ConfigError (one line, exit 2) instead of printing usage and exiting."""
-
-    def error(self, message):
-        raise ConfigError(f"{message}; see {self.prog} --help")
-
-
-def build_parser(prog: str = "train.py") -> argparse.ArgumentParser:
-    parser = UserArgumentParser(
-        prog=prog,
-        description="Train one genlat run: a DCGAN at latent size --zn, tracked in W&B.",
-        allow_abbrev=False,
-        formatter_class=DefaultsHelpFormatter,
-    )
-    for f in dataclasses.fields(TrainConfig):
-        kind = f.type if isinstance(f.type, str) else f.type.__name__
-        if kind == "bool" or f.metadata.get("convert") is _switch:
-            # `--resume`, `--resume=true` and `--resume false` all work (wandb agent renders booleans as values)
-            parser.add_argument(f"--{f.name}", nargs="?", const="true", default=f.default, help=f.metadata["help"])
-        else:
-            parser.add_argument(f"--{f.name}", default=f.default, metavar=kind.upper(), help=f.metadata["help"])
-    return parser
-
-
-def joined_negative_values(argv: list[str], parser: argparse.ArgumentParser) -> list[str]:
-    """`--lr -1e-4` as `--lr=-1e-4`: argparse takes "-1e-4" for a flag (it only knows -1 and -.5 as
-    numbers) and says "expected one argument"; joined, the value reaches its check and its message."""
-    takes_value = {a for act in parser._actions if act.nargs is None and act.option_strings for a in act.option_strings}
-    out: list[str] = []
-    for arg in argv:
-        if out and out[-1] in takes_value and arg.startswith("-") and _is_number(arg):
-            out[-1] = f"{out[-1]}={arg}"
-        else:
-            out.append(arg)
-    return out
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False
-
-
-def parse_args(argv: list[str] | None, prog: str = "train.py") -> TrainConfig:
-    parser = build_parser(prog)
-    args = parser.parse_args(joined_negative_values(sys.argv[1:] if argv is None else argv, parser))
-    return TrainConfig.from_dict(vars(args))

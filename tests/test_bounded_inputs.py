@@ -77,3 +77,19 @@ def test_genlat_sweep_numbers_are_bounded(tmp_path, capsys, argv, words):
 
     assert sweep_main([str(sweep_file(tmp_path / "s.yaml")), "--dir", str(tmp_path / "out"), *argv]) == EXIT_USAGE
     assert words in _one_line(capsys) and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("model, image_size", [("dcgan", 32), ("dcgan", 64), ("vae", 32), ("vae", 64)])
+def test_the_network_estimate_counts_the_networks_the_models_build(model, image_size):
+    """memory_needs reads the layers from genlat.models.widths, as the networks do: its count is the
+    networks' own convolution weights (a lower bound: BatchNorm and biases are left out)."""
+    from math import prod
+
+    from genlat.trainers import checkpoint_shapes
+
+    cfg = TrainConfig(model=model, image_size=image_size, zn=24, ngf=12, ndf=10)
+    shapes = checkpoint_shapes(cfg, channels=1)
+    real = sum(prod(s) for net in shapes.values() for s in net.values())
+    convs = sum(prod(s) for net in shapes.values() for s in net.values() if len(s) == 4)
+    estimate = memory_needs(cfg)["networks"][0] // 16  # bytes per parameter: weight, gradient, Adam's two moments
+    assert estimate == convs and estimate <= real

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from accelerate import Accelerator
 
-from genlat.config import parse_args
+from genlat.cli import parse_args
 from genlat.data import build_source
 from genlat.trainers import GANTrainer
 

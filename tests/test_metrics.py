@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from genlat.cli import main, train_main
-from genlat.config import TrainConfig, parse_args
+from genlat.cli import parse_args
+from genlat.config import TrainConfig
 from genlat.data import FACTOR_NAMES, FACTOR_SIZES, ShapesSource
 from genlat.errors import ConfigError
 from genlat.metrics import METRIC_VERSION

@@ -12,7 +12,8 @@ from accelerate.commands.config import config_args
 
 from genlat import precision
 from genlat.cli import train_main
-from genlat.config import TrainConfig, parse_args
+from genlat.cli import parse_args
+from genlat.config import TrainConfig
 from genlat.errors import ConfigError, OutputError
 from genlat.precision import (
     _after_launch, device_type, native_bf16, recorded_precision, resolve, resolve_channels_last, resolve_precision,

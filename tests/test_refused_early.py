@@ -12,7 +12,7 @@ import time
 import pytest
 
 from genlat.cli import train_main
-from genlat.config import parse_args
+from genlat.cli import parse_args
 from genlat.data.sampler import ImageSource
 from genlat.errors import EXIT_OK, EXIT_PREEMPTED, EXIT_USAGE, DataError
 from tests.helpers import ROOT, TINY, child_env

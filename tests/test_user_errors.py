@@ -8,8 +8,9 @@ from PIL import Image
 
 from benchmarks.train_speed import main as benchmark_main
 from genlat.cli import eval_main, main, train_main
-from genlat.config import MODELS, TrainConfig
+from genlat.config import TrainConfig
 from genlat.errors import EXIT_DATA, EXIT_OUTPUT, EXIT_USAGE, GenlatError
+from genlat.models import MODELS
 from genlat.sweep.cli import sweep_main
 
 # One refused value for every flag that has a check. A new checked flag needs an entry here.

@@ -13,8 +13,8 @@ import contextlib
 import logging
 import os
 import stat
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Iterator
 
 import torch
 import torchvision
@@ -22,7 +22,7 @@ from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 from torchvision import transforms as T
 
-from genlat.config import user_path
+from genlat.cli_args import user_path
 from genlat.data.sampler import ImageSource
 from genlat.errors import DataError
 
@@ -225,7 +225,7 @@ class FileSource(ImageSource):
         self.subset = torch.arange(self.size) * len(dataset) // self.size  # (size,) dataset indices
 
     @classmethod
-    def from_config(cls, cfg) -> "FileSource":
+    def from_config(cls, cfg) -> FileSource:
         if cfg.dataset.startswith("folder:"):
             root = user_path(cfg.dataset[len("folder:"):])
             channels = cfg.channels or 3

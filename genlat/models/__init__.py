@@ -1,15 +1,28 @@
-"""The networks. Which family uses which, and how they are built and seeded: genlat.trainers."""
+"""The networks, and the one table of model families. This file and widths.py import no torch: the
+config reads them to check --model and the memory a run needs before torch is loaded. How each family
+is built, seeded and trained: genlat.trainers."""
 
 from __future__ import annotations
 
-from torch import nn
+from typing import TYPE_CHECKING, NamedTuple
 
-from genlat.models.dcgan import Discriminator, Generator, dcgan_init
-from genlat.models.vae import VAE
+if TYPE_CHECKING:
+    from torch import nn
+
+
+class Model(NamedTuple):
+    help: str  # what `--help` says of it
+    trainer: str  # "module:Class" of its genlat.trainers.Trainer, imported when a run starts
+
+
+MODELS = {  # --model NAME; genlat.trainers.FAMILIES maps the same names to the trainer classes
+    "dcgan": Model("a DCGAN, generator G against discriminator D", "genlat.trainers.gan:GANTrainer"),
+    "vae": Model("a VAE whose decoder is the DCGAN generator", "genlat.trainers.vae:VAETrainer"),
+}
 
 
 def count_parameters(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 
 
-__all__ = ["count_parameters", "dcgan_init", "Generator", "Discriminator", "VAE"]
+__all__ = ["MODELS", "Model", "count_parameters"]

@@ -11,6 +11,8 @@ import torch
 from einops import rearrange
 from torch import nn
 
+from genlat.models.widths import discriminator_layers, generator_layers
+
 
 def _up(cin: int, cout: int) -> list[nn.Module]:  # doubles H and W
     return [nn.ConvTranspose2d(cin, cout, 4, 2, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(True)]
@@ -26,17 +28,16 @@ def _down(cin: int, cout: int, norm: bool = True) -> list[nn.Module]:  # halves 
 class Generator(nn.Module):
     def __init__(self, zn: int, channels: int, image_size: int = 64, ngf: int = 64):
         super().__init__()
-        assert image_size in (32, 64), image_size
         self.zn = zn
         # widths from the 4x4 stem up: 64 px -> 8,4,2,1 x ngf; 32 px -> 4,2,1 x ngf
-        mults = [8, 4, 2, 1] if image_size == 64 else [4, 2, 1]
-        layers = [  # (B, zn, 1, 1) -> (B, ngf*mults[0], 4, 4)
-            nn.ConvTranspose2d(zn, ngf * mults[0], 4, 1, 0, bias=False),
-            nn.BatchNorm2d(ngf * mults[0]),
+        widths = [w for w, _ in generator_layers(image_size, ngf)]
+        layers = [  # (B, zn, 1, 1) -> (B, widths[0], 4, 4)
+            nn.ConvTranspose2d(zn, widths[0], 4, 1, 0, bias=False),
+            nn.BatchNorm2d(widths[0]),
             nn.ReLU(True),
         ]
-        for a, b in zip(mults, mults[1:]):  # 4 -> 8 -> 16 (-> 32)
-            layers += _up(ngf * a, ngf * b)
+        for a, b in zip(widths, widths[1:]):  # 4 -> 8 -> 16 (-> 32)
+            layers += _up(a, b)
         # (B, ngf, S/2, S/2) -> (B, channels, S, S) in [-1, 1]
         layers += [nn.ConvTranspose2d(ngf, channels, 4, 2, 1, bias=False), nn.Tanh()]
         self.net = nn.Sequential(*layers)
@@ -65,13 +66,12 @@ class Generator(nn.Module):
 def down_stack(channels: int, image_size: int, ndf: int) -> tuple[list[nn.Module], int]:
     """D's strided convs, (B, channels, S, S) -> (B, width, 4, 4); returns (layers, width).
     The VAE's encoder is the same stack."""
-    assert image_size in (32, 64), image_size
-    mults = [1, 2, 4, 8] if image_size == 64 else [1, 2, 4]
+    widths = [w for w, _ in discriminator_layers(image_size, ndf)]  # 64 px -> 1,2,4,8 x ndf; 32 px -> 1,2,4
     # (B, channels, S, S) -> (B, ndf, S/2, S/2)
-    layers = _down(channels, ndf * mults[0], norm=False)
-    for a, b in zip(mults, mults[1:]):  # S/2 -> ... -> 4x4
-        layers += _down(ndf * a, ndf * b)
-    return layers, ndf * mults[-1]
+    layers = _down(channels, widths[0], norm=False)
+    for a, b in zip(widths, widths[1:]):  # S/2 -> ... -> 4x4
+        layers += _down(a, b)
+    return layers, widths[-1]
 
 
 class Discriminator(nn.Module):

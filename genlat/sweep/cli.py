@@ -6,7 +6,7 @@ import argparse
 import math
 import os
 
-from genlat.config import DefaultsHelpFormatter, UserArgumentParser, user_path
+from genlat.cli_args import DefaultsHelpFormatter, UserArgumentParser, user_path
 from genlat.errors import EXIT_USAGE, ConfigError, entry_point
 
 DESCRIPTION = """Run a W&B sweep file with no W&B server: W&B's own search code (the `sweeps` package) picks

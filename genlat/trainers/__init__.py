@@ -1,19 +1,28 @@
-"""The model families, one table: `--model` -> its trainer class, which also names the family's
-networks (`networks`) and its decoder (`decoder_of`). `build_trainer`, `build_models` (for
-`genlat eval` and the benchmark) and `decoder_of` all read it; nothing else dispatches on cfg.model."""
+"""The model families: `--model` -> its trainer class, which also names the family's networks
+(`networks`) and its decoder (`decoder_of`). The names and classes come from the one table,
+genlat.models.MODELS (the config's --model choices too). `build_trainer`, `build_models` (for
+`genlat eval` and the benchmark) and `decoder_of` all read FAMILIES; nothing else dispatches on cfg.model."""
 
 from __future__ import annotations
+
+import importlib
 
 import torch
 from torch import nn
 
 from genlat.checkpoint import network_shapes
-
+from genlat.models import MODELS
 from genlat.trainers.base import EpochStats, Trainer
 from genlat.trainers.gan import GANTrainer
 from genlat.trainers.vae import VAETrainer
 
-FAMILIES: dict[str, type[Trainer]] = {"dcgan": GANTrainer, "vae": VAETrainer}  # config.py refuses other names
+
+def _trainer(path: str) -> type[Trainer]:
+    module, name = path.split(":")
+    return getattr(importlib.import_module(module), name)
+
+
+FAMILIES: dict[str, type[Trainer]] = {name: _trainer(m.trainer) for name, m in MODELS.items()}
 
 
 def build_trainer(cfg, accelerator, source) -> Trainer:

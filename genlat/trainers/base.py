@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
 import torch
 from accelerate import Accelerator
@@ -28,7 +28,7 @@ from torch import nn
 from genlat.grids import Grid
 from genlat.inference import eval_batches
 from genlat.latent import interpolation_paths, latent_bank
-from genlat.models import dcgan_init
+from genlat.models.dcgan import dcgan_init
 from genlat.precision import resolve_channels_last
 from genlat.seeds import derived_seed
 from genlat.trainers.optim import unwrap

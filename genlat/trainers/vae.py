@@ -12,8 +12,8 @@ from __future__ import annotations
 import functools
 
 import torch
-from einops import rearrange
 from accelerate import Accelerator
+from einops import rearrange
 
 from genlat.grids import RECONSTRUCTIONS, Grid
 from genlat.inference import eval_batches
