@@ -5,7 +5,7 @@ import math
 from genlat.keys import Best
 from genlat.sweep.search import propose, sweep_runs, to_stop
 from genlat.sweep.spec import import_sweeps
-from genlat.sweep.state import new_trial
+from genlat.sweep.trial import Trial
 
 BAYES = {
     "method": "bayes",
@@ -16,8 +16,8 @@ LOSS_G = Best("epoch/loss_g")
 
 
 def _trial(i, params, state="finished", losses=()):
-    t = new_trial(i, params, ["lr", "zn"], None)
-    t.update(state=state, history=[{"epoch": e + 1, "epoch/loss_g": v} for e, v in enumerate(losses)])
+    t = Trial.new(i, params, ["lr", "zn"], None)
+    t.state, t.history = state, [{"epoch": e + 1, "epoch/loss_g": v} for e, v in enumerate(losses)]
     return t
 
 
@@ -55,7 +55,7 @@ def test_hyperband_names_the_trailing_running_trial():
         _trial(3, {"lr": 4e-4, "zn": 8}, "running", [0.9, 0.45]),  # ahead
         _trial(4, {"lr": 5e-4, "zn": 8}, "running", []),  # no epoch yet
     ]
-    assert to_stop(config, trials, LOSS_G) == [trials[2]["name"]]
+    assert to_stop(config, trials, LOSS_G) == [trials[2].name]
 
 
 def test_the_search_is_fed_each_trials_best_epoch_not_its_last():

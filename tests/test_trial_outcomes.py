@@ -7,12 +7,13 @@ from pathlib import Path
 import pytest
 
 from genlat.sweep.runner import Active, Runner
+from genlat.sweep.trial import Trial
 
 NO_LOG = Path("/nonexistent/trial.log")
 
 
 def outcome(rc, status=None, epoch=1, epoch_before=1, stop=None):
-    attempt = Active(trial={"name": "t000"}, proc=None, slot=0, stop=stop, rc=rc, epoch_before=epoch_before)
+    attempt = Active(trial=Trial(name="t000"), proc=None, slot=0, stop=stop, rc=rc, epoch_before=epoch_before)
     return Runner.outcome(attempt, status or {}, epoch, NO_LOG)
 
 

@@ -40,10 +40,10 @@ class SweepDisplay:
             table.add_column(col)
         for a in sorted(active, key=lambda a: a.slot):
             t = a.trial
-            best = f"{t['best']:.4g}" if t.get("best") is not None else "-"
-            epoch = f"{t.get('epoch', 0)}/{t.get('epochs') or '?'}"
+            best = f"{t.best:.4g}" if t.best is not None else "-"
+            epoch = f"{t.epoch}/{t.epochs or '?'}"
             state = f" ({a.stop})" if a.stop else ""
-            table.add_row(str(a.slot), escape(t["name"] + state), *(escape(_fmt(t["params"].get(k))) for k in self.varying),
+            table.add_row(str(a.slot), escape(t.name + state), *(escape(_fmt(t.params.get(k))) for k in self.varying),
                           epoch, best, f"{time.monotonic() - a.t0:.0f}s")  # fmt: skip
         self.live.update(table)
 

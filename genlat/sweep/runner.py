@@ -12,6 +12,7 @@ trials still alive after the grace period, get SIGKILL. Re-running the same comm
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import shlex
@@ -21,24 +22,22 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from genlat.errors import EXIT_OK, EXIT_PREEMPTED
 from genlat.keys import SWEEP_METRIC_ENV
+from genlat.records import Damaged
 from genlat.sweep import procs
 from genlat.sweep.command import render, runner_path
 from genlat.sweep.display import SweepDisplay
 from genlat.sweep.search import propose, to_stop
 from genlat.sweep.spec import SweepSpec
-from genlat.sweep.state import (
-    HEARTBEAT_S, SweepState, host, new_trial, now_iso, owner_alive, owner_record, read_status, refresh_from_run,
-    wandb_group,
-)  # fmt: skip
+from genlat.sweep.state import Sweep, SweepState
+from genlat.sweep.trial import HEARTBEAT_S, Owner, Trial, host, now_iso
 
 
 @dataclass
 class Active:
-    trial: dict[str, Any]  # the claimed trial (a copy; the state holds the truth)
+    trial: Trial  # the claimed trial (a copy; the state holds the truth)
     proc: subprocess.Popen
     slot: int
     t0: float = field(default_factory=time.monotonic)
@@ -86,8 +85,8 @@ class Runner:
         self.started = 0
         self.last_heartbeat = 0.0
         self.next_claim = 0.0
-        data = state.read()
-        self.sweep_id, self.group = data["sweep_id"], wandb_group(data)
+        sweep = state.load()
+        self.sweep_id, self.group = sweep.sweep_id, sweep.wandb_group
 
     # --- the loop -------------------------------------------------------------------------------
     def run(self) -> int:
@@ -136,37 +135,36 @@ class Runner:
 
     def _claim_and_start(self) -> bool:
         slot = min(set(range(self.workers)) - {a.slot for a in self.active.values()})
-        with self.state.locked() as data:
-            trials = data["trials"]
-            self._reclaim_stale(trials)
-            trial = self._pick(trials)
+        with self.state.transaction() as sweep:
+            self._reclaim_stale(sweep.trials)
+            trial = self._pick(sweep)
             if trial is None:
                 return False
-            trial.update(state="running", attempts=trial["attempts"] + 1, owner=owner_record(), heartbeat=time.time(),
-                         started=trial["started"] or now_iso(), exit_code=None, error="")  # fmt: skip
+            trial.claim(Owner.me())
             before = _mtime(self.state.run_dir(trial).status)
             try:
                 proc = self._start(trial, slot)
             except OSError as e:
-                trial.update(state="failed", failures=trial["failures"] + 1, owner=None, error=f"cannot start: {e}")
-                self.display.event(f"{trial['name']}: cannot start: {e}")
+                trial.state, trial.failures, trial.owner, trial.error = "failed", trial.failures + 1, None, f"cannot start: {e}"
+                self.display.event(f"{trial.name}: cannot start: {e}")
                 return True
-            trial["owner"]["pgid"] = proc.pid  # start_new_session: the launcher leads the group
-            self.active[trial["name"]] = Active(dict(trial), proc, slot, status_before=before, epoch_before=trial["epoch"])
+            trial.owner.pgid = proc.pid  # start_new_session: the launcher leads the group
+            self.active[trial.name] = Active(copy.deepcopy(trial), proc, slot, status_before=before, epoch_before=trial.epoch)
         self.started += 1
-        what = "resume" if trial["attempts"] > 1 else "start"
-        params = " ".join(f"{k}={v}" for k, v in trial["params"].items() if k in self.spec.varying)
-        self.display.event(f"{what} {trial['name']} ({params or 'fixed parameters'}) on worker {slot}")
+        what = "resume" if trial.attempts > 1 else "start"
+        params = " ".join(f"{k}={v}" for k, v in trial.params.items() if k in self.spec.varying)
+        self.display.event(f"{what} {trial.name} ({params or 'fixed parameters'}) on worker {slot}")
         return True
 
-    def _pick(self, trials: list[dict]) -> dict | None:
+    def _pick(self, sweep: Sweep) -> Trial | None:
         """Interrupted trials first, then failed ones with retries left, then a new one from the search."""
+        trials = sweep.trials
         for want in ("preempted", "pending"):
             for t in trials:
-                if t["state"] == want:
+                if t.state == want:
                     return t
         for t in trials:
-            if t["state"] == "failed" and t["failures"] <= self.retries:
+            if t.state == "failed" and t.failures <= self.retries:
                 return t
         if self.cap is not None and len(trials) >= self.cap:
             return None
@@ -174,36 +172,36 @@ class Runner:
         if proposal is None:
             return None
         params, info = proposal
-        trial = new_trial(len(trials), params, self.spec.varying, info)
+        trial = Trial.new(len(trials), params, self.spec.varying, info)
         trials.append(trial)
         return trial
 
-    def _reclaim_stale(self, trials: list[dict]) -> None:
+    def _reclaim_stale(self, trials: list[Trial]) -> None:
         """Trials marked running whose runner is gone (killed, node lost) become preempted, to resume.
         Their processes, when still alive on this host, are stopped first: one run directory, one writer."""
         for t in trials:
-            if t["state"] != "running" or t["name"] in self.active or owner_alive(t["owner"], t["heartbeat"]):
+            if t.state != "running" or t.name in self.active or t.owner_alive():
                 continue
-            pgid = (t["owner"] or {}).get("pgid")
-            if pgid and t["owner"].get("host") == host() and procs.group_alive(pgid):
-                self.display.event(f"{t['name']}: its runner is gone but the trial still runs; stopping it")
+            pgid = t.owner.pgid if t.owner else None
+            if pgid and t.owner.on_this_host() and procs.group_alive(pgid):
+                self.display.event(f"{t.name}: its runner is gone but the trial still runs; stopping it")
                 procs.terminate_group(pgid, self.grace_s)
-            refresh_from_run(t, self.state.run_dir(t), self.spec.best)
-            t.update(state="preempted", owner=None, heartbeat=None, error="its runner went away; resumes")
+            t.refresh(self.state.run_dir(t), self.spec.best)
+            t.preempt("its runner went away; resumes")
 
-    def _start(self, trial: dict, slot: int) -> subprocess.Popen:
-        argv = render(self.spec.command, self.spec.program, trial["params"])
-        argv += ["--out", str(self.state.runs.resolve()), "--name", trial["name"], "--wandb_group", self.group]
+    def _start(self, trial: Trial, slot: int) -> subprocess.Popen:
+        argv = render(self.spec.command, self.spec.program, trial.params)
+        argv += ["--out", str(self.state.runs.resolve()), "--name", trial.name, "--wandb_group", self.group]
         for key in ("project", "entity"):  # online, the sweep's project and entity win over train.py's flags
             if self.spec.config.get(key):
                 argv += [f"--wandb_{key}", str(self.spec.config[key])]
         log = self.state.log_path(trial)
         log.parent.mkdir(parents=True, exist_ok=True)
         with open(log, "a") as f:
-            f.write(f"=== {now_iso()} attempt {trial['attempts']} on {host()} worker {slot}: {shlex.join(argv)}\n")
+            f.write(f"=== {now_iso()} attempt {trial.attempts} on {host()} worker {slot}: {shlex.join(argv)}\n")
         return procs.start(argv, self._env(trial, slot), self.cwd, log)
 
-    def _env(self, trial: dict, slot: int) -> dict[str, str]:
+    def _env(self, trial: Trial, slot: int) -> dict[str, str]:
         env = dict(os.environ)
         # Not WANDB_SWEEP_ID: an offline run that names a sweep fails to sync to a server that does not know
         # that sweep ("sweep ... not found", wandb issue #8115), and `wandb sync` cannot create one. The
@@ -211,10 +209,10 @@ class Runner:
         for key in ("WANDB_SWEEP_ID", "WANDB_SWEEP_PARAM_PATH"):
             env.pop(key, None)
         env.update(
-            WANDB_RUN_ID=trial["id"],
+            WANDB_RUN_ID=trial.id,
             WANDB_DIR=str(self.state.run_dir(trial).path.resolve()),
             GENLAT_SWEEP_ID=self.sweep_id,
-            GENLAT_TRIAL=trial["name"],
+            GENLAT_TRIAL=trial.name,
             PATH=runner_path(env.get("PATH")),
             PYTHONUNBUFFERED="1",
         )
@@ -248,18 +246,14 @@ class Runner:
         run = self.state.run_dir(a.trial)
         fresh = _mtime(run.status) not in (None, a.status_before)
         status = read_status(run) if fresh else {}
-        with self.state.locked() as data:
-            t = _find(data, a.trial["name"])
-            refresh_from_run(t, run, self.spec.best)
-            outcome, error = self.outcome(a, status, t["epoch"], self.state.log_path(a.trial))
-            t.update(state=outcome, exit_code=a.rc, ended=now_iso(), owner=None, heartbeat=None, error=error,
-                     seconds=round(t["seconds"] + time.monotonic() - a.t0, 2))  # fmt: skip
-            if outcome == "failed":
-                t["failures"] += 1
-            trial = dict(t)
-        metric = f"  {self.spec.best.name}={trial['best']:.4g}" if trial["best"] is not None else ""
+        with self.state.transaction() as sweep:
+            trial = sweep.trial(a.trial.name)
+            trial.refresh(run, self.spec.best)
+            outcome, error = self.outcome(a, status, trial.epoch, self.state.log_path(a.trial))
+            trial.end(outcome, a.rc, error, time.monotonic() - a.t0)
+        metric = f"  {self.spec.best.name}={trial.best:.4g}" if trial.best is not None else ""
         note = f"  ({error})" if error else ""
-        self.display.event(f"{outcome} {trial['name']} after {time.monotonic() - a.t0:.1f}s, epoch {trial['epoch']}{metric}{note}")
+        self.display.event(f"{outcome} {trial.name} after {time.monotonic() - a.t0:.1f}s, epoch {trial.epoch}{metric}{note}")
 
     @staticmethod
     def outcome(a: Active, status: dict, epoch: int, log_path: Path) -> tuple[str, str]:
@@ -297,27 +291,26 @@ class Runner:
                 continue
             if mtime != a.metrics_mtime:
                 a.metrics_mtime = mtime
-                if refresh_from_run(a.trial, run, self.spec.best):
-                    changed[a.trial["name"]] = a.trial
+                if a.trial.refresh(run, self.spec.best):
+                    changed[a.trial.name] = a.trial
         beat = time.monotonic() - self.last_heartbeat > HEARTBEAT_S
         if not changed and not beat:
             return
         self.last_heartbeat = time.monotonic()
-        with self.state.locked() as data:
+        with self.state.transaction() as sweep:
             for a in self.active.values():
-                t = _find(data, a.trial["name"])
-                if t["state"] != "running":
+                t = sweep.trial(a.trial.name)
+                if t.state != "running":
                     continue
-                t["heartbeat"] = time.time()
-                for key in ("history", "epoch", "epochs", "best"):
-                    t[key] = a.trial[key]
-            stop = to_stop(self.sweep_config, data["trials"], self.spec.best) if changed and self.spec.early_terminate else []
+                t.heartbeat = time.time()
+                t.progress_from(a.trial)
+            stop = to_stop(self.sweep_config, sweep.trials, self.spec.best) if changed and self.spec.early_terminate else []
         for name in stop:
             a = self.active.get(name)
             if a and a.stop is None and a.rc is None:
                 a.stop, a.stop_sent = "stopped", time.monotonic()
                 procs.signal_group(a.proc.pid, signal.SIGTERM)
-                self.display.event(f"hyperband stops {name} after epoch {a.trial['epoch']}")
+                self.display.event(f"hyperband stops {name} after epoch {a.trial.epoch}")
 
     def _stop_all(self) -> None:
         for a in self.active.values():
@@ -336,8 +329,12 @@ def _mtime(path: Path) -> int | None:
         return None
 
 
-def _find(data: dict, name: str) -> dict:
-    return next(t for t in data["trials"] if t["name"] == name)
+def read_status(run) -> dict:
+    """The run's status.json, {} when it is missing or damaged."""
+    try:
+        return run.read_status() or {}
+    except Damaged:
+        return {}
 
 
 def _failure_line(log: Path, rc: int | None) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 
 from genlat.keys import Best
 from genlat.sweep.spec import import_sweeps
+from genlat.sweep.trial import Trial
 
 # genlat's trial states as the package knows them. A trial stopped by hyperband has a real (partial)
 # metric history, so it counts as finished; a diverged one is a failure (bayes imputes it).
@@ -23,17 +24,17 @@ RUN_STATE = {
 }
 
 
-def sweep_runs(trials: list[dict[str, Any]], best: Best) -> list:
+def sweep_runs(trials: list[Trial], best: Best) -> list:
     sweeps = import_sweeps()
     runs = []
     for t in trials:
-        history = [{best.name: h[best.name]} for h in t["history"] if best.name in h]
+        history = [{best.name: h[best.name]} for h in t.history if best.name in h]
         value = best.value(history)
         runs.append(
             sweeps.SweepRun(
-                name=t["name"],
-                state=RUN_STATE[t["state"]],
-                config={k: {"value": v} for k, v in t["params"].items()},
+                name=t.name,
+                state=RUN_STATE[t.state],
+                config={k: {"value": v} for k, v in t.params.items()},
                 history=history,
                 # the run's best, as its W&B summary holds it (genlat.tracking: define_metric(summary=min|max))
                 summary_metrics={best.name: value} if value is not None else {},
@@ -42,7 +43,7 @@ def sweep_runs(trials: list[dict[str, Any]], best: Best) -> list:
     return runs
 
 
-def propose(sweep_config, trials: list[dict[str, Any]], best: Best) -> tuple[dict, dict | None] | None:
+def propose(sweep_config, trials: list[Trial], best: Best) -> tuple[dict, dict | None] | None:
     """The next trial's parameters and the search's notes on it, or None when the search is done (grid)."""
     (suggestion,) = import_sweeps().next_runs(sweep_config, sweep_runs(trials, best), n=1)
     if suggestion is None:
@@ -51,7 +52,7 @@ def propose(sweep_config, trials: list[dict[str, Any]], best: Best) -> tuple[dic
     return params, plain(suggestion.search_info)
 
 
-def to_stop(sweep_config, trials: list[dict[str, Any]], best: Best) -> list[str]:
+def to_stop(sweep_config, trials: list[Trial], best: Best) -> list[str]:
     """Names of running trials that hyperband would stop now."""
     return [r.name for r in import_sweeps().stop_runs(sweep_config, sweep_runs(trials, best))]
 

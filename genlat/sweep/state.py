@@ -8,13 +8,10 @@
       logs/TRIAL.log    each trial's stdout and stderr, every attempt appended
 
 sweep.json: {"version", "sweep_id", "name", "group" (NAME-SWEEP_ID: the trials' W&B group, this sweep's
-alone), "file", "fingerprint", "method", "metric": {"name", "goal"}, "created", "trials": [trial, ...]},
-and a trial is
-    {"index", "name", "id" (its W&B run id), "params" ({flag: value}), "search_info",
-     "state": pending | running | finished | stopped | preempted | failed | diverged,
-     "attempts", "failures", "exit_code", "error", "owner" ({host, pid, pid_start, pgid} while running),
-     "heartbeat" (unix time), "started", "ended", "seconds" (all attempts), "epoch", "epochs",
-     "history" ([{"epoch": n, METRIC: value}], from the run's metrics.jsonl), "best", "synced"}
+alone), "file", "fingerprint", "method", "metric": {"name", "goal"}, "created", "trials": [trial, ...]}:
+a `Sweep` here, its trials `Trial`s (trial.py, which has a trial's keys). `SweepState.transaction()`
+is the read-modify-write of a runner; `read()` and `locked()` give the file as JSON to the tools and
+tests that read or write it as such.
 """
 
 from __future__ import annotations
@@ -23,11 +20,9 @@ import errno
 import json
 import os
 import re
-import socket
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,44 +33,43 @@ from genlat.keys import Best
 from genlat.lockfile import NotALockFile, held, open_lock
 from genlat.records import Damaged, read_json
 from genlat.rundir import RunDir
-from genlat.sweep.procs import process_start_time
+from genlat.sweep.trial import STATES, JsonRecord, Trial, now_iso
 
 VERSION = 1
-HOST_ENV = "GENLAT_HOSTNAME"  # this runner's host name, when the system's is not unique (containers)
-STALE_ENV = "GENLAT_SWEEP_STALE_S"
-# a running trial whose runner (on another host) has been silent this long is reclaimed
-STALE_AFTER_S = float(os.environ.get(STALE_ENV) or 300)
-HEARTBEAT_S = min(30.0, STALE_AFTER_S / 10)  # many beats per stale window: one late write is no death
-DONE = ("finished", "stopped", "diverged")  # results: never run again
-TRIAL_STATES = ("pending", "running", "finished", "stopped", "preempted", "failed", "diverged")
 NAME_MAX = 100  # bytes of a sweep's or a trial's folder name
 SWEEP_KEYS = ("sweep_id", "name", "method", "fingerprint", "trials")
 TRIAL_KEYS = ("name", "state", "params", "attempts", "epoch", "seconds", "owner", "heartbeat")
 
 
-def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+@dataclass
+class Sweep(JsonRecord):
+    """sweep.json as a whole: what the sweep is, and its trials."""
 
+    version: int = VERSION
+    sweep_id: str = ""
+    name: str = ""
+    group: str | None = None  # None in a sweep.json from before groups were unique
+    file: str | None = None
+    fingerprint: str = ""
+    method: str = ""
+    metric: dict[str, Any] | None = None
+    created: str | None = None
+    trials: list[Trial] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
 
-def host() -> str:
-    """Which machine this runner is on. Runners on one host tell a dead owner by its pid; across hosts
-    only by its heartbeat, so two machines must never share a name: set GENLAT_HOSTNAME where they
-    would (containers that all call themselves the same)."""
-    return os.environ.get(HOST_ENV) or socket.gethostname()
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Sweep:
+        sweep = super().from_json(data)
+        sweep.trials = [Trial.from_json(t) for t in sweep.trials]
+        return sweep
 
+    @property
+    def wandb_group(self) -> str:
+        """The trials' W&B group; a sweep.json from before groups were unique used the sweep's name."""
+        return self.group or self.name
 
-def owner_record(pgid: int | None = None) -> dict[str, Any]:
-    return {"host": host(), "pid": os.getpid(), "pid_start": process_start_time(os.getpid()), "pgid": pgid}
-
-
-def owner_alive(owner: dict[str, Any] | None, heartbeat: float | None) -> bool:
-    """Is the runner that claimed a trial still there? Exact on this host, by heartbeat on others."""
-    if not owner:
-        return False
-    if owner.get("host") == host():
-        start = process_start_time(owner["pid"])
-        return start is not None and start == owner.get("pid_start")  # the same process, not a reused pid
-    return heartbeat is not None and time.time() - heartbeat < STALE_AFTER_S
+    def trial(self, name: str) -> Trial:
+        return next(t for t in self.trials if t.name == name)
 
 
 class SweepState:
@@ -125,6 +119,18 @@ class SweepState:
                     atomic_write_json(self.file, data)
                 except OSError as e:
                     raise self.write_error(e) from None
+
+    def load(self) -> Sweep:
+        return Sweep.from_json(self.read())
+
+    @contextmanager
+    def transaction(self) -> Iterator[Sweep]:
+        """`locked()` as a `Sweep`: decisions made in the block are made on a fresh read, under the lock."""
+        with self.locked() as data:
+            sweep = Sweep.from_json(data)
+            yield sweep
+            data.clear()
+            data.update(sweep.to_json())
 
     @contextmanager
     def _lock(self) -> Iterator[None]:
@@ -192,11 +198,15 @@ class SweepState:
             except OSError as e:
                 raise self.write_error(e) from None
 
-    def run_dir(self, trial: dict[str, Any]) -> RunDir:
-        return RunDir(self.runs / trial["name"])
+    def run_dir(self, trial: Trial | dict[str, Any]) -> RunDir:
+        return RunDir(self.runs / _name(trial))
 
-    def log_path(self, trial: dict[str, Any]) -> Path:
-        return self.logs / f"{trial['name']}.log"
+    def log_path(self, trial: Trial | dict[str, Any]) -> Path:
+        return self.logs / f"{_name(trial)}.log"
+
+
+def _name(trial: Trial | dict[str, Any]) -> str:
+    return trial.name if isinstance(trial, Trial) else trial["name"]
 
 
 def _canonical(data: dict) -> str:
@@ -242,8 +252,8 @@ def _shape_problem(data: Any) -> str | None:
         if t["name"] != safe_name(t["name"], "") or t["name"] in names:
             return f"trial {i}'s name {t['name'][:60]!r} is not a folder name of its own"
         names.add(t["name"])
-        if t["state"] not in TRIAL_STATES:
-            return f"trial {t['name']}'s state is {t['state'][:30]!r}, not one of {', '.join(TRIAL_STATES)}"
+        if t["state"] not in STATES:
+            return f"trial {t['name']}'s state is {t['state'][:30]!r}, not one of {', '.join(STATES)}"
         if min(t["attempts"], t.get("failures", 0), t["epoch"]) < 0:
             return f"trial {t['name']} has a negative count"
         owner = t["owner"] or {}
@@ -260,46 +270,14 @@ def _wrong_types(record: dict, types: dict[str, tuple]) -> str | None:
     return None
 
 
-def wandb_group(data: dict[str, Any]) -> str:
-    """The trials' W&B group; a sweep.json from before groups were unique used the sweep's name."""
-    return data.get("group") or data["name"]
-
-
+# --- sweep.json's trials as JSON, for fixtures and tools that write the file as such -------------------
 def new_trial(index: int, params: dict[str, Any], varying: list[str], search_info: dict | None) -> dict[str, Any]:
-    label = "-".join(f"{k}{_short(params[k])}" for k in varying if k in params)
-    name = safe_name(f"t{index:03d}-{label}".rstrip("-")[:80])
-    return {
-        "index": index, "name": name, "id": new_id(), "params": params, "search_info": search_info,
-        "state": "pending", "attempts": 0, "failures": 0, "exit_code": None, "error": "", "owner": None,
-        "heartbeat": None, "started": None, "ended": None, "seconds": 0.0, "epoch": 0, "epochs": params.get("epochs"),
-        "history": [], "best": None, "synced": False,
-    }  # fmt: skip
-
-
-def _short(value: Any) -> str:
-    return f"{value:.3g}" if isinstance(value, float) else str(value)
+    return Trial.new(index, params, varying, search_info).to_json()
 
 
 def refresh_from_run(trial: dict[str, Any], run: RunDir, best: Best) -> bool:
-    """Copy the trial's progress from its run directory (the source of truth). True when it changed.
-    A run folder whose files are damaged changes nothing here (the trial keeps what it had)."""
-    try:
-        rows = run.read_metrics()
-        config = run.read_config() or {}
-    except Damaged:
-        return False
-    history = [{"epoch": r["epoch"], **({best.name: r[best.name]} if best.name in r else {})} for r in rows]
-    epochs = config.get("epochs", trial.get("epochs"))
-    epoch = rows[-1]["epoch"] if rows else 0
-    new = {"history": history, "epoch": epoch, "epochs": epochs, "best": best.value(rows)}
-    changed = any(trial.get(k) != v for k, v in new.items())
-    trial.update(new)
+    """`Trial.refresh` on a trial's JSON record, changed in place."""
+    record = Trial.from_json(trial)
+    changed = record.refresh(run, best)
+    trial.update(record.to_json())
     return changed
-
-
-def read_status(run: RunDir) -> dict[str, Any]:
-    """The run's status.json, {} when it is missing or damaged."""
-    try:
-        return run.read_status() or {}
-    except Damaged:
-        return {}
