@@ -4,10 +4,10 @@ once per measurement-stamp group, since numbers with different stamps are never 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
 
 from analysis import numbers, stats
 from analysis.document import Document, Findings, Heading, Para, Section, StampGroup, Table
@@ -21,14 +21,16 @@ def build(study: Study, fig_dir: Path, step: Callable[[str], None] = lambda _: N
     """step(what): called as each part begins (the progress bar)."""
     groups = stamps.group_by_stamp(study.runs)
     meta = meta_lines(study) + ([note] if (note := stamps.split_note(groups)) else [])
-    opening, evidence, appendix = [], [], []
+    opening, evidence, appendix, data = [], [], [], []
     for i, (stamp, runs) in enumerate(groups, 1):
         group = StampGroup(i, stamp, stamps.describe(stamp)) if len(groups) > 1 else None
         part = replace(study, runs=runs, problems=[]) if group else study
         figs = FigDir(fig_dir, group)
         step("answers and claims")
         rows = {q: q.claim_rows(part.settings) for q in QUESTIONS}
-        answers = [answers_section(part.settings, rows, figs), claims.section(part.settings, [r for q in QUESTIONS for r in rows[q]])]
+        family = claims.decide([r for q in QUESTIONS for r in rows[q]])  # the confirmatory family: Holm over the claims
+        answers = [answers_section(part.settings, rows, figs), claims.section(part.settings, family)]
+        data.append(results(group, family, numbers.exploratory(part.settings)))
         shown = []
         for q in QUESTIONS:
             step(q.TITLE)
@@ -37,7 +39,21 @@ def build(study: Study, fig_dir: Path, step: Callable[[str], None] = lambda _: N
         for section in (*answers, *shown, every):
             section.group = group
         opening, evidence, appendix = [*opening, *answers], [*evidence, *shown], [*appendix, every]
-    return Document(f"genlat report: {study.title}", meta, [*opening, runs_section(study), *evidence, *appendix])
+    doc = Document(f"genlat report: {study.title}", meta, [*opening, runs_section(study), *evidence, *appendix])
+    doc.data = {"title": study.title, "source": study.source, "plus_minus": stats.PLUS_MINUS, "alpha": stats.ALPHA, "groups": data}
+    return doc
+
+
+def results(group: StampGroup | None, family: list, explored: list) -> dict:
+    """One stamp group's results for report.json: every claim and every exploratory test."""
+    return {"stamp": group.text if group else None,
+            "confirmatory": {"correction": "Holm", "tests": sum(r.outcome.p is not None for r in family),
+                             "called": sum(r.verdict in (stats.SUPPORTED, stats.CONTRADICTED) for r in family),
+                             "claims": [r.as_data() for r in family]},
+            "exploratory": {"correction": "Benjamini-Hochberg", "tests": len(explored), "called": sum(t.called for t in explored),
+                            "differences": [{"key": t.key, "lower": t.a, "higher": t.b, "method": t.diff.method, "estimate": t.diff.mean,
+                                             "interval": [t.diff.lo, t.diff.hi], "p": t.diff.p, "p_adjusted": t.p_adjusted,
+                                             "called": t.called} for t in explored]}}  # fmt: skip
 
 
 class FigDir:
@@ -63,6 +79,7 @@ def meta_lines(study: Study) -> list[str]:
     groups = stamps.group_by_stamp(study.runs)
     if len(groups) == 1:
         lines.append(f"Measurement stamp of every run: {stamps.describe(groups[0][0])}")
+    lines.append(stats.PLUS_MINUS)
     lines.append(f"Made {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC by genlat report")
     return lines
 
@@ -73,7 +90,7 @@ def answers_section(settings, rows: dict, figs: FigDir) -> Section:
     only: keys stay in the evidence and the appendix."""
     s = Section("answers", "Answers", "What the runs say about Q1, Q2 and Q3, in a few sentences each.")
     for q in QUESTIONS:
-        s.blocks += [Heading(q.HEADING), *(Para(t) for t in q.answer(settings, rows[q]))]
+        s.blocks += [Heading(q.HEADING), *(t if isinstance(t, Para) else Para(t) for t in q.answer(settings, rows[q]))]
         if fig := q.answer_figure(settings, rows[q], figs):
             s.blocks.append(fig)
     return s
@@ -94,8 +111,8 @@ def runs_section(study: Study) -> Section:
 
 
 def appendix_section(study: Study) -> Section:
-    """Every measure at the final epoch, per setting (mean ± standard deviation over seeds)."""
-    s = Section("appendix", "Appendix: every metric", "Each logged metric at the final epoch: mean ± standard deviation (n seeds).")
+    """Every measure at the final epoch, per setting (mean ± half-width of the 95 % interval over seeds)."""
+    s = Section("appendix", "Appendix: every metric", "Each logged metric at the final epoch: mean ± half-width of the 95 % interval over seeds (n seeds).")
     settings, keys = study.settings, numbers.eval_keys(study.runs)
     if not settings:
         return s

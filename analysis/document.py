@@ -11,6 +11,7 @@ from pathlib import Path
 @dataclass
 class Para:
     text: str
+    verdict: str | None = None  # a claim's sentence: its verdict (styled per verdict in HTML, marked in Markdown)
 
 
 @dataclass
@@ -78,3 +79,4 @@ class Document:
     title: str
     meta: list[str]  # lines under the title: source, when, what
     sections: list[Section]
+    data: dict = field(default_factory=dict)  # the results as data: report.json (claims, exploratory tests)

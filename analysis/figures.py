@@ -79,7 +79,8 @@ def comparison(rows: list[tuple[str, Path, int]], count: int, path: Path) -> Pat
 
 
 def against_settings(values: dict[str, dict[str, list[float]]], labels: list[str], path: Path, cols: int = 4) -> Path:
-    """values: metric -> setting label -> per-seed values. Small multiples: mean (line), seeds (dots), ±1 std."""
+    """values: metric -> setting label -> per-seed values. Small multiples: mean (line), seeds (dots), the
+    95 % interval over seeds (band)."""
     keys = list(values)
     rows = -(-len(keys) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.3 * rows), squeeze=False)
@@ -88,8 +89,9 @@ def against_settings(values: dict[str, dict[str, list[float]]], labels: list[str
         means, stds = [], []
         for i, label in enumerate(labels):
             v = [f for f in values[key].get(label, []) if np.isfinite(f)]
-            means.append(np.mean(v) if v else np.nan)
-            stds.append(np.std(v, ddof=1) if len(v) > 1 else 0.0)
+            m, half = _interval(v) if v else (np.nan, 0.0)
+            means.append(m)
+            stds.append(half)
             ax.scatter([i] * len(v), v, s=10, color="tab:blue", alpha=0.5, zorder=3)
         means, stds = np.array(means), np.array(stds)
         ax.plot(x, means, color="tab:blue", marker="o", ms=3)
@@ -103,19 +105,22 @@ def against_settings(values: dict[str, dict[str, list[float]]], labels: list[str
     return _save(fig, path, tight=False)
 
 
-def epoch_strip(grids: dict[int, Path], nrow: int, count: int, path: Path) -> Path:
-    """Columns = epochs, rows = the bank's first `count` images: how the same z develops."""
-    epochs = sorted(grids)
-    columns = [_strip(tiles(load(grids[e]), nrow, count), axis=0) for e in epochs]
-    picture = _strip(columns, axis=1)
-    fig, ax = plt.subplots(figsize=(min(16, 1 + 0.75 * len(epochs)), 0.5 + 0.75 * count))
-    ax.imshow(picture, cmap="gray", interpolation="nearest")
-    col_w = columns[0].shape[1] + PAD
-    ax.set_xticks([col_w * i + col_w / 2 for i in range(len(epochs))], [str(e) for e in epochs], fontsize=8)
-    ax.set_yticks([])
-    ax.set_xlabel("epoch", fontsize=8)
-    for spine in ax.spines.values():
-        spine.set_visible(False)
+def epoch_strips(runs: list[tuple[str, dict[int, Path], int]], count: int, path: Path) -> Path:
+    """runs: (label, epoch -> sample grid PNG, grid_nrow), one per seed. Per run a block whose columns
+    are epochs and rows the bank's first `count` images: how the same z develops, in every seed."""
+    fig, axes = plt.subplots(len(runs), 1, squeeze=False,
+                             figsize=(min(16, 1 + 0.75 * max(len(g) for _, g, _ in runs)), 0.3 + (0.2 + 0.75 * count) * len(runs)))  # fmt: skip
+    for ax, (label, grids, nrow) in zip(axes[:, 0], runs):
+        epochs = sorted(grids)
+        columns = [_strip(tiles(load(grids[e]), nrow, count), axis=0) for e in epochs]
+        ax.imshow(_strip(columns, axis=1), cmap="gray", interpolation="nearest")
+        col_w = columns[0].shape[1] + PAD
+        ax.set_xticks([col_w * i + col_w / 2 for i in range(len(epochs))], [str(e) for e in epochs], fontsize=8)
+        ax.set_yticks([])
+        ax.set_ylabel(label, fontsize=8)
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+    axes[-1, 0].set_xlabel("epoch", fontsize=8)
     return _save(fig, path)
 
 
@@ -146,6 +151,24 @@ def curves(series: dict[str, dict[str, list[tuple[int, float]]]], marks: dict[st
         axes.flat[0].legend(fontsize=7)
     fig.subplots_adjust(left=0.06, right=0.98, top=0.94, bottom=0.08, hspace=0.55, wspace=0.25)
     return _save(fig, path, tight=False)
+
+
+def panel_rows(rows: list[list[tuple[str, Path]]], path: Path) -> Path:
+    """rows: per seed, its panels (title, PNG) next to each other (slerp | lerp); one row per seed."""
+    images = [[(title, load(png)) for title, png in row] for row in rows]
+    cols = max(len(r) for r in images)
+    widths = [max(r[j][1].shape[1] for r in images if j < len(r)) for j in range(cols)]
+    height = max(img.shape[0] for r in images for _, img in r)
+    fig, axes = plt.subplots(len(images), cols, figsize=(min(16, 1 + sum(widths) / 45), (0.6 + height / 45) * len(images)),
+                             squeeze=False, gridspec_kw={"width_ratios": widths})  # fmt: skip
+    for i, row in enumerate(images):
+        for j in range(cols):
+            ax = axes[i, j]
+            _bare(ax)
+            if j < len(row):
+                ax.imshow(row[j][1], cmap="gray", interpolation="nearest")
+                ax.set_title(row[j][0], fontsize=9)
+    return _save(fig, path)
 
 
 def side_by_side(panels: list[tuple[str, Path]], path: Path) -> Path:
@@ -187,19 +210,31 @@ def with_intervals(panels: dict[str, dict[str, list[float]]], labels: list[str],
     return _save(fig, path, tight=False)
 
 
+def band(values: list[float], log: bool) -> tuple[float, float, float]:
+    """(centre, low, high) of the 95 % interval over seeds; on a log axis computed on ln(values) (the
+    geometric mean and its interval), so the band of positive values never reaches zero or below."""
+    if log:
+        m, half = _interval([float(np.log(v)) for v in values])
+        return float(np.exp(m)), float(np.exp(m - half)), float(np.exp(m + half))
+    m, half = _interval(values)
+    return m, m - half, m + half
+
+
 def band_curves(series: dict[str, dict[int, list[float]]], title: str, path: Path) -> Path:
-    """series: setting -> epoch -> per-seed values. Mean over seeds against epoch, 95 % interval as a band."""
+    """series: setting -> epoch -> per-seed values. Mean over seeds against epoch, 95 % interval as a band;
+    a log axis when the values span more than 20× (epoch 1's FD would flatten every later epoch), its
+    bands computed in log space."""
+    values = [v for by_epoch in series.values() for vs in by_epoch.values() for v in vs]
+    log = bool(values) and min(values) > 0 and max(values) > 20 * min(values)
     fig, ax = plt.subplots(figsize=(6.5, 3.2))
     colors = plt.get_cmap("viridis")
     for i, (label, by_epoch) in enumerate(series.items()):
         epochs = sorted(by_epoch)
-        stats = [_interval(by_epoch[e]) for e in epochs]
-        m, h = np.array([s[0] for s in stats]), np.array([s[1] for s in stats])
+        m, lo, hi = (np.array(x) for x in zip(*(band(by_epoch[e], log) for e in epochs)))
         color = colors(i / max(1, len(series) - 1) * 0.9)
         ax.plot(epochs, m, marker="o", ms=3, color=color, label=label)
-        ax.fill_between(epochs, m - h, m + h, color=color, alpha=0.15)
-    values = [v for by_epoch in series.values() for vs in by_epoch.values() for v in vs if v > 0]
-    if values and max(values) > 20 * min(values):  # epoch 1's FD would flatten every later epoch on a linear axis
+        ax.fill_between(epochs, lo, hi, color=color, alpha=0.15)
+    if log:
         ax.set_yscale("log")
     ax.set_title(title, fontsize=9)
     ax.set_xlabel("epoch", fontsize=8)

@@ -90,3 +90,12 @@ def feature_space_names(runs: list[RunRecord]) -> set[str]:
 
 def last_epoch(run: RunRecord) -> int:
     return run.metrics[-1]["epoch"] if run.metrics else 0
+
+
+def exploratory(settings: list[Setting]):
+    """The exploratory family: every eval measure the runs logged × every pair of settings, one
+    t-test each (analysis/stats.py: compare), Benjamini-Hochberg over all of them."""
+    from analysis import stats
+
+    keys = eval_keys([r for st in settings for r in st.runs])
+    return stats.explore({k: finals_by_seed(settings, k) for k in keys})

@@ -1,6 +1,7 @@
 """`genlat report` (also `python -m analysis.report`): the command. It reads the runs (analysis/load/),
 builds the Document (analysis/build.py, by question: analysis/questions/) and renders it
-(analysis/render/): report.html (self-contained), report.md and the figures as PNG in --out.
+(analysis/render/): report.html (self-contained), report.md, report.json (every claim and every
+exploratory test as data) and the figures as PNG in --out.
 
 Sources: a sweep DIR (sweep.json + runs/, or any folder of run directories), `--runs RUN_DIR ...`,
 or `--wandb ENTITY/PROJECT[/SWEEP_ID]` (the W&B public API: a project's runs, a sweep's, or with
@@ -9,6 +10,8 @@ builds a W&B Report."""
 
 from __future__ import annotations
 
+import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -71,13 +74,14 @@ def write(args, console: Console) -> int:
             bar.update(task, description=name, advance=1)
 
         doc = build.build(study, fig_dir, step)
-        bar.update(task, description="writing report.html, report.md", advance=1)
+        bar.update(task, description="writing report.html, report.md, report.json", advance=1)
         (out / "report.html").write_text(html.render(doc), encoding="utf-8")
         (out / "report.md").write_text(markdown.render(doc, out), encoding="utf-8")
+        (out / "report.json").write_text(json.dumps(_finite(doc.data), indent=1, allow_nan=False, default=_number) + "\n", encoding="utf-8")
         report_files.record(out, doc)
         bar.advance(task)
     n_figs = len(report_files.figures(doc))
-    console.print(f"report: {out / 'report.html'}  (also {out / 'report.md'}, {n_figs} figures in {fig_dir}/; "
+    console.print(f"report: {out / 'report.html'}  (also {out / 'report.md'}, {out / 'report.json'}, {n_figs} figures in {fig_dir}/; "
                   f"{len(study.runs)} runs, {len(study.problems)} problem(s) named; {time.perf_counter() - t0:.1f}s)",
                   highlight=False, markup=False, soft_wrap=True)  # fmt: skip
     if args.publish:
@@ -86,6 +90,20 @@ def write(args, console: Console) -> int:
         url = publish(doc, study)
         console.print(f"W&B report: {url}", highlight=False, markup=False, soft_wrap=True)
     return 0
+
+
+def _number(x):
+    """report.json is strict JSON: numpy numbers as floats (json.dumps calls this only for what it cannot write)."""
+    return float(x)
+
+
+def _finite(data):
+    """inf/nan (an effect with no spread over seeds) as null: strict JSON has neither."""
+    if isinstance(data, dict):
+        return {k: _finite(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_finite(v) for v in data]
+    return None if isinstance(data, float) and not math.isfinite(data) else data
 
 
 @entry_point

@@ -44,6 +44,8 @@ def test_claims_table_verdicts_from_the_data(tmp_path):
     assert rows["Q3 (lerp)"].verdict == "contradicted"  # 2.5+ shape changes per path
     assert rows["Q1a"].budget == f"{EPOCHS} epochs × 4,800 images"
     assert rows["Q1a"].values["zn=50"].endswith("(n=3)")
+    assert rows["Q1a"].test.startswith("Page's trend test") and rows["Q1b"].test.startswith("intersection-union")
+    assert all(r.p_adjusted >= r.outcome.p for r in rows.values() if r.outcome.p is not None)  # Holm never lowers a p
 
 
 def test_other_dataset_is_not_measurable_and_one_seed_resolves_nothing(tmp_path):
@@ -61,7 +63,9 @@ def test_report_opens_with_answers_then_claims(tmp_path):
     answers = doc.sections[0]
     text = " ".join(b.text for b in answers.blocks if hasattr(b, "text"))
     assert "eval/" not in text and "Q1, latent size" in text and "Q2, training" in text and "Q3, interpolation" in text
-    assert "zn=500 has lower precision (higher is better) than each of zn=50, zn=100, in 3/3 seeds each" in text
+    # the quality numbers' differences are exploratory (BH over every measure × pair), never a study finding
+    assert "precision (higher is better) (exploratory, BH over 30 tests): zn=500 is lower than zn=50, zn=100, in 3/3, 3/3 seeds" in text
+    assert "Q1a \u201cAs zn grows" in text and "Page p = " in text and "Holm-adjusted p = " in text
     assert sum(1 for b in answers.blocks if hasattr(b, "path")) == 3  # one figure per question
     headings = [b.text for b in answers.blocks if isinstance(b, Heading)]  # each question a heading, not a paragraph
     assert [h.split(",")[0] for h in headings] == ["Q1", "Q2", "Q3"]
@@ -70,6 +74,12 @@ def test_report_opens_with_answers_then_claims(tmp_path):
     html = (out / "report.html").read_text()
     assert html.index('<section id="answers">') < html.index('<section id="claims">') < html.index('<section id="runs">')
     assert "<small>eval/detail_hf_ratio</small>" in html and "Fréchet distance (lower is better)" in html
+    # verdicts styled: a class per verdict (report.css colours each), marked in Markdown; the answers' claims too
+    assert '<td class="verdict v-supported">supported</td>' in html and '<td class="verdict v-contradicted">contradicted</td>' in html
+    assert '<p class="claim v-contradicted">Q3 (lerp)' in html and ".v-not-resolved" in html
+    md = (out / "report.md").read_text()
+    assert "| ✅ **supported** |" in md and "❌ Q3 (lerp)" in md
+    assert "± is the half-width of the 95 % t-interval over seeds, everywhere in this report." in html
     for text in (html, (out / "report.md").read_text()):
         assert not re.search(r"\d{4,}(\.\d+)? ?%", text.replace(",", ""))
 

@@ -7,6 +7,7 @@ final epoch per setting, every measure against zn, the differences beyond seed n
 from __future__ import annotations
 
 import math
+import statistics
 
 from analysis import figures, numbers, stats
 from analysis.document import Figure, Findings, Para, Section
@@ -26,28 +27,31 @@ USED = (("dcgan", "GAN", "eval/jacobian_dims90", "directions holding 90 % of the
 
 # --- the claims -----------------------------------------------------------------------------------
 def claim_rows(settings) -> list[ClaimRow]:
-    low, high = _ends(settings)
+    high = _ends(settings)[1]
     # "Finer detail, more complete" means closer to real data: a ratio above 1 is excess high-frequency
     # energy (speckle, noise), not detail, so the measure is the distance from 1 either way.
     detail = claims.finals_table(settings, "eval/detail_hf_ratio", transform=_log_gap)
     pieces = claims.finals_table(settings, "eval/fragmented_share")
+    zn = claims.zn_of(settings)
     rows = [
         claims.row("Q1a", "As zn grows, images show finer detail and look more complete.",
-                   "gap in fine detail to real data, |ln(detail ratio)| (0 = like real): lower at the largest zn than at the smallest",
-                   ["eval/detail_hf_ratio"], detail, stats.trend(detail, low, high, "down") if detail else claims.absent(), settings),
+                   "gap in fine detail to real data, |ln(detail ratio)| (0 = like real): falls as zn grows, over every zn",
+                   ["eval/detail_hf_ratio"], detail, stats.trend(detail, zn, "down") if detail else claims.absent(), settings,
+                   practical=(0.05, "a 5 % change in fine detail per doubling of zn")),
         claims.row("Q1b", "If zn is too large (500), the images come out segmented.",
                    "share of images in 2+ pieces: higher at the largest zn than at every other zn (shapes only)",
                    ["eval/fragmented_share"], pieces,
-                   stats.above_all(pieces, high) if pieces else claims.missing(settings, "eval/fragmented_share"), settings),
+                   stats.above_all(pieces, high) if pieces else claims.missing(settings, "eval/fragmented_share"), settings,
+                   practical=(0.05, "5 % of images")),
     ]  # fmt: skip
     for family, short, key, words in USED:
         members = [st for st in settings if st.runs[0].config.get("model", "dcgan") == family]
         if members or family == "dcgan":
             used = claims.finals_table(members, key, per_zn=True)
-            lo, hi = _ends(members)
             rows.append(claims.row(f"Q1c ({short})", "A larger zn holds dimensions the generator cannot use.",
-                                   f"share of zn in use ({words} / zn): lower at the largest zn than at the smallest",
-                                   [key], used, stats.trend(used, lo, hi, "down") if used else claims.absent(), members))  # fmt: skip
+                                   f"share of zn in use ({words} / zn): falls as zn grows, over every zn",
+                                   [key], used, stats.trend(used, claims.zn_of(members), "down") if used else claims.absent(), members,
+                                   practical=(0.05, "5 % of zn per doubling of zn")))  # fmt: skip
     return rows
 
 
@@ -64,10 +68,15 @@ def _log_gap(ratio: float) -> float | None:
 
 
 # --- the answer -----------------------------------------------------------------------------------
-def answer(settings, rows: list[ClaimRow]) -> list[str]:
-    out = [claims.sentence(r) for r in rows]
+def answer(settings, rows: list[ClaimRow]) -> list:
+    """The claims' sentences, then what the exploratory family says about the quality numbers (never a
+    finding of the study: labelled with its number of tests)."""
+    out = [claims.para(r) for r in rows]
+    tests = numbers.exploratory(settings)
+    if not tests and len(settings) > 1:
+        out.append(ONE_SEED)
     for key in QUALITY:
-        out += stats.differences(registry.titled(key), numbers.finals_by_seed(settings, key))
+        out += stats.exploratory_sentences(registry.titled(key), key, tests, len(tests))
     return out
 
 
@@ -88,19 +97,20 @@ def evidence(study, figs) -> Section:
     """One row per setting, every measure against zn, parameter counts; the findings."""
     s = Section(NAME, TITLE, QUESTION)
     settings = study.settings
-    grids = [(st.label, r.samples[max(r.samples)], r.config.get("grid_nrow", 8)) for st in settings if (r := st.runs[0]).samples]
+    grids = [(f"{st.label} seed {r.config.get('seed', r.name)}", r.samples[max(r.samples)], r.config.get("grid_nrow", 8))
+             for st in settings for r in st.runs if r.samples]  # fmt: skip
     if grids:
         count = min(g[2] for g in grids)
         path = figures.comparison(grids, count, figs / "q1_comparison.png")
-        epochs = sorted({max(st.runs[0].samples) for st in settings if st.runs[0].samples})
+        epochs = sorted({max(r.samples) for st in settings for r in st.runs if r.samples})
         s.blocks.append(Figure(path, f"The first {count} images of the fixed latent bank at the final epoch "
-                                     f"({', '.join(map(str, epochs))}), one row per setting (first seed)."))  # fmt: skip
+                                     f"({', '.join(map(str, epochs))}), one row per run: every seed of every setting."))  # fmt: skip
     keys = numbers.eval_keys(study.runs)
     values = {k: {st.label: numbers.finals(st, k) for st in settings} for k in keys}
     if keys:
         path = figures.against_settings(values, [st.label for st in settings], figs / "q1_metrics.png")
         s.blocks.append(Figure(path, "Each eval metric at the final epoch against the setting: mean (line), "
-                                     "each seed (dots), ±1 standard deviation (band, with 2+ seeds)."))  # fmt: skip
+                                     "each seed (dots), the 95 % interval over seeds (band, with 2+ seeds)."))  # fmt: skip
     s.blocks.append(Para(stats.PAIRWISE_RULE))
     s.blocks.append(Findings(_findings(study, keys, values) or ["No eval metrics were logged: nothing to compare."]))
     return s
@@ -108,9 +118,13 @@ def evidence(study, figs) -> Section:
 
 def _findings(study, keys: list[str], values: dict[str, dict[str, list[float]]]) -> list[str]:
     settings = study.settings
-    items = [t for k in keys if registry.metric(k).role == registry.QUALITY and (t := best_setting(k, values[k]))]
-    for k in numbers.headline_keys(keys):  # every difference beyond seed noise
-        items += stats.differences(registry.name(k), numbers.finals_by_seed(settings, k))
+    tests = numbers.exploratory(settings)
+    called = {t.key for t in tests if t.called}
+    items = [exploratory_note(tests)]
+    # a ranking only where the exploratory family calls some difference of that key
+    items += [t for k in keys if registry.metric(k).role == registry.QUALITY and k in called and (t := best_setting(k, values[k]))]
+    for k in numbers.headline_keys(keys):
+        items += stats.exploratory_sentences(registry.name(k), k, tests, len(tests))
     items.append(_final_epoch_note(settings, keys))
     items.append(seed_note({st.label: len(st.runs) for st in settings}) if settings else None)
     items.append(collapsed({st.label: {k: sum(v) / len(v) for k in ("eval/precision", "eval/recall") if (v := numbers.finals(st, k))}
@@ -121,14 +135,27 @@ def _findings(study, keys: list[str], values: dict[str, dict[str, list[float]]])
     return [i for i in items if i]
 
 
+ONE_SEED = "Too few seeds: no pair of settings has 2+ seeds each, so no difference between settings can be called."
+
+
+def exploratory_note(tests) -> str | None:
+    """How many exploratory tests ran, how many were below 0.05 before and after the correction."""
+    if not tests:
+        return ONE_SEED
+    raw = sum(t.diff.p < stats.ALPHA for t in tests)
+    return (f"Exploratory family: {len(tests)} tests (every eval measure × every pair of settings); {raw} below 0.05 "
+            f"uncorrected (chance alone expects {fmt(stats.ALPHA * len(tests), 2)}), {sum(t.called for t in tests)} "
+            f"called after Benjamini-Hochberg at a false discovery rate of 0.05. Not findings of the study.")  # fmt: skip
+
+
 def best_setting(key: str, by_setting: dict[str, list[float]]) -> str | None:
     """Which setting is best by `key` at the final epoch, and by how much; None for a key with no better
-    side. Whether the gap is beyond seed noise is the pairwise rule's to say (listed after these lines)."""
+    side. The report prints it only where the exploratory family calls a difference of that key."""
     way = registry.direction(key)
     scored = {label: v for label, values in by_setting.items() if (v := stats.finite(values))}
     if way is None or len(scored) < 2:
         return None
-    means = {label: stats.mean_spread(v)[0] for label, v in scored.items()}
+    means = {label: statistics.fmean(v) for label, v in scored.items()}
     ranked = sorted(means, key=means.get, reverse=way == "max")
     best, second, worst = ranked[0], ranked[1], ranked[-1]
     if means[best] == means[worst]:
@@ -154,7 +181,7 @@ def collapsed(final: dict[str, dict[str, float]]) -> str | None:
 def seed_note(seeds_per_setting: dict[str, int]) -> str | None:
     single = [label for label, n in seeds_per_setting.items() if n < 2]
     if not single:
-        return f"Every setting has {min(seeds_per_setting.values())}+ seeds: spreads are sample standard deviations."
+        return f"Every setting has {min(seeds_per_setting.values())}+ seeds: ± is the half-width of the 95 % interval over them."
     scope = "every setting" if len(single) == len(seeds_per_setting) else ", ".join(single)
     return (f"One seed for {scope}: differences between settings are not tested against seed-to-seed variation; "
             f"treat them as observations, not results.")

@@ -109,12 +109,12 @@ def claim_rows(settings) -> list[ClaimRow]:
         claims.absent(f"needs {PLATEAU_EPOCHS}+ evaluated epochs (epochs 1–{EARLY_EPOCHS} and 2 after), these runs have {evaluated}")  # fmt: skip
     return [claims.row("Q2", f"Fast gains in epochs 1–{EARLY_EPOCHS}, then a plateau.",
                        f"plateau epoch of each run's Fréchet distance (the plateau rule in Q2): at or before epoch {EARLY_EPOCHS}",
-                       ["eval/fd"], table, verdict, settings)]  # fmt: skip
+                       ["eval/fd"], table, verdict, settings, practical=(1.0, "one epoch"))]  # fmt: skip
 
 
 # --- the answer -----------------------------------------------------------------------------------
-def answer(settings, rows: list[ClaimRow]) -> list[str]:
-    out = [claims.sentence(r) for r in rows]
+def answer(settings, rows: list[ClaimRow]) -> list:
+    out = [claims.para(r) for r in rows]
     for st in settings:
         pts = dict(numbers.mean_curve(st, "eval/fd"))
         if pts:
@@ -135,7 +135,8 @@ def answer_figure(settings, rows: list[ClaimRow], figs) -> Figure | None:
     if not series:
         return None
     path = figures.band_curves(series, registry.titled("eval/fd") + " against epoch", figs / "answer_q2.png")
-    return Figure(path, "Mean over seeds per setting; the band is the 95 % interval over seeds.")
+    return Figure(path, "Mean over seeds per setting; the band is the 95 % interval over seeds (on a log axis: the "
+                        "geometric mean and the interval computed on the log of the values, so the band stays above zero).")
 
 
 # --- the evidence ---------------------------------------------------------------------------------
@@ -143,10 +144,12 @@ def evidence(study, figs) -> Section:
     """Epoch series per setting, metric curves, plateaus."""
     s = Section(NAME, TITLE, QUESTION)
     for st in study.settings:
-        run = st.runs[0]
-        if len(run.samples) >= 1:
-            path = figures.epoch_strip(run.samples, run.config.get("grid_nrow", 8), STRIP_IMAGES, figs / f"q2_series_{figures.slug(st.label)}.png")
-            s.blocks.append(Figure(path, f"{st.label} ({run.name}): the same {STRIP_IMAGES} latent vectors after every epoch."))
+        runs = [r for r in st.runs if r.samples]
+        if runs:
+            strips = [(f"seed {r.config.get('seed', r.name)}", r.samples, r.config.get("grid_nrow", 8)) for r in runs]
+            path = figures.epoch_strips(strips, STRIP_IMAGES, figs / f"q2_series_{figures.slug(st.label)}.png")
+            s.blocks.append(Figure(path, f"{st.label}, every seed ({', '.join(r.name for r in runs)}): the same {STRIP_IMAGES} "
+                                         f"latent vectors after every epoch."))  # fmt: skip
     keys = numbers.plotted_keys(study.runs, NAME)
     series = {k: {st.label: numbers.mean_curve(st, k) for st in study.settings} for k in keys}
     # quality and training numbers with a better side plateau; not eval/ppl, a smoothness number that

@@ -18,6 +18,11 @@ def _data_uri(png: Path) -> str:
     return "data:image/png;base64," + base64.b64encode(Path(png).read_bytes()).decode("ascii")
 
 
+def verdict_class(verdict: str) -> str:
+    """The CSS class of a verdict (report.css colours each): v-supported, v-contradicted, v-not-resolved, v-not-measurable."""
+    return "v-" + "-".join(str(verdict).split())
+
+
 def _kinded(block) -> tuple[str, object]:
     """(its kind, the block): the template tells the Document's blocks apart by kind."""
     return type(block).__name__.lower(), block
@@ -26,7 +31,7 @@ def _kinded(block) -> tuple[str, object]:
 def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(Path(__file__).parent), autoescape=True, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)  # fmt: skip
-    env.filters.update(data_uri=_data_uri, kinded=_kinded)
+    env.filters.update(data_uri=_data_uri, kinded=_kinded, verdict_class=verdict_class)
     env.globals["zip"] = zip
     return env
 

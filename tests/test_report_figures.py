@@ -1,0 +1,29 @@
+"""The Q2 figure on a log axis keeps its 95 % bands above the axis floor (they are computed on the log
+of the values), where a linear t-band of the same seeds would go below zero."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from analysis import figures
+
+SERIES = {"zn=50": {1: [2400.0, 300.0, 900.0], 2: [60.0, 20.0, 400.0], 3: [40.0, 9.0, 150.0]},
+          "zn=500": {1: [3000.0, 2500.0, 200.0], 2: [700.0, 90.0, 40.0], 3: [300.0, 30.0, 25.0]}}  # fmt: skip
+
+
+def test_log_axis_bands_stay_above_the_floor(tmp_path, monkeypatch):
+    drawn = []
+    real = figures._save
+    monkeypatch.setattr(figures, "_save", lambda fig, path, tight=True: drawn.append(fig) or real(fig, path, tight))
+    assert any(figures._interval(v)[0] - figures._interval(v)[1] < 0 for s in SERIES.values() for v in s.values())  # the bug's case
+    figures.band_curves(SERIES, "FD against epoch", tmp_path / "q2.png")
+    (ax,) = drawn[0].axes
+    assert ax.get_yscale() == "log"
+    floor = ax.get_ylim()[0]
+    bands = [c for c in ax.collections if c.get_paths()]
+    assert len(bands) == 2
+    for band in bands:
+        ys = np.concatenate([p.vertices[:, 1] for p in band.get_paths()])
+        assert ys.min() > 0 and ys.min() >= floor  # the band never runs to the floor of the axis
+    centre, lo, hi = figures.band([2400.0, 300.0, 900.0], log=True)
+    assert 0 < lo < centre < hi and abs(centre - 2400 ** (1 / 3) * 300 ** (1 / 3) * 900 ** (1 / 3)) < 1e-6  # the geometric mean
