@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import statistics
 import time
+from functools import partial
 from itertools import islice
 
 import torch
@@ -39,8 +40,8 @@ def epoch_costs(loop, repeats: int) -> dict:
 
     writes, ckpt = [], []
     for epoch in range(1, repeats + 2):
-        seconds = _timed(lambda: write(epoch), loop.device)
-        checkpoint = _timed(lambda: run.checkpoint(epoch), loop.device)
+        seconds = _timed(partial(write, epoch), loop.device)
+        checkpoint = _timed(partial(run.checkpoint, epoch), loop.device)
         if epoch > 1:
             writes.append(seconds)
             ckpt.append(checkpoint)
@@ -69,6 +70,6 @@ def renderer_rate(loop, batches: int, repeats: int) -> dict:
     for rep in range(repeats):
         stream = source.batches(1000 + rep, cfg.batch_size, 0, 1, loop.device)
         next(stream)  # the epoch's index permutation: once per epoch, not per batch
-        seconds = _timed(lambda: list(islice(stream, batches)), loop.device)
+        seconds = _timed(partial(lambda s: list(islice(s, batches)), stream), loop.device)
         rates.append(batches * cfg.batch_size / seconds)
     return {"images_per_s": statistics.median(rates), "all": rates}

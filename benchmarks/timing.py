@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from typing import Callable
+from collections.abc import Callable
 
 Runner = Callable[[int], tuple[int, float]]  # steps -> (images, seconds)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # an unexpected error (a bug): printed with its traceback

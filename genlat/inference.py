@@ -3,7 +3,7 @@ a time (bounded memory), results on the CPU. Sampling, encoding and feature extr
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import nn

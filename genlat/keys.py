@@ -22,7 +22,7 @@ class Best:
     goal: str = "minimize"
 
     @classmethod
-    def of(cls, metric: dict | None) -> "Best":
+    def of(cls, metric: dict | None) -> Best:
         """From a sweep file's `metric:` ({name, goal}); the study's when it names none."""
         if isinstance(metric, dict) and metric.get("name"):
             return cls(str(metric["name"]), "maximize" if metric.get("goal") == "maximize" else "minimize")

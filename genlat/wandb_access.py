@@ -71,7 +71,7 @@ def server_problem(timeout_s: float = 5.0) -> str | None:
                 sock.sendall(f"HEAD / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
                 answered = sock.recv(1)
             result.append(None if answered else "it closed the connection without answering")
-        except socket.timeout:
+        except TimeoutError:
             result.append(f"connected, but no answer within {timeout_s:g} s")
         except OSError as e:
             result.append(str(e) or type(e).__name__)

@@ -1,6 +1,5 @@
 """Shared test set-up: W&B never touches the network or the user's home, torch stays small."""
 
-import os
 import sys
 from pathlib import Path
 

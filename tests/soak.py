@@ -120,9 +120,9 @@ class Soak:
         return self.check(time.monotonic() - t0)
 
     def check(self, seconds: float) -> dict:
-        from genlat.checkpoint import list_checkpoints
-
         import torch
+
+        from genlat.checkpoint import list_checkpoints
 
         state = json.loads((self.sweep_dir / "sweep.json").read_text())
         problems, trained, temp_files, checkpoints = [], 0, 0, 0

@@ -5,6 +5,8 @@ weights). Speed itself is not asserted: it depends on the machine."""
 import json
 import re
 
+import pytest
+
 from benchmarks.genlat_side import GenlatLoop
 from benchmarks.timing import interleave, paired_ratios, summarize
 from benchmarks.train_speed import build_parser, check_args, main, make_config
@@ -44,8 +46,15 @@ def test_benchmark_writes_results_and_ends_with_the_ratio(tmp_path, capsys):
     # the same networks and batch; the reference's G step also back-propagates into D's weights
     assert 0 < r["flops"]["per_step"]["genlat"] < r["flops"]["per_step"]["reference"]
     assert r["ratio"]["n"] == 2 and r["ratio_cpu_time"]["median"] > 0
-    for key in ("tracking_share", "checkpoint_share", "eval_share", "claims_share", "tracking_s", "eval_s", "claims_s", "train_s"):
-        assert r["epoch"][key] > 0, key
+    e = r["epoch"]  # the per-epoch costs, each as seconds and as a share of the epoch's training time
+    assert e["train_s"] == pytest.approx(640 / r["images_per_s"]["genlat"]["median"])  # --epoch_images 640
+    for part in ("tracking", "checkpoint", "eval", "claims"):
+        assert e[f"{part}_s"] > 0 and e[f"{part}_share"] == pytest.approx(e[f"{part}_s"] / e["train_s"]), part
+    assert e["claims_s"] < e["eval_s"]  # the claims' measures are a part of the evaluation
+    step = r["ratio"]["median"]  # each cost only adds to genlat's epoch: the ratio with it is the step's, scaled down
+    assert r["ratio_with_tracking"] == pytest.approx(step / (1 + e["tracking_share"]))
+    assert r["ratio_with_tracking_checkpoint_eval"] == pytest.approx(
+        step / (1 + e["tracking_share"] + e["checkpoint_share"] + e["eval_share"]))
     assert r["renderer"]["images_per_s"] > 0 and r["renderer"]["times_training"] > 0
     assert r["flops"]["achieved_per_s"] > 0 and r["flops"]["bf16_peak_per_s"] is None  # the CPU has no known peak
     assert r["settings"]["config"]["ngf"] == 8

@@ -7,7 +7,13 @@ import torch
 
 from genlat.config import TrainConfig
 from genlat.data import (
-    FACTOR_SIZES, Factors, ShapesSource, build_source, epoch_batches, render, sample_factors,
+    FACTOR_SIZES,
+    Factors,
+    ShapesSource,
+    build_source,
+    epoch_batches,
+    render,
+    sample_factors,
 )
 from genlat.errors import DataError
 

@@ -9,8 +9,8 @@ import torch
 
 from genlat.cli import train_main
 from genlat.health import CollapseWatch, spread
-from genlat.trainers import GANTrainer
 from genlat.sweep.cli import sweep_main
+from genlat.trainers import GANTrainer
 from tests.helpers import epochs, metrics_rows, only_run, run_sweep, sweep_file
 
 

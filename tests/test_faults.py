@@ -73,7 +73,7 @@ def test_disk_full_mid_epoch_is_one_line_exit_4_and_resumable(tmp_path, tiny_arg
     monkeypatch.setenv("GENLAT_FAULT", f"enospc:{point}@2")  # the write fails with ENOSPC half-way
     assert train_main([*tiny_args, *NO_EVAL, "--epochs", "2"]) == EXIT_OUTPUT
     err = capsys.readouterr().err
-    (line,) = [l for l in err.splitlines() if l.startswith("genlat: error:")]
+    (line,) = [ln for ln in err.splitlines() if ln.startswith("genlat: error:")]
     assert "no space left on the disk holding" in line and "re-run the same command" in line
     assert "Traceback" not in err
     run = only_run(tmp_path / "runs")

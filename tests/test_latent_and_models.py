@@ -18,10 +18,10 @@ def test_bank_is_a_function_of_seed_and_zn():
 def test_slerp_keeps_the_norm_lerp_does_not():
     bank = latent_bank(500, 2, 0)
     t = torch.linspace(0, 1, 11)
-    s, l = slerp(bank[0], bank[1], t), lerp(bank[0], bank[1], t)
+    s, lin = slerp(bank[0], bank[1], t), lerp(bank[0], bank[1], t)
     assert torch.allclose(s[0], bank[0], atol=1e-5) and torch.allclose(s[-1], bank[1], atol=1e-5)
-    assert torch.allclose(l[0], bank[0]) and torch.allclose(l[-1], bank[1])
-    mid_s, mid_l, typical = s[5].norm(), l[5].norm(), bank.norm(dim=1).mean()
+    assert torch.allclose(lin[0], bank[0]) and torch.allclose(lin[-1], bank[1])
+    mid_s, mid_l, typical = s[5].norm(), lin[5].norm(), bank.norm(dim=1).mean()
     assert abs(mid_s / typical - 1) < 0.05  # stays on the prior's shell
     assert 0.6 < mid_l / typical < 0.8  # two independent N(0, I) draws: the midpoint's norm is ~sqrt(1/2) = 0.71x
 

@@ -2,7 +2,7 @@
 
 import torch
 
-from genlat.latent import bank_pairs, interpolation_paths, latent_bank, slerp
+from genlat.latent import bank_pairs, interpolation_paths, latent_bank
 from genlat.metrics.smoothness import slerp_rows
 
 

@@ -7,8 +7,7 @@ import math
 import pytest
 import torch
 
-from genlat.cli import main, train_main
-from genlat.cli import parse_args
+from genlat.cli import main, parse_args, train_main
 from genlat.config import TrainConfig
 from genlat.data import FACTOR_NAMES, FACTOR_SIZES, ShapesSource
 from genlat.errors import ConfigError

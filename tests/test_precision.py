@@ -11,12 +11,17 @@ import torch
 from accelerate.commands.config import config_args
 
 from genlat import precision
-from genlat.cli import train_main
-from genlat.cli import parse_args
+from genlat.cli import parse_args, train_main
 from genlat.config import TrainConfig
 from genlat.errors import ConfigError, OutputError
 from genlat.precision import (
-    _after_launch, device_type, native_bf16, recorded_precision, resolve, resolve_channels_last, resolve_precision,
+    _after_launch,
+    device_type,
+    native_bf16,
+    recorded_precision,
+    resolve,
+    resolve_channels_last,
+    resolve_precision,
 )  # fmt: skip
 from tests.helpers import ROOT, TINY
 

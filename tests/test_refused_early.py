@@ -11,8 +11,7 @@ import time
 
 import pytest
 
-from genlat.cli import train_main
-from genlat.cli import parse_args
+from genlat.cli import parse_args, train_main
 from genlat.data.sampler import ImageSource
 from genlat.errors import EXIT_OK, EXIT_PREEMPTED, EXIT_USAGE, DataError
 from tests.helpers import ROOT, TINY, child_env

@@ -10,9 +10,9 @@ from torch.distributions import Normal, kl_divergence
 from genlat.cli import main, train_main
 from genlat.config import TrainConfig
 from genlat.errors import ConfigError
-from genlat.trainers import build_models, decoder_of
 from genlat.models.vae import VAE, active_units, bernoulli_nll, kl_per_dim
 from genlat.sweep.spec import load_spec
+from genlat.trainers import build_models, decoder_of
 from tests.helpers import load_png
 
 

@@ -58,7 +58,7 @@ def counting_listener():
         while not stop.is_set():
             try:
                 conn, _ = server.accept()
-            except (socket.timeout, OSError):
+            except (TimeoutError, OSError):
                 continue
             accepted.append(1)
             conn.close()
@@ -94,7 +94,7 @@ def test_online_without_a_network_logs_offline_at_once(tmp_path, tiny_args, monk
     assert _train(tmp_path, tiny_args) == 0
     err = capfd.readouterr().err
     # "cannot reach" comes from genlat's probe: W&B's own start would have retried for init_timeout (30 s)
-    (line,) = [l for l in err.splitlines() if "W&B online failed" in l]
+    (line,) = [ln for ln in err.splitlines() if "W&B online failed" in ln]
     assert f"cannot reach {base}" in line and "logging offline" in line and "wandb sync" in line
     runs, config = _offline_runs(tmp_path)
     assert len(runs) == 1 and runs[0].name.endswith(config["wandb_id"])
@@ -113,7 +113,7 @@ def test_a_server_that_accepts_but_never_answers_costs_seconds_not_a_minute(tmp_
         seconds = time.monotonic() - t0
     finally:
         silent.close()
-    (line,) = [l for l in capfd.readouterr().err.splitlines() if "W&B online failed" in l]
+    (line,) = [ln for ln in capfd.readouterr().err.splitlines() if "W&B online failed" in ln]
     # genlat's probe said so (W&B's own start would have waited its init_timeout, 30 s, then some)
     assert "connected, but no answer within 5 s" in line and "logging offline" in line
     assert seconds < 28, seconds
@@ -127,7 +127,7 @@ def test_online_with_a_wrong_api_key_logs_offline(tmp_path, tiny_args, monkeypat
     monkeypatch.setenv("WANDB_BASE_URL", refusing_server)
     assert _train(tmp_path, tiny_args) == 0
     captured = capfd.readouterr()
-    (line,) = [l for l in captured.err.splitlines() if "W&B online failed" in l]
+    (line,) = [ln for ln in captured.err.splitlines() if "W&B online failed" in ln]
     assert "logging offline" in line
     runs, _ = _offline_runs(tmp_path)
     assert len(runs) == 1

@@ -9,8 +9,8 @@ import json
 from pathlib import Path
 
 from analysis import build
-from analysis.render import wandb as wandb_report
 from analysis.load.study import load_loose
+from analysis.render import wandb as wandb_report
 from tests.test_report_stamps import OLD, STAMPED, write_run
 
 GROUP = "sweep-zn-lr-2a7c"

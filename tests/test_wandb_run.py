@@ -94,7 +94,7 @@ def test_logged_in_only_by_wandb_login_host_a_run_logs_online_as_wandb_expects(w
     run_id = json.loads((run_dir / "config.json").read_text())["wandb_id"]
     lines = train.stderr.splitlines()
     url = f"W&B run {wandb_server.url}/{wandb_server.store.entity}/genlat/runs/{run_id}"
-    assert lines.index(url) < next(i for i, l in enumerate(lines) if l.startswith("epoch 1/2  ")), train.stderr[-3000:]
+    assert lines.index(url) < next(i for i, ln in enumerate(lines) if ln.startswith("epoch 1/2  ")), train.stderr[-3000:]
     assert not list(run_dir.glob("wandb/offline-run-*"))
     run = wandb_server.store.runs[(wandb_server.store.entity, "genlat", run_id)]
     assert run.state == "finished" and run.job_type == "train" and run.tags == ["dcgan", "shapes"]

@@ -36,7 +36,7 @@ run_id, mode, first, png_a, png_b = sys.argv[1], sys.argv[2], int(sys.argv[3]), 
 
 def main():
     # the file stream sends every second (whole seconds: wandb-core truncates), not every 15
-    run = wandb.init(project=%r, id=run_id, resume="allow", name="trial-" + run_id, group="zn-8",
+    run = wandb.init(project=__PROJECT__, id=run_id, resume="allow", name="trial-" + run_id, group="zn-8",
                      job_type="train", tags=["study"], config={"zn": 8, "lr": 0.0002},
                      settings=wandb.Settings(init_timeout=60, silent=True, console="off",
                                              x_file_stream_transmit_interval=1))
@@ -48,7 +48,7 @@ def main():
     for epoch in range(first, first + 3):
         row = {"epoch": epoch, "epoch/loss": 1.0 / (epoch + 1)}
         if mode == "full":
-            live.add_data(epoch, wandb.Image(png_a if epoch %% 2 else png_b))
+            live.add_data(epoch, wandb.Image(png_a if epoch % 2 else png_b))
             row["live"] = live
         run.log(row)
     if mode == "full":
@@ -75,7 +75,7 @@ try:
     main()
 except KeyboardInterrupt:  # how wandb stops a script: its stop checker interrupts the main thread
     print("STOPPED", flush=True)
-""" % PROJECT
+""".replace("__PROJECT__", repr(PROJECT))
 
 
 @pytest.fixture

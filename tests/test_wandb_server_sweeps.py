@@ -327,7 +327,7 @@ def test_pause_stop_and_cancel():
 def test_random_and_bayes_suggest_from_the_space(method):
     s = Sweep(method=method, parameters={"lr": {"min": 0.001, "max": 0.1}, "zn": {"values": [50, 100]}})
     agent = s.agent()
-    for i in range(3):
+    for _ in range(3):
         (cmd,) = s.beat(agent)
         args = {k: v["value"] for k, v in cmd["args"].items()}
         assert 0.001 <= args["lr"] <= 0.1 and args["zn"] in (50, 100) and type(args["lr"]) is float

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from analysis.render import wandb as wandb_report
 from analysis.load import wandb as wandb_source
+from analysis.render import wandb as wandb_report
 from analysis.report import main as report_main
 from genlat.errors import ConfigError, GenlatError, entry_point
 from tests.test_report_stamps import STAMPED, write_run
@@ -44,7 +44,7 @@ class Api:
         return [r for r in self._runs if not filters or r.group == filters["group"]]
 
 
-def test_the_real_client_reads_the_panels_from_the_tables_artifact(wandb_server, tmp_path, pngs):
+def test_the_real_client_reads_the_panels_from_the_tables_artifact(wandb_server, tmp_path, pngs):  # noqa: F811
     """A run logged online as genlat logs it (the final `interpolation` table of panel pairs), read
     back through wandb.Api: its table file says "Image" in each picture's cell, and its summary holds
     the table's reference as an object that is no dict; the panel is the two pairs' pictures stacked."""
@@ -111,7 +111,7 @@ def test_a_multi_line_publish_error_is_one_line(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(wandb_report, "build_report", lambda *args: Refused())
     run = write_run(tmp_path / "runs", "r1", {"zn": 8, "seed": 0, "wandb_entity": "me"}, [{**STAMPED, "eval/fd": 1.0}])
     assert report_main(["--runs", str(run), "--out", str(tmp_path / "r"), "--publish"]) == 69
-    (line,) = [l for l in capsys.readouterr().err.splitlines() if l.startswith("genlat:")]
+    (line,) = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("genlat:")]
     assert line.startswith("genlat: error: --publish: W&B refused or could not be reached (RuntimeError: permission denied for entity me xxx")
     assert len(line) <= 15 + 600 and line.endswith("…")
 

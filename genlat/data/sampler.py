@@ -9,7 +9,7 @@ and an epoch can be replayed exactly after a restart, in any process.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import torch
 

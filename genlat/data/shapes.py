@@ -55,7 +55,7 @@ class Factors:
     values: torch.Tensor  # (B, 5) float64: shape id, scale 0.5..1, orientation [0, 2pi), x and y in [0, 1]
 
     @classmethod
-    def from_classes(cls, classes: torch.Tensor) -> "Factors":
+    def from_classes(cls, classes: torch.Tensor) -> Factors:
         """Factors of chosen class indices (B, 5), e.g. a traversal of one factor."""
         values = torch.stack([table[c] for table, c in zip(_tables(classes.device)[0], classes.T)], dim=1)
         return cls(classes, values)
@@ -68,7 +68,7 @@ class Factors:
         return self.classes[:, FACTOR_NAMES.index(name)]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _tables(device: torch.device) -> tuple[tuple[torch.Tensor, ...], torch.Tensor]:
     """_VALUES and each shape's (u stretch, v stretch, v shift) (3, 3) on `device`, float64: copied
     once per device, since a copy from host memory in every batch would stall a GPU's queue."""
@@ -224,7 +224,7 @@ class ShapesSource(ImageSource):
         self.channels = 3 if channels == 3 else 1
 
     @classmethod
-    def from_config(cls, cfg) -> "ShapesSource":
+    def from_config(cls, cfg) -> ShapesSource:
         return cls(cfg.epoch_size, cfg.image_size, cfg.seed, cfg.channels)
 
     def factors_for(self, indices) -> Factors:

@@ -11,14 +11,14 @@ The evaluation z (and PPL's pairs) come from the run's seed, so every epoch sees
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 
 from genlat.latent import latent_bank
+from genlat.metrics import METRIC_VERSION
 from genlat.metrics.coverage import factor_coverage
 from genlat.metrics.detail import detail_ratio, high_frequency_share
-from genlat.metrics import METRIC_VERSION
 from genlat.metrics.features import FeatureSpace, inception_feature_space, inception_weights, rotation_feature_space
 from genlat.metrics.fragments import fragmentation
 from genlat.metrics.jacobian import jacobian_points, latent_usage

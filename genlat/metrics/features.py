@@ -26,17 +26,17 @@ import io
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from genlat.atomic import atomic_write_bytes
 from genlat.errors import ConfigError
 from genlat.inference import eval_batches
-from genlat.atomic import atomic_write_bytes
 
 HASH_CHARS = 12  # of a sha256 in a feature space's name: name@3fa91c2e0b7d
 

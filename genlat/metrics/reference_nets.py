@@ -26,10 +26,10 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from genlat.atomic import atomic_write_bytes, atomic_write_json
 from genlat.data.shapes import FACTOR_NAMES, FACTOR_SIZES, SHAPES, ShapesSource
 from genlat.errors import DataError
 from genlat.metrics.features import HASH_CHARS, FeatureSpace, SmallCNN, train_net
-from genlat.atomic import atomic_write_bytes, atomic_write_json
 
 WEIGHTS_ENV = "GENLAT_WEIGHTS"
 MANIFEST = "manifest.json"

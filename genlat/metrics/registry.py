@@ -53,7 +53,7 @@ class Metric:
         """The name with the better side, e.g. 'Fréchet distance (lower is better)'."""
         return self.name + {LOWER: " (lower is better)", HIGHER: " (higher is better)"}.get(self.better, "")
 
-    def member(self, rest: str, **fields) -> "Metric":
+    def member(self, rest: str, **fields) -> Metric:
         """A family's member: `rest` is what follows the prefix (a method, a factor)."""
         return replace(self, key=self.key + rest, name=self.name + rest.replace("_", " "), **fields)
 

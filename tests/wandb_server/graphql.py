@@ -5,7 +5,8 @@ so the name is read from the document itself; an anonymous document is named by 
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 Handler = Callable[..., dict]
 OPERATIONS: dict[str, Handler] = {}

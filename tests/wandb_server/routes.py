@@ -5,7 +5,7 @@ content type])."""
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 ROUTES: list[tuple[str, re.Pattern, Callable]] = []
 

@@ -6,11 +6,10 @@ from __future__ import annotations
 import base64
 import json
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable
 
-from tests.wandb_server import graphql, routes
-from tests.wandb_server import artifacts, files, public_api, reports, runs, sweeps  # noqa: F401  (they register their operations)
+from tests.wandb_server import artifacts, files, graphql, public_api, reports, routes, runs, sweeps  # noqa: F401  (they register their operations)
 from tests.wandb_server.store import Store
 
 API_KEY = "local" + "0" * 35  # 40 characters, as W&B's keys are
@@ -31,7 +30,7 @@ class LocalWandbServer:
     def host(self) -> str:
         return self.url.split("://", 1)[1]
 
-    def start(self) -> "LocalWandbServer":
+    def start(self) -> LocalWandbServer:
         server = self
 
         class Handler(_Handler):
