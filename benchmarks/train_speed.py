@@ -189,7 +189,7 @@ def main(argv: list[str]) -> int:
         root = Path(tmp)
         os.environ.update(WANDB_MODE="offline", WANDB_SILENT="true", WANDB_DIR=str(root))
         with Progress(TextColumn("[bold]benchmark"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
-                      TimeElapsedColumn(), console=Console(stderr=True), transient=True) as progress:  # fmt: skip
+                      TimeElapsedColumn(), console=Console(stderr=True), transient=True) as progress:
             results = run_benchmark(args, root, progress)
     stamp = f"{results['environment']['device']}-{time.strftime('%Y%m%d-%H%M%S')}"
     out = Path(args.out) if args.out else RESULTS / f"train_speed-{stamp}.json"

@@ -17,23 +17,27 @@ commands:
   train     train one run (the same flags as train.py; see `genlat train --help`)
   eval      evaluate a run directory's newest checkpoint: genlat eval RUN_DIR [--samples N]
   sweep     run a W&B sweep file with no server: genlat sweep FILE [--workers K] [--count N] [--dir DIR]
-  report    answer Q1-Q3 from a sweep's runs: genlat report SWEEP_DIR [--out DIR] [--runs RUN_DIR ...] [--wandb E/P[/ID] [--group G]] [--publish]
+  report    answer Q1-Q3 from a sweep's runs: genlat report SWEEP_DIR [--out DIR] [--runs RUN_DIR ...]
+            [--wandb E/P[/ID] [--group G]] [--publish]
 """
 
 # `train --help` lists the flags in these groups, in this order; each TrainConfig field is in exactly one.
 FLAG_GROUPS = {
-    "model": ("the networks (genlat.models)", ("model", "zn", "ngf", "ndf", "beta")),
-    "data": ("the images trained on (genlat.data)",
-             ("dataset", "data_dir", "image_size", "channels", "epoch_size", "num_workers")),
-    "training": ("the optimiser, the GAN's stabilisers, the hardware, and when to give up", (
-        "epochs", "batch_size", "lr", "beta1", "seed", "instance_noise", "instance_noise_images", "label_smoothing",
-        "mixed_precision", "channels_last", "compile", "cpu", "collapse_spread", "collapse_epochs")),
-    "evaluation": ("each epoch's sample grid, the interpolation panels and the metrics (genlat.metrics)", (
-        "eval_every", "eval_samples", "eval_feature_images", "eval_inception",
-        "n_samples", "grid_nrow", "interp_pairs", "interp_steps", "interp_methods", "interp_every")),
-    "tracking": ("Weights & Biases", ("wandb_project", "wandb_entity", "wandb_group", "log_every")),
-    "run": ("the run folder OUT/NAME and its checkpoints", ("out", "name", "resume", "keep_checkpoints", "debug")),
-}  # fmt: skip
+    "model": ("the networks (genlat.models)", "model zn ngf ndf beta"),
+    "data": ("the images trained on (genlat.data)", "dataset data_dir image_size channels epoch_size num_workers"),
+    "training": (
+        "the optimiser, the GAN's stabilisers, the hardware, and when to give up",
+        "epochs batch_size lr beta1 seed instance_noise instance_noise_images label_smoothing "
+        "mixed_precision channels_last compile cpu collapse_spread collapse_epochs",
+    ),
+    "evaluation": (
+        "each epoch's sample grid, the interpolation panels and the metrics (genlat.metrics)",
+        "eval_every eval_samples eval_feature_images eval_inception "
+        "n_samples grid_nrow interp_pairs interp_steps interp_methods interp_every",
+    ),
+    "tracking": ("Weights & Biases", "wandb_project wandb_entity wandb_group log_every"),
+    "run": ("the run folder OUT/NAME and its checkpoints", "out name resume keep_checkpoints debug"),
+}
 
 
 def build_parser(prog: str = "train.py") -> argparse.ArgumentParser:
@@ -46,11 +50,11 @@ def build_parser(prog: str = "train.py") -> argparse.ArgumentParser:
         formatter_class=DefaultsHelpFormatter,
     )
     fields = {f.name: f for f in dataclasses.fields(TrainConfig)}
-    grouped = [name for _, names in FLAG_GROUPS.values() for name in names]
+    grouped = [name for _, names in FLAG_GROUPS.values() for name in names.split()]
     assert sorted(grouped) == sorted(fields), "every TrainConfig field belongs to exactly one of FLAG_GROUPS"
     for title, (description, names) in FLAG_GROUPS.items():
         group = parser.add_argument_group(title, description)
-        for name in names:
+        for name in names.split():
             _add_flag(group, fields[name])
     return parser
 
@@ -124,7 +128,7 @@ def report_main(argv: list[str]) -> int:
 
 COMMANDS = {
     "train": lambda argv: train_main(argv, prog="genlat train"), "eval": eval_main, "sweep": sweep_main, "report": report_main,
-}  # fmt: skip
+}
 
 
 def main(argv: list[str] | None = None) -> int:

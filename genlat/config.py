@@ -229,7 +229,8 @@ class TrainConfig:
         "~/.cache/genlat); shapes use the shipped nets", _eval_feature_images
     )
     eval_inception: str = _opt(
-        "", "torchvision Inception-v3 weights for file datasets ('' = the torch hub cache's, else a net trained on the data)",
+        "", "torchvision Inception-v3 weights for file datasets ('' = the torch hub cache's, else a net trained "
+        "on the data)",
         lambda v: None if not v or os.path.isfile(v) else "no such file: give the path of the weights (.pth) or leave it empty",
     )
     # --- divergence (genlat.health): non-finite losses always end a run; total mode collapse too ---

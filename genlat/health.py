@@ -7,14 +7,14 @@ z to the same image scores 0. Once a run's spread has reached `--collapse_spread
 `--collapse_epochs` consecutive epochs ends the run as diverged.
 
 Why this rule and these defaults (0.03, 3 epochs): it fires only on *total* collapse after the
-generator had produced diverse images, which a GAN does not recover from without intervention (D
-wins, G's gradients vanish), so stopping saves the rest of the run and the sweep moves on. Measured
-here on the plain DCGAN (no stabilisers, ngf 64, zn 50-500, 4 epochs of 1,920 images, seed 0), which
-learns slowly on the shapes: 0.006-0.02 untrained and 0.13-0.54 after each of epochs 1-4, a generator whose output no longer depends on z scores 0.000,
-and the tests' tiny nets (4 steps per epoch) stay near 0.0003. A generator that has not yet reached
-the threshold is slow, not collapsed, so the rule waits until it has (it misses a collapse in the
-very first epochs: conservative by design); several epochs in a row keep one bad epoch from ending
-a run.
+generator had produced diverse images, which a GAN does not recover from without intervention (D wins,
+G's gradients vanish), so stopping saves the rest of the run and the sweep moves on. Measured here on
+the plain DCGAN (no stabilisers, ngf 64, zn 50-500, 4 epochs of 1,920 images, seed 0), which learns
+slowly on the shapes: 0.006-0.02 untrained and 0.13-0.54 after each of epochs 1-4, a generator whose
+output no longer depends on z scores 0.000, and the tests' tiny nets (4 steps per epoch) stay near
+0.0003. A generator that has not yet reached the threshold is slow, not collapsed, so the rule waits
+until it has (it misses a collapse in the very first epochs: conservative by design); several epochs in
+a row keep one bad epoch from ending a run.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Ctrl-C (SIGINT) and SIGTERM noted, not raised: while a run starts (genlat.cli) and while it trains
-(genlat.run stops at the next step, the last checkpoint its resume point). A KeyboardInterrupt raised inside an import leaves a half-imported
-module behind (numpy then fails later with "module 'numpy' has no attribute 'dtype'"), and a library
-that catches it broadly can swallow it, so the run trains on. Imports nothing heavy.
+(genlat.run stops at the next step, the last checkpoint its resume point). A KeyboardInterrupt raised
+inside an import leaves a half-imported module behind (numpy then fails later with "module 'numpy' has
+no attribute 'dtype'"), and a library that catches it broadly can swallow it, so the run trains on.
+Imports nothing heavy.
 
 Work that only computes and can take long (reading a dataset, training a feature net on first use)
 runs inside `Deferred.prompt()`: there a signal raises StopRequested at once, so a stop is honoured

@@ -49,7 +49,23 @@ def check_same_wandb_run(run: RunDir, recorded: str | None) -> None:
     wanted = os.environ.get("WANDB_RUN_ID")
     if wanted and recorded and wanted != recorded:
         raise OutputError(f"{run.path} belongs to W&B run {recorded}, but WANDB_RUN_ID={wanted}: unset WANDB_RUN_ID "
-                          "to continue that run, or pick another --name or --out for the new one")  # fmt: skip
+                          "to continue that run, or pick another --name or --out for the new one")
+
+
+def check_same_identity(run: RunDir, records: tuple[dict | None, ...], precision: str, world_size: int) -> None:
+    """A resume continues the same computation: the precision the run resolved and the number of
+    processes it trained with (which set the steps per epoch and each step's batch) are recorded in
+    config.json and in every checkpoint, so a resume that would change them is refused even when
+    config.json is gone."""
+    for record in filter(None, records):
+        had = record.get("mixed_precision_resolved")
+        if had is not None and had != precision:
+            raise OutputError(f"{run.path} was trained with mixed precision {had} (this command: {precision}): resume "
+                              f"with --mixed_precision {had}, or pick another --name or --out")
+        had = record.get("world_size")
+        if had is not None and had != world_size:
+            raise OutputError(f"{run.path} was trained by {had} process(es) (this command: {world_size}): resume with "
+                              f"`accelerate launch --num_processes {had} ...`, or pick another --name or --out")
 
 
 def resume_point(cfg: TrainConfig, run: RunDir, shapes: dict | None = None) -> ResumePoint:
@@ -81,16 +97,16 @@ def resume_point(cfg: TrainConfig, run: RunDir, shapes: dict | None = None) -> R
         raise OutputError(f"{run.path} has metrics for epochs up to {max(lined)} but its newest readable checkpoint is "
                           f"{_epoch_name(point.epoch)}: resuming would retrain and replace epochs {point.epoch + 1}-"
                           f"{max(lined)}. Restore the missing checkpoints, or move the folder away (or pick another "
-                          "--name) to start again")  # fmt: skip
+                          "--name) to start again")
     missing = sorted(set(range(1, point.epoch + 1)) - lined)
     older = load_epoch(run.checkpoints, point.epoch - 1, shapes) if missing == [point.epoch] and point.epoch > 1 else None
     if older is not None:  # only the newest checkpoint's own line is lost: replaying that one epoch loses nothing
         point.notes.append(f"[note] epoch {point.epoch} has no metrics line: replaying it from the checkpoint of epoch "
-                           f"{point.epoch - 1}")  # fmt: skip
+                           f"{point.epoch - 1}")
         point.state, point.epoch = older, point.epoch - 1
     elif missing:  # never retrain what a kept checkpoint already holds
         point.notes.append(f"[warning] epoch(s) {', '.join(map(str, missing))} have no metrics line: their numbers are "
-                           f"lost; every other line is kept and training continues after epoch {point.epoch}")  # fmt: skip
+                           f"lost; every other line is kept and training continues after epoch {point.epoch}")
     return point
 
 

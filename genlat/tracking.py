@@ -41,7 +41,7 @@ INTERP_COLUMNS = ["epoch", "zn", "method", "pair", "panel"]
 # config.json keys kept out of the W&B config: where and how this machine ran and showed the run (W&B
 # has its own fields for the name, id, project, entity and group), not what the experiment was
 BOOKKEEPING = ("out", "name", "resume", "debug", "log_every", "keep_checkpoints", "num_workers", "data_dir",
-               "wandb_project", "wandb_entity", "wandb_group", "run_name", "wandb_id", "started")  # fmt: skip
+               "wandb_project", "wandb_entity", "wandb_group", "run_name", "wandb_id", "started")
 
 
 def wandb_config(config_record: dict[str, Any]) -> dict[str, Any]:

@@ -21,7 +21,7 @@ TINY = [
     "--image_size", "32", "--epoch_size", "64", "--batch_size", "16", "--ngf", "8", "--ndf", "8",
     "--zn", "8", "--n_samples", "16", "--grid_nrow", "4", "--interp_pairs", "2", "--interp_steps", "4",
     "--log_every", "2", "--eval_samples", "32",
-]  # fmt: skip  (a run that trains in about a second: 32x32, 4 steps per epoch, narrow nets)
+]  # (a run that trains in about a second: 32x32, 4 steps per epoch, narrow nets)
 
 
 def child_env(**extra: str) -> dict[str, str]:
@@ -76,7 +76,7 @@ def sweep_state(root: Path) -> dict:
 TINY_PARAMS = {
     "epochs": 1, "image_size": 32, "epoch_size": 64, "batch_size": 16, "ngf": 8, "ndf": 8, "n_samples": 16,
     "grid_nrow": 4, "interp_pairs": 2, "interp_steps": 4, "log_every": 2, "eval_every": 0,
-}  # fmt: skip
+}
 
 
 def sweep_file(path: Path, zn=(8, 16), method="grid", command=None, **extra) -> Path:
@@ -102,7 +102,7 @@ def runner(args: list[str], **kw) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "genlat", "sweep", *args], cwd=ROOT, env=child_env(), text=True,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw,
-    )  # fmt: skip
+    )
 
 
 def run_sweep(args: list[str], timeout=240) -> subprocess.CompletedProcess:

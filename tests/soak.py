@@ -32,7 +32,7 @@ EPOCHS = 3  # per trial, by default; --epochs makes the sweep long enough for ma
 PARAMS = {
     "image_size": 32, "epoch_size": 512, "batch_size": 16, "ngf": 8, "ndf": 8, "n_samples": 16,
     "grid_nrow": 4, "interp_pairs": 2, "interp_steps": 4, "log_every": 4, "eval_every": 0,
-}  # fmt: skip
+}
 EPOCH_LINE = re.compile(r"^epoch (\d+)/(\d+)  ")  # the end-of-epoch line train.py prints
 
 
@@ -42,7 +42,7 @@ def write_sweep(path: Path, epochs: int) -> Path:
         "metric": {"name": "epoch/loss_g", "goal": "minimize"},
         "parameters": {**{k: {"value": v} for k, v in {**PARAMS, "epochs": epochs}.items()}, "zn": {"values": list(ZNS)}},
         "command": ["${env}", "${interpreter}", "${program}", "${args}"],
-    }  # fmt: skip
+    }
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
 
@@ -50,7 +50,7 @@ def write_sweep(path: Path, epochs: int) -> Path:
 def environment(root: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB_")}
     env.update(WANDB_MODE="offline", WANDB_SILENT="true", WANDB_CONFIG_DIR=str(root / "wandb-config"),
-               WANDB_CACHE_DIR=str(root / "wandb-cache"), GENLAT_OFFLINE="1", PYTHONPATH=str(ROOT))  # fmt: skip
+               WANDB_CACHE_DIR=str(root / "wandb-cache"), GENLAT_OFFLINE="1", PYTHONPATH=str(ROOT))
     return env
 
 
@@ -60,7 +60,7 @@ class Soak:
         self.sweep_dir = root / "sweep"
         self.sweep = write_sweep(root / "soak.yaml", epochs)
         self.argv = [sys.executable, "-m", "genlat", "sweep", str(self.sweep), "--dir", str(self.sweep_dir),
-                     "--workers", str(workers), "--retries", str(retries), "--grace", "60"]  # fmt: skip
+                     "--workers", str(workers), "--retries", str(retries), "--grace", "60"]
         self.env = environment(root)
         self.runner: subprocess.Popen | None = None
         self.log = open(root / "runner.log", "ab")
@@ -69,7 +69,7 @@ class Soak:
 
     def start_runner(self) -> None:
         self.runner = subprocess.Popen(self.argv, cwd=ROOT, env=self.env, stdout=self.log, stderr=self.log,
-                                       stdin=subprocess.DEVNULL)  # fmt: skip
+                                       stdin=subprocess.DEVNULL)
         self.runner_starts += 1
 
     def running_trials(self) -> list[dict]:
@@ -188,7 +188,8 @@ def main(argv: list[str] | None = None) -> int:
     result = soak.run()
     (root / "soak.json").write_text(json.dumps(result, indent=2) + "\n")
     if result["kills"] < args.kills:
-        print(f"the sweep finished after {result['kills']} of {args.kills} kills; --epochs {args.epochs * 3} gives room for more")
+        print(f"the sweep finished after {result['kills']} of {args.kills} kills; "
+              f"--epochs {args.epochs * 3} gives room for more")
     print(f"kills survived: {result['kills']} ({', '.join(f'{n} {k}' for k, n in result['kills_by_kind'].items())}); "
           f"runner started {result['runner_starts']} times")
     print(f"trials: {result['trials_finished']}/{len(ZNS)} finished, trials lost: {result['trials_lost']}, "

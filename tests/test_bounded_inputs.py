@@ -27,7 +27,7 @@ def _one_line(capsys) -> str:
     (["--batch_size", "100000000", "--epoch_size", "100000000"], "--batch_size=100000000", "batch"),
     (["--epoch_size", str(10**14)], f"--epoch_size={10**14}", "epoch order"),
     (["--zn", "1000000000"], "--zn=1000000000", "networks"),
-])  # fmt: skip
+])
 def test_a_size_that_cannot_fit_in_memory_is_refused_with_the_gib(tmp_path, capsys, argv, flag, part):
     assert train_main([*argv, "--out", str(tmp_path / "runs")]) == EXIT_USAGE
     line = _one_line(capsys)
@@ -42,7 +42,7 @@ def test_a_size_that_cannot_fit_in_memory_is_refused_with_the_gib(tmp_path, caps
     (["--epochs", "10000000000"], "--epochs=10000000000: must be at most"),
     (["--eval_feature_images", "1000000000"], "--eval_feature_images=1000000000: must be from 64"),
     (["--num_workers", "100000"], "--num_workers=100000: must be at most"),
-])  # fmt: skip
+])
 def test_a_number_past_any_sane_setting_is_refused(tmp_path, capsys, argv, words):
     assert train_main([*argv, "--out", str(tmp_path / "runs")]) == EXIT_USAGE
     assert words in _one_line(capsys)
@@ -51,7 +51,7 @@ def test_a_number_past_any_sane_setting_is_refused(tmp_path, capsys, argv, words
 def test_every_large_allocation_grows_with_its_flag():
     base = memory_needs(TrainConfig())
     for flag, part in [("n_samples", "latent bank"), ("interp_steps", "panels"), ("eval_samples", "evaluation"),
-                       ("batch_size", "batch"), ("epoch_size", "epoch order"), ("ngf", "networks")]:  # fmt: skip
+                       ("batch_size", "batch"), ("epoch_size", "epoch order"), ("ngf", "networks")]:
         bigger = memory_needs(TrainConfig(**{flag: getattr(TrainConfig(), flag) * 4}))
         assert bigger[part][0] > base[part][0], flag
     assert memory_needs(TrainConfig(), eval_samples=10**6)["evaluation"][0] > 10**12 * 8  # the k-NN matrix
@@ -70,7 +70,7 @@ def test_genlat_eval_refuses_samples_that_cannot_fit(tmp_path, capsys):
     (["--count", "0"], "--count=0: must be a positive integer"),
     (["--retries", "1000000"], "--retries=1000000: must be from 0 to 1000"),
     (["--grace", "1e300"], "--grace=1e+300: must be a finite number of seconds from 0 to 86400"),
-])  # fmt: skip
+])
 def test_genlat_sweep_numbers_are_bounded(tmp_path, capsys, argv, words):
     from genlat.sweep.cli import sweep_main
     from tests.helpers import sweep_file

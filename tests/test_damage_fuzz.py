@@ -44,7 +44,7 @@ RUN_TARGETS = [
     "config.json", "metrics.jsonl", "status.json", ".lock", "checkpoints", "checkpoints/epoch_001.pt",
     "checkpoints/epoch_002.pt", "checkpoints/best.pt", "samples", "samples/epoch_001.png", "samples/epoch_002.png",
     "interpolation", "interpolation/epoch_002_slerp.png", "interpolation/epoch_002_lerp_pair0.png", "wandb",
-]  # fmt: skip
+]
 SWEEP_TARGETS = ["sweep.json", "sweep.yaml", ".sweep.lock", "logs", "runs"] + [f"runs/T/{t}" for t in RUN_TARGETS]
 DAMAGES = ["truncate", "delete", "garbage", "folder", "fifo", "link_out", "wrong_types", "huge_png"]
 ODD_VALUES = [None, "x", "../../escape", [], {}, -1, 0, 2**70, 1e308, True, [1, [2]], {"epoch": 1}]
@@ -79,9 +79,9 @@ class Damage:
 
 
 damages = st.lists(st.builds(Damage, st.sampled_from(RUN_TARGETS), st.sampled_from(DAMAGES), st.integers(0, 2**16)),
-                   min_size=1, max_size=3)  # fmt: skip
+                   min_size=1, max_size=3)
 sweep_damages = st.lists(st.builds(Damage, st.sampled_from(SWEEP_TARGETS), st.sampled_from(DAMAGES),
-                                   st.integers(0, 2**16)), min_size=1, max_size=3)  # fmt: skip
+                                   st.integers(0, 2**16)), min_size=1, max_size=3)
 
 
 # --- applying damage ----------------------------------------------------------------------------
@@ -93,7 +93,7 @@ def huge_png(width: int = 60000, height: int = 60000) -> bytes:
 
     rows = zlib.compress(b"\0" * (width + 1) * 4)  # a few rows; the decoder wants all of them
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
-            + chunk(b"IDAT", rows) + chunk(b"IEND", b""))  # fmt: skip
+            + chunk(b"IDAT", rows) + chunk(b"IEND", b""))
 
 
 def _remove(path: Path) -> None:

@@ -44,7 +44,7 @@ def test_two_ranks_share_one_run(tmp_path, model):
         sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
         "--num_machines", "1", "--mixed_precision", "bf16", "--dynamo_backend", "no",
         "--main_process_port", str(free_port()),
-    ]  # fmt: skip
+    ]
     env = {**os.environ, "ACCELERATE_USE_CPU": "true", "OMP_NUM_THREADS": "1"}
     proc = subprocess.run(
         [*launch, str(probe), *TINY, "--out", str(tmp_path / "runs"), "--epochs", "1", "--model", model],

@@ -21,7 +21,7 @@ FLAGS = [
     "--image_size", "32", "--epoch_size", "64", "--batch_size", "16", "--ngf", "2", "--ndf", "2", "--zn", "4",
     "--n_samples", "16", "--grid_nrow", "4", "--interp_pairs", "2", "--interp_steps", "4", "--log_every", "2",
     "--eval_samples", "0", "--mixed_precision", "no", "--channels_last", "false",  # what the fixtures ran with
-]  # fmt: skip
+]
 
 
 def _last_state(run):

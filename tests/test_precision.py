@@ -22,13 +22,13 @@ from genlat.precision import (
     resolve,
     resolve_channels_last,
     resolve_precision,
-)  # fmt: skip
+)
 from tests.helpers import ROOT, TINY
 
 
 @pytest.mark.parametrize("device, native, expected", [
     ("cuda", True, "bf16"), ("cuda", False, "no"), ("cpu", True, "bf16"), ("cpu", False, "no"),
-])  # fmt: skip
+])
 def test_auto_is_bf16_only_where_the_device_runs_it_natively(device, native, expected):
     assert resolve_precision("auto", device, native, env={})[0] == expected
 
@@ -56,7 +56,7 @@ def test_accelerates_setting_wins_over_auto(launcher):
     ([], True, "no"),  # the default config file (`accelerate config`) says no
     (["--cpu"], True, "bf16"),  # ... but accelerate launch --cpu does not read it
     (None, False, "no"),  # no launcher: ACCELERATE_MIXED_PRECISION=no was set by hand
-])  # fmt: skip
+])
 def test_accelerates_no_counts_only_when_someone_chose_it(launch_args, config_file, expected, tmp_path, monkeypatch):
     default = tmp_path / "default_config.yaml"
     if config_file:
@@ -84,7 +84,7 @@ def test_accelerate_launch_with_no_config_trains_as_python_train_py(tmp_path):
         [sys.executable, "-m", "accelerate.commands.launch", str(ROOT / "train.py"), *TINY, "--epochs", "1",
          "--eval_every", "0", "--out", str(tmp_path / "runs")],
         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=240,
-    )  # fmt: skip
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     device = device_type(False)
     auto = resolve_precision("auto", device, native_bf16(device), env={})[0]  # what `python train.py` trains in

@@ -30,7 +30,7 @@ def _snapshot(run: Path) -> dict[str, bytes]:
     """Every file genlat wrote, and which W&B runs exist (W&B's service may still flush the last
     run's own logs after it returned: not ours to compare)."""
     files = {str(p.relative_to(run)): p.read_bytes() for p in sorted(run.rglob("*"))
-             if p.is_file() and "wandb" not in p.relative_to(run).parts}  # fmt: skip
+             if p.is_file() and "wandb" not in p.relative_to(run).parts}
     return {**files, "W&B runs": sorted(p.name for p in (run / "wandb").glob("offline-run-*"))}
 
 
@@ -43,7 +43,7 @@ def holder(tmp_path):
         run.mkdir(parents=True, exist_ok=True)
         code = ("import fcntl, json, os, socket, sys, time; f = open(sys.argv[1], 'a+'); fcntl.flock(f, fcntl.LOCK_EX);"
                 "f.truncate(0); f.write(json.dumps({'host': socket.gethostname(), 'pid': os.getpid()})); f.flush();"
-                "print('held', flush=True); time.sleep(600)")  # fmt: skip
+                "print('held', flush=True); time.sleep(600)")
         proc = subprocess.Popen([sys.executable, "-c", code, str(run / ".lock")], stdout=subprocess.PIPE, text=True)
         assert proc.stdout.readline().strip() == "held"
         procs.append(proc)
@@ -61,7 +61,7 @@ def test_a_second_writer_is_refused_and_a_dead_ones_lock_taken_over(tmp_path, ti
     assert train_main([*tiny_args, *NO_EVAL, "--epochs", "1", "--name", "one"]) == EXIT_OUTPUT
     err = _err(capsys)
     assert err.strip() == (f"genlat: error: {run} is being written by another process (host {socket.gethostname()}, "
-                           f"pid {other.pid}); wait for it to end, or pick another --name or --out")  # fmt: skip
+                           f"pid {other.pid}); wait for it to end, or pick another --name or --out")
     assert not (run / "config.json").exists() and not list(run.rglob("offline-run-*"))  # no W&B run either
     other.send_signal(signal.SIGKILL)  # it dies holding the lock; the kernel drops it
     other.wait()

@@ -29,7 +29,7 @@ def test_a_command_that_starts_while_another_checks_the_folder_is_refused(tiny_a
     def interleave(*args, **kwargs):
         other["proc"] = subprocess.run([sys.executable, "train.py", *TINY, "--out", str(tmp_path / "runs"), "--name",
                                         "same", "--epochs", "1", "--eval_every", "0", "--lr", "0.0003"], cwd=ROOT,
-                                       env=child_env(), text=True, capture_output=True, timeout=300)  # fmt: skip
+                                       env=child_env(), text=True, capture_output=True, timeout=300)
         return build(*args, **kwargs)
 
     monkeypatch.setattr(run_module, "build_trainer", interleave)

@@ -22,7 +22,7 @@ BAD_VALUES = {
     "interp_steps": "1", "interp_methods": "cubic", "interp_every": "-1", "eval_every": "-1", "eval_samples": "8",
     "eval_feature_images": "10", "collapse_spread": "1.5", "collapse_epochs": "0", "name": "a/b",
     "keep_checkpoints": "0", "log_every": "0", "wandb_project": "a/b", "wandb_entity": "a:b", "out": "/tmp/" + "x" * 300, "eval_inception": "/nonexistent/inception.pth",
-}  # fmt: skip
+}
 FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
 NOT_A = {"int": "abc", "float": "fast", "bool": "maybe"}  # a value of the wrong type for each kind
 
@@ -70,7 +70,7 @@ def test_unknown_flags_and_missing_values(capsys):
     (lambda p: (p.mkdir(), (p / "notes.txt").write_text("hi"), (p / "a.csv").write_text("1,2")), "no image files"),
     (lambda p: (p.mkdir(), (p / "x.png").write_bytes(b"not a png")), "could be read"),  # unreadable
     (lambda p: (p.mkdir(), Image.new("RGB", (40, 40)).save(p / "one.png")), "has 1 image(s); genlat needs at least 2"),
-])  # fmt: skip
+])
 def test_a_bad_dataset_is_one_line_exit_3(make, message, tmp_path, tiny_args, capsys):
     data = tmp_path / "images"
     make(data)

@@ -25,13 +25,13 @@ WANDB = str(Path(sys.executable).parent / "wandb")
 
 def _cli(args: list[str], env: dict, timeout: float) -> subprocess.CompletedProcess:
     return subprocess.run([WANDB, *args], cwd=ROOT, env=env, text=True, capture_output=True, timeout=timeout,
-                          stdin=subprocess.DEVNULL)  # fmt: skip
+                          stdin=subprocess.DEVNULL)
 
 
 def _online_env(server, tmp_path: Path) -> dict:
     (tmp_path / "agent-wandb").mkdir(exist_ok=True)
     return child_env(WANDB_SILENT="false", **server.env(), PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-                     WANDB_DIR=str(tmp_path / "agent-wandb"), OMP_NUM_THREADS="1")  # fmt: skip
+                     WANDB_DIR=str(tmp_path / "agent-wandb"), OMP_NUM_THREADS="1")
 
 
 def create_sweep(server, path: Path, env: dict) -> str:
@@ -53,7 +53,7 @@ def _tiny_sweep(tmp_path: Path, name: str) -> Path:
     return sweep_file(tmp_path / f"{name}.yaml", zn=(8, 16), command=ACCELERATE,
                       metric={"name": "eval/fd", "goal": "minimize"},
                       params={"epochs": 2, "eval_every": 1, "eval_samples": 32, "out": str(tmp_path / "runs"),
-                              "wandb_project": "genlat"})  # fmt: skip
+                              "wandb_project": "genlat"})
 
 
 def _sweep_runs(server, sweep_id: str):
@@ -131,7 +131,7 @@ def _agent_past_epoch_1(server, sweep: str, env: dict, runs_root: Path):
     from tests.helpers import wait_for
 
     agent = subprocess.Popen([WANDB, "agent", "--count", "1", sweep], cwd=ROOT, env=env, text=True,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)  # fmt: skip
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     try:
         wait_for(lambda: list(runs_root.glob("*/checkpoints/epoch_001.pt")), 300, "the first checkpoint")
         (run,) = _sweep_runs(server, sweep.rsplit("/", 1)[1])
@@ -151,7 +151,7 @@ def test_a_trial_preempted_from_outside_is_requeued_and_resumed_under_its_id(wan
     env = _online_env(wandb_server, tmp_path)
     path = sweep_file(tmp_path / "preempt.yaml", zn=(8,), command=ACCELERATE, metric={"name": "eval/fd", "goal": "minimize"},
                       params={"epochs": 3, "epoch_size": 1600, "eval_every": 1, "eval_samples": 32,
-                              "out": str(tmp_path / "runs"), "wandb_project": "genlat"})  # fmt: skip
+                              "out": str(tmp_path / "runs"), "wandb_project": "genlat"})
     sweep = create_sweep(wandb_server, path, env)
     sweep_id = sweep.rsplit("/", 1)[1]
     agent, run = _agent_past_epoch_1(wandb_server, sweep, env, tmp_path / "runs")
@@ -183,14 +183,14 @@ def test_an_offline_sweep_synced_then_reported_from_wandb(wandb_server, tmp_path
     from tests.helpers import sweep_state
 
     path = sweep_file(tmp_path / "offline.yaml", zn=(8, 16), metric={"name": "eval/fd", "goal": "minimize"},
-                      params={"epochs": 2, "eval_every": 1, "eval_samples": 32, "wandb_project": "synced"})  # fmt: skip
+                      params={"epochs": 2, "eval_every": 1, "eval_samples": 32, "wandb_project": "synced"})
     root = tmp_path / "sweep"
     done = subprocess.run([sys.executable, "-m", "genlat", "sweep", str(path), "--dir", str(root)], cwd=ROOT,
-                          env=child_env(WANDB_MODE="offline"), text=True, capture_output=True, timeout=600)  # fmt: skip
+                          env=child_env(WANDB_MODE="offline"), text=True, capture_output=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     assert not wandb_server.store.runs  # offline: nothing reached the server
     synced = subprocess.run([sys.executable, "-m", "genlat", "sweep", "--sync", str(root)], cwd=ROOT,
-                            env=child_env(**wandb_server.env()), text=True, capture_output=True, timeout=600)  # fmt: skip
+                            env=child_env(**wandb_server.env()), text=True, capture_output=True, timeout=600)
     assert synced.returncode == 0, synced.stderr[-3000:]
     group = sweep_state(root)["group"]
     runs = [r for r in wandb_server.store.runs.values() if r.project == "synced"]
@@ -219,7 +219,7 @@ def test_a_stop_the_server_asks_for_ends_the_trial_for_good(wandb_server, tmp_pa
     env = {**_online_env(wandb_server, tmp_path), "WANDB_X_FILE_STREAM_TRANSMIT_INTERVAL": "1"}
     path = sweep_file(tmp_path / "stop.yaml", zn=(8,), command=ACCELERATE, metric={"name": "eval/fd", "goal": "minimize"},
                       params={"epochs": 4, "epoch_size": 1600, "eval_every": 0, "out": str(tmp_path / "runs"),
-                              "wandb_project": "genlat"})  # fmt: skip
+                              "wandb_project": "genlat"})
     sweep = create_sweep(wandb_server, path, env)
     sweep_id = sweep.rsplit("/", 1)[1]
     agent, run = _agent_past_epoch_1(wandb_server, sweep, env, tmp_path / "runs")

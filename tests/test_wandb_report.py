@@ -26,7 +26,7 @@ def make_runs(root: Path, server, stamp_of=lambda zn, lr: STAMPED) -> list[Path]
                 run_id = f"r{zn}x{int(lr * 1e4)}s{seed}"
                 config = {"zn": zn, "lr": lr, "seed": seed, "wandb_id": run_id, "wandb_group": GROUP, "wandb_project": "genlat"}
                 lines = [{**stamp_of(zn, lr), "eval/fd": zn * lr * 1e5 + seed + e, "eval/precision": 0.5, "eval/interp_cv_slerp": 0.2,
-                          "epoch/loss_g": 1.0 / e} for e in (1, 2)]  # fmt: skip
+                          "epoch/loss_g": 1.0 / e} for e in (1, 2)]
                 dirs.append(write_run(root, run_id, config, lines))
                 server.store.run(server.store.entity, "genlat", run_id).group = GROUP
     return dirs
@@ -72,7 +72,7 @@ def test_publish_stores_one_view_with_plots_against_zn_grouped_by_every_varying_
     (q1,) = grids["Q1: latent size"]
     assert {(p["viewType"], p["config"]["xAxis"], p["config"]["yAxis"]) for p in panels(q1)} == {
         ("Scatter Plot", "config:zn.value", "summary:eval/fd.min"),  # the summary keeps the best epoch's FD: {"min": value}
-        ("Scatter Plot", "config:zn.value", "summary:eval/precision")}  # fmt: skip
+        ("Scatter Plot", "config:zn.value", "summary:eval/precision")}
     (q2,) = grids["Q2: training over time"]
     lines = {p["config"]["metrics"][0]: p["config"]["xAxis"] for p in panels(q2) if p["viewType"] == "Run History Line Plot"}
     assert lines == {"eval/fd": "epoch", "eval/precision": "epoch", "epoch/loss_g": "epoch"}

@@ -35,7 +35,7 @@ def test_report_of_online_runs_and_its_published_spec(wandb_server, tmp_path):
     env = child_env(**wandb_server.env(), WANDB_DIR=str(tmp_path / "wandb-dir"), OMP_NUM_THREADS="1")
     flags = [*TINY, "--epochs", "1", "--eval_every", "1", "--out", str(runs), "--wandb_project", PROJECT, "--wandb_group", GROUP]
     procs = [subprocess.Popen([sys.executable, "train.py", *flags, "--zn", str(zn), "--name", f"zn{zn}"], cwd=ROOT, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for zn in (8, 16)]  # fmt: skip
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for zn in (8, 16)]
     for p in procs:
         out, _ = p.communicate(timeout=300)
         assert p.returncode == 0, out[-3000:]
@@ -62,7 +62,7 @@ def test_report_of_online_runs_and_its_published_spec(wandb_server, tmp_path):
     (q1,) = grids["Q1: latent size"]
     assert {p["config"]["xAxis"] for p in panels(q1)} == {"config:zn.value"}
     plotted = {p["config"]["yAxis"].removeprefix("summary:") for g in grids["Q1: latent size"] + grids["Q3: interpolation"]
-               for p in panels(g) if p["viewType"] == "Scatter Plot"}  # fmt: skip
+               for p in panels(g) if p["viewType"] == "Scatter Plot"}
     for i in ours:  # every plotted number is in each run's summary: no empty plot
         assert plotted <= summary_keys(wandb_server.store.runs[(entity, PROJECT, i)].summary)
     for heading in ("Q1: latent size", "Q2: training over time", "Q3: interpolation"):

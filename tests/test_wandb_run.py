@@ -85,10 +85,10 @@ def test_logged_in_only_by_wandb_login_host_a_run_logs_online_as_wandb_expects(w
     for name in ("WANDB_API_KEY", "WANDB_BASE_URL", "WANDB_MODE"):
         monkeypatch.delenv(name)
     login = subprocess.run([WANDB, "login", "--host", wandb_server.url, wandb_server.api_key], env=child_env(),
-                           capture_output=True, text=True, timeout=60, cwd=tmp_path, stdin=subprocess.DEVNULL)  # fmt: skip
+                           capture_output=True, text=True, timeout=60, cwd=tmp_path, stdin=subprocess.DEVNULL)
     assert login.returncode == 0, login.stderr[-2000:]
     train = subprocess.run([sys.executable, str(ROOT / "train.py"), *TINY, "--epochs", "2", "--out", str(tmp_path / "runs")],
-                           env=child_env(), capture_output=True, text=True, timeout=300, cwd=tmp_path)  # fmt: skip
+                           env=child_env(), capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert train.returncode == 0, train.stderr[-3000:]
     run_dir = only_run(tmp_path / "runs")
     run_id = json.loads((run_dir / "config.json").read_text())["wandb_id"]

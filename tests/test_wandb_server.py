@@ -28,7 +28,8 @@ WANDB = str(Path(sys.executable).parent / "wandb")  # the CLI, as a user runs it
 
 # One trial as genlat logs it: config, group, job type, tags, a display name; per epoch scalars
 # (epoch/loss summarised by its minimum) and a row of an INCREMENTAL table; then the sample grid,
-# a table of interpolation panels and a summary value. It prints what the client saw on start (a resume's step, config, summary).
+# a table of interpolation panels and a summary value. It prints what the client saw on start (a resume's step,
+# config, summary).
 CHILD = r"""
 import json, os, sys, time, wandb
 run_id, mode, first, png_a, png_b = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]

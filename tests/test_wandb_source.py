@@ -17,7 +17,10 @@ from genlat.errors import ConfigError, GenlatError, entry_point
 from tests.test_report_stamps import STAMPED, write_run
 from tests.test_wandb_server import PROJECT, pngs, run_child  # noqa: F401  (pngs: a fixture)
 
-PAGE = "404 Not Found\n<html>\n  <head><title>Not Found</title></head>\n  <body>\n    <p>no such project</p>\n  </body>\n</html>"
+PAGE = (
+    "404 Not Found\n<html>\n  <head><title>Not Found</title></head>\n"
+    "  <body>\n    <p>no such project</p>\n  </body>\n</html>"
+)
 
 
 class Run:
@@ -83,12 +86,15 @@ def test_without_a_group_the_runset_is_the_runs_read(tmp_path):
 def test_a_group_with_no_runs_is_one_line(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(wandb_source, "default_api", lambda: Api(RUNS))
     assert report_main(["--wandb", "me/genlat", "--group", "sweep-zn-A", "--out", str(tmp_path / "r")]) == 2
-    assert capsys.readouterr().err == "genlat: error: --wandb me/genlat group sweep-zn-A: no runs there; check the names (W&B's are case-sensitive)\n"
+    assert capsys.readouterr().err == (
+        "genlat: error: --wandb me/genlat group sweep-zn-A: no runs there; "
+        "check the names (W&B's are case-sensitive)\n"
+    )
     assert not (tmp_path / "r" / "report.html").exists()
 
 
 @pytest.mark.parametrize("argv", [["--runs", "x", "--group", "g"], ["--wandb", "me/genlat/abc123", "--group", "g"],
-                                  ["--wandb", "me/genlat", "--group", " "]])  # fmt: skip
+                                  ["--wandb", "me/genlat", "--group", " "]])
 def test_a_group_needs_a_project_and_no_sweep(argv, capsys):
     assert report_main(argv) == 2
     (line,) = capsys.readouterr().err.splitlines()
@@ -112,7 +118,10 @@ def test_a_multi_line_publish_error_is_one_line(tmp_path, monkeypatch, capsys):
     run = write_run(tmp_path / "runs", "r1", {"zn": 8, "seed": 0, "wandb_entity": "me"}, [{**STAMPED, "eval/fd": 1.0}])
     assert report_main(["--runs", str(run), "--out", str(tmp_path / "r"), "--publish"]) == 69
     (line,) = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("genlat:")]
-    assert line.startswith("genlat: error: --publish: W&B refused or could not be reached (RuntimeError: permission denied for entity me xxx")
+    assert line.startswith(
+        "genlat: error: --publish: W&B refused or could not be reached "
+        "(RuntimeError: permission denied for entity me xxx"
+    )
     assert len(line) <= 15 + 600 and line.endswith("…")
 
 

@@ -43,7 +43,7 @@ TEST_OFFSET = 1 << 41  # and the ones they are tested on (and their feature spre
 SETTINGS = {
     32: {"image_size": 32, "data_seed": 0, "train_images": 40000, "epochs": 12, "test_images": 2000, "batch": 128, "width": 16},
     64: {"image_size": 64, "data_seed": 0, "train_images": 20000, "epochs": 10, "test_images": 2000, "batch": 128, "width": 16},
-}  # fmt: skip
+}
 
 
 def weights_dir() -> Path:
@@ -184,7 +184,7 @@ def train(image_size: int, out: Path, log=print) -> dict:
         "file": file_name(image_size), "sha256": sha256(data), "bytes": len(data), "settings": settings,
         "heldout_accuracy": acc, "train_seconds": round(seconds, 1), "torch": torch.__version__,
         "threads": torch.get_num_threads(),
-    }  # fmt: skip
+    }
     atomic_write_json(out / MANIFEST, manifest)
     log(json.dumps(manifest[str(image_size)], indent=1))
     return manifest[str(image_size)]

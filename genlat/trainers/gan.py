@@ -20,7 +20,7 @@ class GANTrainer(Trainer):
     @staticmethod
     def networks(cfg, channels: int) -> dict:
         return {"g": Generator(cfg.zn, channels, cfg.image_size, cfg.ngf),
-                "d": Discriminator(channels, cfg.image_size, cfg.ndf)}  # fmt: skip
+                "d": Discriminator(channels, cfg.image_size, cfg.ndf)}
 
     @staticmethod
     def decoder_of(nets: dict):

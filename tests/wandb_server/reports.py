@@ -32,7 +32,7 @@ def _project_id(entity: str, project: str) -> str:
 def _project(entity: str, project: str) -> dict:
     return {"__typename": "Project", "id": _project_id(entity, project), "name": project, "entityName": entity,
             "createdAt": _now(), "isBenchmark": False, "user": None, "description": None, "access": None,
-            "views": None, "internalId": f"{entity}/{project}"}  # fmt: skip
+            "views": None, "internalId": f"{entity}/{project}"}
 
 
 @operation("GetProjects")
@@ -77,7 +77,7 @@ def upsert_view(store, v, request):
         store.views[view_id] = {"id": view_id, "createdAt": _now()}
     store.views[view_id].update(name=v.get("name") or "", type=v.get("type") or "runs", entity=key[0], project=key[1],
                                 displayName=v.get("displayName") or "", description=v.get("description") or "",
-                                spec=v["spec"], updatedAt=_now())  # fmt: skip
+                                spec=v["spec"], updatedAt=_now())
     return {"upsertView": {"view": _view_answer(store.views[view_id]), "inserted": inserted}}
 
 
