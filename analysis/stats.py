@@ -115,7 +115,7 @@ class Diff:
 
 
 def _sign(x: float) -> int:
-    return (x > 0) - (x < 0)
+    return int(x > 0) - int(x < 0)  # numpy floats too (their bools do not subtract)
 
 
 def _quiet(fn, *args, **kw):
