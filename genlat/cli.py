@@ -102,7 +102,7 @@ def eval_main(argv: list[str]) -> int:
     parser = UserArgumentParser(prog="genlat eval", formatter_class=DefaultsHelpFormatter,
                                 description="Evaluate a run directory's newest checkpoint (writes nothing).")
     parser.add_argument("run_dir", type=user_path, help="a run directory (OUT/NAME)")
-    parser.add_argument("--samples", type=int, default=0, help="images per evaluation (default: the run's eval_samples)")
+    parser.add_argument("--samples", type=int, default=0, metavar="N", help="images per evaluation (default: the run's eval_samples)")
     parser.add_argument("--debug", action="store_true", help="print tracebacks for user errors too")
     args = parser.parse_args(argv)
     if args.samples and args.samples < 16:

@@ -166,6 +166,9 @@ def _opt(default, help, check=None, convert=None, choices=()):
 
 @dataclass
 class TrainConfig:
+    """One run's settings; each field is the flag of its name. `--help` lists them in groups
+    (model, data, training, evaluation, tracking, run: genlat.cli.FLAG_GROUPS)."""
+
     # --- the study's knobs ---
     zn: int = _opt(100, "latent size (the study: 50, 100, 150, 500)", _positive_int)
     lr: float = _opt(2e-4, "Adam learning rate for G and D (DCGAN: 2e-4)", _at_most(1.0, _positive_finite))
