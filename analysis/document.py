@@ -21,7 +21,7 @@ class Heading:
 
 @dataclass
 class Figure:
-    path: Path  # a PNG in the report folder
+    path: Path  # a PNG (or the Q3 morph's GIF) in the report folder
     caption: str
 
 

@@ -185,6 +185,25 @@ def side_by_side(panels: list[tuple[str, Path]], path: Path) -> Path:
     return _save(fig, path)
 
 
+def morph_gif(panels: list[Path], steps: int, path: Path, scale: int = 2, ms: int = 250) -> Path:
+    """panels: interpolation panels (a row per endpoint pair, `steps` images per row), e.g. slerp and lerp
+    of one run. An animated GIF (Pillow) whose frame j shows step j of every pair, one row per panel,
+    played forward and back: the morph as it moves."""
+    rows = []
+    for png in panels:
+        grid = load(png)
+        pairs = (grid.shape[0] - PAD) // ((grid.shape[1] - PAD) // steps)
+        cells = tiles(grid, steps, pairs * steps)
+        rows.append([cells[p * steps : (p + 1) * steps] for p in range(len(cells) // steps)])
+    frames = []
+    for j in list(range(steps)) + list(range(steps - 2, 0, -1)):
+        picture = _strip([_strip([pair[j] for pair in row], axis=1) for row in rows], axis=0)
+        frames.append(Image.fromarray(picture).resize((picture.shape[1] * scale, picture.shape[0] * scale), Image.NEAREST))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=ms, loop=0, optimize=False)
+    return path
+
+
 def _interval(values: list[float]) -> tuple[float, float]:
     from analysis.stats import mean_interval
 

@@ -31,8 +31,8 @@ def _previous(out: Path) -> list[str]:
         names = json.loads((out / MANIFEST).read_text()).get("figures", [])
     except (OSError, ValueError, AttributeError):
         return []  # no (readable) list: delete nothing
-    # only plain names of PNGs: a damaged or hand-edited list can never reach outside figures/
-    return [n for n in names if isinstance(n, str) and n.endswith(".png") and Path(n).name == n]
+    # only plain names of PNGs (and the morph GIFs): a damaged or hand-edited list can never reach outside figures/
+    return [n for n in names if isinstance(n, str) and n.endswith((".png", ".gif")) and Path(n).name == n]
 
 
 def figures(doc: Document) -> list[Path]:

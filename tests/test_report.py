@@ -77,10 +77,14 @@ def test_sweep_report_files_sections_and_inline_images(sweep_report):
     html = (out / "report.html").read_text()
     for key, title in (("q1", "Q1: latent size"), ("q2", "Q2: training over time"), ("q3", "Q3: interpolation")):
         assert f'<section id="{key}"><h2>{title}</h2>' in html
-    pngs = sorted(p.name for p in (out / "figures").glob("*.png"))
-    assert {"q1_comparison.png", "q1_metrics.png", "q2_curves.png", "q2_series_zn-8.png", "q3_interp_zn-16.png"} <= set(pngs)
+    pngs = sorted(p.name for p in (out / "figures").iterdir() if p.suffix in (".png", ".gif"))
+    assert {"q1_comparison.png", "q1_metrics.png", "q2_curves.png", "q2_series_zn-8.png", "q3_interp_zn-16.png", "q3_morph_zn-8.gif"} <= set(pngs)
     srcs = re.findall(r'<img src="([^"]*)"', html)
-    assert len(srcs) == len(pngs) and all(s.startswith("data:image/png;base64,") for s in srcs)  # nothing external
+    assert len(srcs) == len(pngs) and all(s.startswith(("data:image/png;base64,", "data:image/gif;base64,")) for s in srcs)  # nothing external
+    from PIL import Image
+
+    with Image.open(out / "figures" / "q3_morph_zn-8.gif") as gif:  # the morph, forward and back: 2 × steps − 2 frames
+        assert gif.is_animated and gif.n_frames == 2 * TINY_PARAMS["interp_steps"] - 2
     assert not re.search(r'(src|href)="(?!data:|#)', html)
     md = (out / "report.md").read_text()
     for png in pngs:
@@ -141,7 +145,7 @@ def test_loose_runs(tiny_sweep, tmp_path):
     assert report_main(["--runs", *dirs, "--out", str(out)]) == 0
     html = (out / "report.html").read_text()
     assert "3 run(s) with results in 2 setting(s)" in html and "0 problem(s)" in html
-    assert len(re.findall(r'<img src="data:image/png;base64,', html)) == len(list((out / "figures").glob("*.png")))
+    assert len(re.findall(r'<img src="data:image/(png|gif);base64,', html)) == len(list((out / "figures").glob("*.[pg][ni][gf]")))
 
 
 def test_two_epochs_make_no_plateau_claim():
@@ -357,7 +361,7 @@ def test_report_opens_in_a_real_browser(sweep_report, tmp_path):
     check = re.search(r'id="image-check" data-loaded="(\d+)" data-total="(\d+)"', dom.stdout)
     assert check, "the page's load script did not run"
     loaded, total = map(int, check.groups())
-    assert total == len(list((out / "figures").glob("*.png"))) and loaded == total
+    assert total == len(list((out / "figures").glob("*.[pg][ni][gf]"))) and loaded == total  # the PNGs and the morph GIFs
     for key in ("runs", "q1", "q2", "q3"):
         assert f'<section id="{key}">' in dom.stdout
     shot = tmp_path / "shot.png"

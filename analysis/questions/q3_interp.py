@@ -77,6 +77,11 @@ def evidence(study, figs) -> Section:
         if rows:
             path = figures.panel_rows(rows, figs / f"q3_interp_{figures.slug(st.label)}.png")
             s.blocks.append(Figure(path, f"{st.label}, every seed, epoch {epoch}: each row of a panel walks from one bank vector to the next."))
+        walks = [m for m in METHODS if (epoch, m) in run.panels]
+        if walks and (steps := run.config.get("interp_steps")):
+            path = figures.morph_gif([run.panels[(epoch, m)] for m in walks], steps, figs / f"q3_morph_{figures.slug(st.label)}.gif")
+            s.blocks.append(Figure(path, f"{st.label} ({run.name}), epoch {epoch}: the morph as an animation, "
+                                         f"{' above '.join(walks)}, every pair side by side."))  # fmt: skip
         if run.reconstructions:
             e = max(run.reconstructions)
             path = figures.side_by_side([(f"reconstructions, epoch {e}", run.reconstructions[e])], figs / f"q3_recon_{figures.slug(st.label)}.png")

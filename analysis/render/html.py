@@ -14,8 +14,9 @@ from analysis.document import Document
 TEMPLATE = "report.html.jinja"
 
 
-def _data_uri(png: Path) -> str:
-    return "data:image/png;base64," + base64.b64encode(Path(png).read_bytes()).decode("ascii")
+def _data_uri(image: Path) -> str:
+    kind = "gif" if Path(image).suffix == ".gif" else "png"  # the figures are PNG, the Q3 morph a GIF
+    return f"data:image/{kind};base64," + base64.b64encode(Path(image).read_bytes()).decode("ascii")
 
 
 def verdict_class(verdict: str) -> str:
