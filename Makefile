@@ -1,11 +1,11 @@
-# Two commands do all the set-up: `make study` (the main job) and `make test` (the tests).
+# Two commands do all the set-up: `make study` (the main job) and `make test` (the tests; `make lint`: ruff).
 # Both create .venv and install requirements.txt into it on first use.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: study test install clean
+.PHONY: study test lint install clean
 
 install: $(STAMP)
 
@@ -27,6 +27,10 @@ study: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q
+
+# The linter (pyproject.toml [tool.ruff]); CI runs it before the tests.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
 
 clean:
 	rm -rf $(VENV)
