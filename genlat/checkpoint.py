@@ -74,6 +74,10 @@ def checkpoint_problem(state: Any, shapes: dict[str, dict[str, tuple]] | None = 
         return f"its config: {problem}"
     if not isinstance(state.get("wandb_id"), (str, type(None))):
         return "its wandb_id is not a string"
+    identity = state.get("identity", {})  # older checkpoints have none
+    if not (isinstance(identity, dict) and type(identity.get("world_size", 1)) is int
+            and isinstance(identity.get("mixed_precision_resolved", ""), str)):  # fmt: skip
+        return "its identity (precision, process count) is not what genlat writes"
     for key, want in (shapes or {}).items():
         weights = state.get(key)
         if not isinstance(weights, dict):

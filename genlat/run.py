@@ -33,7 +33,7 @@ from genlat.images import grid_array, panel_array, save_png
 from genlat.metrics.evaluate import Evaluator, check_feature_net
 from genlat.precision import resolve as resolve_numerics
 from genlat.progress import TrainProgress
-from genlat.resume import read_record, resume_point
+from genlat.resume import check_same_identity, read_record, resume_point
 from genlat.rundir import RunDir
 from genlat.runlock import RunLock
 from genlat.tracking import NullTracker, Tracker
@@ -120,6 +120,8 @@ class Run:
                               "folder?): re-run the same command")  # fmt: skip
         with self.stop.prompt():  # reads only
             point = resume_point(cfg, self.dir, checkpoint_shapes(cfg, self.source.channels))
+        check_same_identity(self.dir, (point.existing, (point.state or {}).get("identity")),
+                            self.numerics.mixed_precision, acc.num_processes)  # fmt: skip
         self.existing, self.start_epoch = point.existing, point.epoch
         self.progress = TrainProgress(self.main and not self.quiet, cfg.epochs, self.steps)
         if self.start_epoch >= cfg.epochs:  # a rerun that has nothing to do writes nothing (but a stale status)
@@ -245,7 +247,9 @@ class Run:
             self.tracker.log_panels(epoch, panels)
 
     def checkpoint(self, epoch: int) -> None:
-        state = {**self.trainer.state_dict(), "epoch": epoch, "wandb_id": self.run_id, "config": self.cfg.to_dict()}
+        identity = {"mixed_precision_resolved": self.numerics.mixed_precision, "world_size": self.accelerator.num_processes}
+        state = {**self.trainer.state_dict(), "epoch": epoch, "wandb_id": self.run_id, "config": self.cfg.to_dict(),
+                 "identity": identity}  # what a resume must not change (genlat.resume.check_same_identity)
         best = self.tracker.best.epoch(self.dir.read_metrics()) == epoch  # the run's best so far: best.pt too
         save_checkpoint(self.dir.checkpoints, epoch, state, self.cfg.keep_checkpoints, best=best)
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -25,6 +26,9 @@ from genlat import faults, records
 from genlat.atomic import TEMP_SUFFIX, atomic_write_bytes, atomic_write_json
 from genlat.errors import OutputError
 from genlat.grids import ALL_GRIDS, RECONSTRUCTIONS, SAMPLES, Grid
+
+
+_OWN_FILE = re.compile(r"^(epoch_\d+(_[a-z-]+(_pair\d+)?)?\.(png|pt)|best\.pt)$")  # checkpoints, grids, panels
 
 
 class RunDir:
@@ -43,15 +47,37 @@ class RunDir:
     def planted_links(self) -> list[Path]:
         """The paths genlat writes inside the folder that are symbolic links: writing, rotating or
         deleting through them would touch files outside the run (another run's checkpoints, a user's file)."""
-        own = (self.config, self.metrics, self.status, self.samples, self.reconstructions, self.interpolation,
-               self.checkpoints, self.wandb, self.wandb_data, self.path / ".lock")
-        return [p for p in own if p.is_symlink()]
+        return [p for p, why in self.foreign_paths() if why == "a symbolic link"]
+
+    def foreign_paths(self) -> list[tuple[Path, str]]:
+        """genlat's own paths in the folder that are not what genlat would write there: a link, a
+        folder or FIFO where a file belongs (config.json, a checkpoint, a grid PNG), a file where a
+        folder belongs. Writing there would fail mid-run (after the epoch to replay was dropped) or
+        reach outside the run, so such a folder is refused before anything is written."""
+        files = (self.config, self.metrics, self.status, self.path / ".lock")
+        folders = (self.samples, self.reconstructions, self.interpolation, self.checkpoints, self.wandb, self.wandb_data)
+        found = []
+        for p in (*files, *folders):
+            if p.is_symlink():
+                found.append((p, "a symbolic link"))
+            elif p.exists() and not (p.is_dir() if p in folders else p.is_file()):
+                found.append((p, "not a folder" if p in folders else "not a regular file"))
+        for d in (self.checkpoints, self.samples, self.reconstructions, self.interpolation):
+            if d.is_dir() and not d.is_symlink():
+                for p in sorted(d.iterdir()):
+                    if _OWN_FILE.match(p.name) and (p.is_symlink() or not p.is_file()):
+                        found.append((p, "a symbolic link" if p.is_symlink() else "not a regular file"))
+        return found
 
     def check_no_links(self) -> None:
-        links = self.planted_links()
-        if links:
-            raise OutputError(f"{links[0]} is a symbolic link: genlat writes only inside the run folder it was given; "
-                              "replace the link with a real folder or file (or remove it), then re-run")  # fmt: skip
+        """Refuse a folder whose own paths are links or of the wrong kind (genlat.rundir.foreign_paths)."""
+        if found := self.foreign_paths():
+            path, why = found[0]
+            if why == "a symbolic link":
+                raise OutputError(f"{path} is a symbolic link: genlat writes only inside the run folder it was given; "
+                                  "replace the link with a real folder or file (or remove it), then re-run")  # fmt: skip
+            raise OutputError(f"{path} is {why}, not what genlat wrote there: move it away (or restore it), then "
+                              "re-run the same command")  # fmt: skip
 
     def create(self) -> None:
         for d in (self.samples, self.interpolation, self.checkpoints, self.wandb, self.wandb_data):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -61,6 +62,7 @@ BAD_CHECKPOINTS = {
     "g of another network": lambda good: {**good, "g": {"net.0.weight": torch.zeros(3, 3)}},
     "another epoch": lambda good: {**good, "epoch": 7},
     "a config of the wrong types": lambda good: {**good, "config": {**good["config"], "zn": "8"}},
+    "an identity of the wrong types": lambda good: {**good, "identity": {"world_size": "2"}},
 }
 
 
@@ -130,10 +132,8 @@ def test_a_fifo_where_a_file_belongs_is_damage_not_a_hang(run, name):
     proc = subprocess.run([sys.executable, "train.py", *_args(run, "--epochs", "3")], cwd=ROOT, env=child_env(
         WANDB_MODE="disabled"), capture_output=True, text=True, timeout=300)  # fmt: skip
     assert "Traceback" not in proc.stderr, proc.stderr
-    if name.startswith("checkpoints/"):  # not a checkpoint: ignored, epoch 2 replayed from epoch 1's
-        assert proc.returncode == EXIT_OK and epochs(run) == [1, 2, 3], proc.stderr
-    else:
-        assert proc.returncode == EXIT_OUTPUT and "not a regular file" in proc.stderr
+    assert proc.returncode == EXIT_OUTPUT and "not a regular file" in proc.stderr, proc.stderr
+    assert name == "metrics.jsonl" or epochs(run) == [1, 2]
     if name == "metrics.jsonl":
         with pytest.raises(Damaged, match="not a regular file"):
             read_metrics(path)
@@ -155,7 +155,7 @@ def test_a_nothing_to_do_rerun_settles_a_stale_running_status(run, capsys, tmp_p
     assert json.loads((run / "status.json").read_text())["state"] == "finished"
 
 
-@pytest.mark.parametrize("damage", ["garbage", "a folder", "a FIFO", "a path out of the folder"])
+@pytest.mark.parametrize("damage", ["garbage", "a path out of the folder"])
 def test_a_damaged_png_of_a_kept_epoch_is_left_out_of_the_final_tables(run, capsys, damage):
     """The final W&B tables are rebuilt from the run folder's PNGs at the end of a run: one damaged
     PNG of an earlier epoch crashed the run after it had trained (or hung it, as a FIFO)."""
@@ -164,12 +164,47 @@ def test_a_damaged_png_of_a_kept_epoch_is_left_out_of_the_final_tables(run, caps
         lines = (run / "metrics.jsonl").read_text().splitlines()
         lines[0] = json.dumps({**json.loads(lines[0]), "sample_grid": "../../../outside.png"})
         (run / "metrics.jsonl").write_text("".join(line + "\n" for line in lines))
-    elif damage == "garbage":
-        png.write_bytes(b"not a png")
     else:
-        png.unlink()
-        png.mkdir() if damage == "a folder" else os.mkfifo(png)
+        png.write_bytes(b"not a png")
     assert train_main(_args(run, "--epochs", "3")) == EXIT_OK
     err = capsys.readouterr().err
     assert "left out of the final W&B tables" in err and "Traceback" not in err
     assert epochs(run) == [1, 2, 3]
+
+
+@pytest.mark.parametrize("name", ["checkpoints/epoch_002.pt", "checkpoints/best.pt", "samples/epoch_002.png",
+                                  "interpolation/epoch_002_slerp.png", "samples"])  # fmt: skip
+def test_a_folder_where_genlat_writes_a_file_is_refused_before_anything_is_written(run, capsys, name):
+    """A folder at epoch_002.pt: the resume dropped epoch 2's line to replay it, trained, then could
+    not write the checkpoint (exit 4 with the line gone). Now the folder is refused up front."""
+    path = run / name
+    shutil.rmtree(path) if path.is_dir() else path.unlink()
+    path.touch() if name == "samples" else path.mkdir()
+    before = (run / "metrics.jsonl").read_bytes()
+    assert train_main(_args(run, "--epochs", "3")) == EXIT_OUTPUT
+    line = _one_line(capsys)
+    assert str(path) in line and ("not a regular file" in line or "not a folder" in line)
+    assert (run / "metrics.jsonl").read_bytes() == before
+
+
+@pytest.mark.parametrize("change", ["precision, config.json gone", "process count", "process count, config.json gone"])
+def test_a_resume_that_would_change_the_computation_is_refused(run, capsys, change):
+    """The checkpoint records the precision the run resolved and its process count: with config.json
+    gone, `--mixed_precision no` resumed a bf16 run in fp32; a 2-process run resumed by 1 process
+    doubled its steps per epoch. Both now stop before anything is written (exit 4)."""
+    key, value = ("mixed_precision_resolved", "bf16") if change.startswith("precision") else ("world_size", 2)
+    for name in ("epoch_001.pt", "epoch_002.pt"):
+        path = run / "checkpoints" / name
+        state = torch.load(path, weights_only=True)
+        assert state["identity"][key] != value  # what this run recorded itself
+        torch.save({**state, "identity": {**state["identity"], key: value}}, path)
+    if "config.json gone" in change:
+        (run / "config.json").unlink()
+    else:
+        (run / "config.json").write_text(json.dumps({**json.loads((run / "config.json").read_text()), key: value}))
+    before = {p: p.read_bytes() for p in run.rglob("*") if p.is_file()}
+    assert train_main(_args(run, "--epochs", "3", "--mixed_precision", "no")) == EXIT_OUTPUT
+    line = _one_line(capsys)
+    assert ("mixed precision bf16" in line) if key == "mixed_precision_resolved" else ("by 2 process(es)" in line)
+    assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file() and p.name != ".lock"} == {
+        p: b for p, b in before.items() if p.name != ".lock"}
