@@ -241,10 +241,11 @@ def band(values: list[float], log: bool) -> tuple[float, float, float]:
 
 def band_curves(series: dict[str, dict[int, list[float]]], title: str, path: Path) -> Path:
     """series: setting -> epoch -> per-seed values. Mean over seeds against epoch, 95 % interval as a band;
-    a log axis when the values span more than 20× (epoch 1's FD would flatten every later epoch), its
-    bands computed in log space."""
+    a log axis when the values are positive and span more than 20× (epoch 1's FD would flatten every later
+    epoch) or a linear band would reach zero, its bands computed in log space."""
     values = [v for by_epoch in series.values() for vs in by_epoch.values() for v in vs]
-    log = bool(values) and min(values) > 0 and max(values) > 20 * min(values)
+    below_zero = any(band(vs, log=False)[1] <= 0 for by_epoch in series.values() for vs in by_epoch.values())
+    log = bool(values) and min(values) > 0 and (max(values) > 20 * min(values) or below_zero)
     fig, ax = plt.subplots(figsize=(6.5, 3.2))
     colors = plt.get_cmap("viridis")
     for i, (label, by_epoch) in enumerate(series.items()):

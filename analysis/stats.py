@@ -11,6 +11,9 @@ label to {seed: value}. What is here:
 - the seeds an open claim would need: 80 % power of its test at its corrected level (a t-test's by the
   noncentral t; Page's by its normal approximation).
 
+When every seed gives the same difference a t-test has no noise to measure: the sign test decides
+(with 3 seeds its p is 0.25 at best: three equal seeds are no evidence).
+
 Each rule is quoted in the report next to what it decided."""
 
 from __future__ import annotations
@@ -47,7 +50,8 @@ VERDICT_RULE = ("Verdicts. Each claim has one test, named in its row: a trend ov
                 "doubling of zn with its t-interval over seeds (with two zn only: the paired t-test); 'the largest zn "
                 "above every other' is an intersection-union test of the paired "
                 "differences (all must hold: its p is the largest of theirs); a level 'for every setting' is the same "
-                "over one-sample t-tests against the level. The claims' p-values are adjusted together (Holm). "
+                "over one-sample t-tests against the level. A t-test with no spread over seeds (every seed the same "
+                "difference) has no noise to measure: the sign test decides (2 × 0.5^n; 0.25 with 3 seeds). The claims' p-values are adjusted together (Holm). "
                 "Supported: adjusted p < 0.05 the claimed way; contradicted: adjusted p < 0.05 the other way (for an "
                 "all-of claim: some part significantly the other way); not resolved: adjusted p ≥ 0.05, with the seeds "
                 "that would resolve an effect of the observed size (80 % power at 0.05 / the number of claims, Holm's "
@@ -128,40 +132,49 @@ def _p(res) -> float:
     return 1.0 if math.isnan(res.pvalue) else float(res.pvalue)  # every seed equal and on the level: no evidence
 
 
+def _no_spread(m: float, n: int) -> float:
+    """p when every seed gives the same difference: a t-test has no noise to measure, so the sign test
+    (scipy.stats.binomtest: all n seeds on one side) decides, 2 × 0.5^n; 1 when that difference is zero."""
+    return 1.0 if m == 0 else float(sps.binomtest(n, n, 0.5).pvalue)
+
+
 def one_sample(values: list[float], level: float = 0.0, method: str = "one-sample") -> Diff | None:
-    """mean(values) − level, t over the values (None with fewer than 2)."""
+    """mean(values) − level, t over the values (None with fewer than 2); with no spread, the sign test."""
     if len(values) < 2:
         return None
-    res = _quiet(sps.ttest_1samp, values, level)
-    ci = res.confidence_interval(LEVEL)
     m = statistics.fmean(values) - level
     sd = statistics.stdev(values)
-    effect = m / sd if sd > 0 else (math.copysign(math.inf, m) if m else 0.0)
     holds = sum(_sign(v - level) == _sign(m) != 0 for v in values)
-    return Diff(m, float(ci.low) - level, float(ci.high) - level, method, holds, len(values), _p(res), effect)
+    if sd == 0:
+        return Diff(m, m, m, "sign test", holds, len(values), _no_spread(m, len(values)), math.copysign(math.inf, m) if m else 0.0)
+    res = _quiet(sps.ttest_1samp, values, level)
+    ci = res.confidence_interval(LEVEL)
+    return Diff(m, float(ci.low) - level, float(ci.high) - level, method, holds, len(values), _p(res), m / sd)
 
 
 def compare(a: dict, b: dict) -> Diff | None:
     """a, b: seed -> final value; a − b. None when the seeds cannot carry an interval (fewer than 2 each)."""
     if set(a) == set(b) and len(a) >= 2:
         d = [a[s] - b[s] for s in a]
+        m, sd = statistics.fmean(d), statistics.stdev(d)
+        holds = sum(_sign(x) == _sign(m) != 0 for x in d)
+        if sd == 0:
+            return Diff(m, m, m, "sign test", holds, len(d), _no_spread(m, len(d)), math.copysign(math.inf, m) if m else 0.0)
         res = _quiet(sps.ttest_rel, [a[s] for s in a], [b[s] for s in a])
         ci = res.confidence_interval(LEVEL)
-        m, sd = statistics.fmean(d), statistics.stdev(d)
-        effect = m / sd if sd > 0 else (math.copysign(math.inf, m) if m else 0.0)
-        holds = sum(_sign(x) == _sign(m) != 0 for x in d)
-        return Diff(m, float(ci.low), float(ci.high), "paired", holds, len(d), _p(res), effect)
+        return Diff(m, float(ci.low), float(ci.high), "paired", holds, len(d), _p(res), m / sd)
     xa, xb = list(a.values()), list(b.values())
     if len(xa) < 2 or len(xb) < 2:
         return None
-    res = _quiet(sps.ttest_ind, xa, xb, equal_var=False)
-    ci = res.confidence_interval(LEVEL)
     m = statistics.fmean(xa) - statistics.fmean(xb)
     pooled = math.sqrt((statistics.variance(xa) + statistics.variance(xb)) / 2)
-    effect = m / pooled if pooled > 0 else (math.copysign(math.inf, m) if m else 0.0)
-    lo, hi = (float(ci.low), float(ci.high)) if not math.isnan(ci.low) else (m, m)
     holds = sum(_sign(x - y) == _sign(m) != 0 for x in xa for y in xb)
-    return Diff(m, lo, hi, "Welch", holds, len(xa) * len(xb), _p(res), effect, two_sample=True)
+    if pooled == 0:  # no spread in either setting: the rank test (Mann-Whitney, exact) decides
+        p = 1.0 if m == 0 else float(sps.mannwhitneyu(xa, xb).pvalue)
+        return Diff(m, m, m, "Mann-Whitney", holds, len(xa) * len(xb), p, math.copysign(math.inf, m) if m else 0.0, two_sample=True)
+    res = _quiet(sps.ttest_ind, xa, xb, equal_var=False)
+    ci = res.confidence_interval(LEVEL)
+    return Diff(m, float(ci.low), float(ci.high), "Welch", holds, len(xa) * len(xb), _p(res), m / pooled, two_sample=True)
 
 
 def slopes(table: dict[str, dict], zn: dict[str, float], per: float = math.log(2)) -> Diff | None:
@@ -216,8 +229,8 @@ def power(effect: float, n: int, alpha: float, two_sample: bool = False) -> floa
 def seeds_needed(effect: float, alpha: float, target: float = POWER, two_sample: bool = False) -> int | None:
     """The fewest seeds (per setting when two_sample) giving the t-test `target` power at `alpha` for
     `effect`; None when even MAX_SEEDS do not (an effect of zero never resolves)."""
-    if not math.isfinite(effect):
-        return 2
+    if not math.isfinite(effect):  # no spread over seeds: the sign test's seeds, 2 × 0.5^n < alpha
+        return max(2, math.floor(math.log2(2 / alpha)) + 1)
     if abs(effect) < 1e-9 or power(effect, MAX_SEEDS, alpha, two_sample) < target:
         return None
     lo, hi = 2, MAX_SEEDS  # power grows with n: bisect for the first n that reaches the target

@@ -15,21 +15,28 @@ from tests.test_report_stamps import STAMPED, write_run
 EPOCHS = 7
 
 
+def _jitter(zn: int, seed: int) -> float:
+    """A seed-and-zn wobble in [-0.01, 0.01]: differences between settings vary over seeds, as real ones do."""
+    return ((seed * 3 + zn // 50) % 5 - 2) * 0.005
+
+
 def _lines(zn: int, seed: int, shapes: bool) -> list[dict]:
-    out = []
+    out, j = [], _jitter(zn, seed)
+    fast = 3 if seed % 2 == 0 else 2  # fast gains to epoch 2 or 3, then flat: the plateau epoch varies over seeds
     for e in range(1, EPOCHS + 1):
-        fd = 300 / e if e <= 3 else 100 - e * 0.1 + seed  # fast gains to epoch 3, then flat
-        row = {**STAMPED, "eval/fd": fd + zn / 10, "eval/precision": 0.02 + 0.01 * seed if zn == 500 else 0.8 + 0.01 * seed,
-               "eval/recall": 0.3 + 0.02 * seed, "eval/detail_hf_ratio": 0.5 + zn / 1000 + 0.01 * seed,
-               "eval/jacobian_dims90": 20 + seed, "eval/interp_cv_slerp": 0.3, "eval/interp_cv_lerp": 0.5 + 0.01 * seed}  # fmt: skip
+        fd = 300 / min(e, fast) - e * 0.1 + seed
+        row = {**STAMPED, "eval/fd": fd + zn / 10, "eval/precision": (0.02 if zn == 500 else 0.8) + 0.01 * seed + j,
+               "eval/recall": 0.3 + 0.02 * seed, "eval/detail_hf_ratio": 0.5 + zn / 1000 + 0.01 * seed + j,
+               "eval/jacobian_dims90": 20 + seed + 100 * j, "eval/interp_cv_slerp": 0.3 + j, "eval/interp_cv_lerp": 0.5 + 0.01 * seed}  # fmt: skip
         if shapes:
-            row.update({"eval/fragmented_share": (0.6 if zn == 500 else 0.05) + 0.01 * seed,
-                        "eval/class_flips_slerp": 0.7 + 0.05 * seed, "eval/class_flips_lerp": 2.5 + 0.1 * seed})  # fmt: skip
+            row.update({"eval/fragmented_share": (0.6 if zn == 500 else 0.05) + 0.01 * seed + j,
+                        "eval/class_flips_slerp": 0.7 + 0.05 * seed + j, "eval/class_flips_lerp": 2.5 + 0.1 * seed + j})  # fmt: skip
         out.append(row)
     return out
 
 
-def _study(tmp_path, shapes=True, seeds=(0, 1, 2)):
+def _study(tmp_path, shapes=True, seeds=(0, 1, 2, 3, 4)):
+    """5 seeds: with 3 zn, Page's test over 3 seeds cannot go below p = 2/6³ ≈ 0.009, too little for Holm over 6 claims."""
     dirs = [write_run(tmp_path / "runs", f"zn{zn}-s{s}", {"zn": zn, "seed": s, "epoch_size": 4800, "model": "dcgan", "dataset": "shapes" if shapes else "folder:/data/faces"}, _lines(zn, s, shapes))
             for zn in (50, 100, 500) for s in seeds]  # fmt: skip
     return load_loose(dirs)
@@ -43,7 +50,7 @@ def test_claims_table_verdicts_from_the_data(tmp_path):
     assert rows["Q2"].verdict == "supported" and rows["Q3 (slerp)"].verdict == "supported"
     assert rows["Q3 (lerp)"].verdict == "contradicted"  # 2.5+ shape changes per path
     assert rows["Q1a"].budget == f"{EPOCHS} epochs × 4,800 images"
-    assert rows["Q1a"].values["zn=50"].endswith("(n=3)")
+    assert rows["Q1a"].values["zn=50"].endswith("(n=5)")
     assert rows["Q1a"].test.startswith("Page's trend test") and rows["Q1b"].test.startswith("intersection-union")
     assert all(r.p_adjusted >= r.outcome.p for r in rows.values() if r.outcome.p is not None)  # Holm never lowers a p
 
@@ -64,7 +71,7 @@ def test_report_opens_with_answers_then_claims(tmp_path):
     text = " ".join(b.text for b in answers.blocks if hasattr(b, "text"))
     assert "eval/" not in text and "Q1, latent size" in text and "Q2, training" in text and "Q3, interpolation" in text
     # the quality numbers' differences are exploratory (BH over every measure × pair), never a study finding
-    assert "precision (higher is better) (exploratory, BH over 30 tests): zn=500 is lower than zn=50, zn=100, in 3/3, 3/3 seeds" in text
+    assert "precision (higher is better) (exploratory, BH over 30 tests): zn=500 is lower than zn=50, zn=100, in 5/5, 5/5 seeds" in text
     assert "Q1a \u201cAs zn grows" in text and "Page p = " in text and "Holm-adjusted p = " in text
     assert sum(1 for b in answers.blocks if hasattr(b, "path")) == 3  # one figure per question
     headings = [b.text for b in answers.blocks if isinstance(b, Heading)]  # each question a heading, not a paragraph

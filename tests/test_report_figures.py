@@ -27,3 +27,16 @@ def test_log_axis_bands_stay_above_the_floor(tmp_path, monkeypatch):
         assert ys.min() > 0 and ys.min() >= floor  # the band never runs to the floor of the axis
     centre, lo, hi = figures.band([2400.0, 300.0, 900.0], log=True)
     assert 0 < lo < centre < hi and abs(centre - 2400 ** (1 / 3) * 300 ** (1 / 3) * 900 ** (1 / 3)) < 1e-6  # the geometric mean
+
+
+def test_a_linear_band_that_would_reach_zero_goes_to_a_log_axis(tmp_path, monkeypatch):
+    """Values within 20× of each other, but 3 seeds so spread that the linear t-band crosses zero: log
+    axis, band in log space, above the floor."""
+    drawn = []
+    real = figures._save
+    monkeypatch.setattr(figures, "_save", lambda fig, path, tight=True: drawn.append(fig) or real(fig, path, tight))
+    series = {"zn=50": {1: [2000.0, 1500.0, 2500.0], 2: [600.0, 150.0, 1800.0]}}
+    figures.band_curves(series, "FD", tmp_path / "q2.png")
+    (ax,) = drawn[0].axes
+    ys = np.concatenate([p.vertices[:, 1] for c in ax.collections for p in c.get_paths()])
+    assert ax.get_yscale() == "log" and ys.min() > 0 and ys.min() >= ax.get_ylim()[0]

@@ -47,3 +47,15 @@ def test_a_decided_claim_can_be_undone_by_its_family():
     """p = 0.03 decides a lone claim; with five more claims at p = 0.5, Holm puts it at 0.18: not resolved."""
     assert stats.holm([0.03]) == [0.03]
     assert stats.holm([0.03, *[0.5] * 5])[0] == 0.18
+
+
+def test_three_equal_seeds_are_no_evidence():
+    """Every seed the same difference (0 shape changes on every path, a plateau at epoch 3 in every run): a
+    t-test has no noise to measure (scipy says p = 0); the sign test decides, 2 × 0.5³ = 0.25: not resolved,
+    and it needs 8 seeds at 0.05 / 6 (2 × 0.5⁸ < 0.0083)."""
+    zero = {"zn=50": {0: 0.0, 1: 0.0, 2: 0.0}, "zn=500": {0: 0.0, 1: 0.0, 2: 0.0}}
+    flips = stats.level(zero, 1.0, "below")
+    assert flips.est.method == "sign test" and flips.p == 0.25 and decided(flips) == stats.UNRESOLVED
+    assert stats.needed(flips, 0.05 / 6) == 8
+    shifted = stats.compare({0: 1.0, 1: 2.0, 2: 3.0}, {0: 0.0, 1: 1.0, 2: 2.0})
+    assert (shifted.method, shifted.p, shifted.lo, shifted.hi) == ("sign test", 0.25, 1.0, 1.0)

@@ -110,7 +110,7 @@ def decide(rows: list[ClaimRow]) -> list[ClaimRow]:
             r.seeds = stats.needed(r.outcome, alpha)
             r.needs = _needs(r)
         elif r.verdict == stats.UNRESOLVED:
-            r.needs = "2+ seeds per setting, the same seeds at every zn"
+            r.needs = "2+ seeds with a value in every setting (for a trend: 2+ seeds that ran every zn)"
     return rows
 
 
