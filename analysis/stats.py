@@ -317,7 +317,7 @@ def _all_of(test: str, parts: list[tuple[str, Diff | None]], claimed: int, word:
     largest part's. When some part goes the other way, the deciding part is the one the other way
     with the smallest p (a contradiction)."""
     if any(d is None for _, d in parts):
-        return Outcome(test, claimed, why="one seed for some setting: its interval is unknown")
+        return Outcome(test, claimed, why="fewer than 2 seeds with a value in some setting: its interval is unknown")
     against = [(w, d) for w, d in parts if _sign(d.mean) != claimed]
     if against:
         w, d = min(against, key=lambda x: x[1].p)
