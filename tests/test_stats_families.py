@@ -20,11 +20,12 @@ ZNS = (50, 100, 150, 500)
 SEEDS = (0, 1, 2)
 
 
-def _study(tmp_path, line):
-    """line(zn, seed) -> the run's one metrics line (its final epoch)."""
+def _study(tmp_path, line, whole=False):
+    """line(zn, seed) -> the run's one metrics line (its final epoch). The settings (or the whole Study)."""
     dirs = [write_run(tmp_path / "runs", f"zn{zn}-s{s}", {"zn": zn, "seed": s, "epoch_size": 4800, "model": "dcgan", "dataset": "shapes"},
                       [{**STAMPED, **line(zn, s)}]) for zn in ZNS for s in SEEDS]  # fmt: skip
-    return load_loose(dirs).settings
+    study = load_loose(dirs)
+    return study if whole else study.settings
 
 
 def test_holm_matches_hand_computed_values():
@@ -63,6 +64,20 @@ def test_no_true_difference_and_many_metrics_calls_nothing(tmp_path):
     assert {r.verdict for r in rows} <= {stats.UNRESOLVED, stats.UNMEASURABLE}
     assert [r.code for r in rows if r.verdict == stats.UNRESOLVED] == ["Q1a", "Q1b", "Q1c (GAN)", "Q3 (slerp)", "Q3 (lerp)"]
     assert all(r.needs for r in rows if r.verdict == stats.UNRESOLVED)  # each open claim says what would resolve it
+
+
+def test_a_ranking_is_printed_only_where_a_difference_is_called(tmp_path):
+    from analysis.questions import q1_latent
+
+    def findings(fd):
+        study = _study(tmp_path / str(len(list(tmp_path.iterdir()))), lambda zn, seed: {"eval/fd": fd(zn, seed)}, whole=True)
+        keys = numbers.eval_keys(study.runs)
+        return " ".join(q1_latent._findings(study, keys, {k: {st.label: numbers.finals(st, k) for st in study.settings} for k in keys}))
+
+    noise = findings(lambda zn, seed: 50.0 + [3.1, -2.4, 0.7][seed] * (1 + zn % 7))  # seed noise only: zn=50 has the lowest mean
+    assert "is best" not in noise and "no difference between settings survives" in noise
+    clear = findings(lambda zn, seed: 10.0 * ZNS.index(zn) + 50.0 + 0.3 * seed + 0.01 * (zn % 7) * seed)
+    assert "eval/fd: zn=50 is best" in clear and "(exploratory, BH over 6 tests): zn=50 is lower than" in clear
 
 
 SLOPES = (0.02, 0.03, 0.15)  # per doubling of zn: every seed falls through every zn, by very different amounts
