@@ -66,19 +66,22 @@ def write(args, console: Console) -> int:
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeElapsedColumn(), console=console, transient=True, disable=not console.is_terminal) as bar:  # fmt: skip
         task = bar.add_task("reading runs", total=6)
+        files = report_files.ReportFiles(out)  # OUT's own paths checked (no links) before anything is read or built
         study = load_study(args, out)
-        fig_dir = report_files.prepare(out)
         bar.advance(task)
 
         def step(name: str) -> None:
             bar.update(task, description=name, advance=1)
 
-        doc = build.build(study, fig_dir, step)
-        bar.update(task, description="writing report.html, report.md, report.json", advance=1)
-        (out / "report.html").write_text(html.render(doc), encoding="utf-8")
-        (out / "report.md").write_text(markdown.render(doc, out), encoding="utf-8")
-        (out / "report.json").write_text(json.dumps(_finite(doc.data), indent=1, allow_nan=False, default=_number) + "\n", encoding="utf-8")
-        report_files.record(out, doc)
+        try:
+            doc = build.build(study, files.staging(), step)
+            bar.update(task, description="writing report.html, report.md, report.json", advance=1)
+            doc = files.publish(doc)  # the figures into OUT/figures, all or none
+            data = json.dumps(_finite(doc.data), indent=1, allow_nan=False, default=_number) + "\n"
+            files.write_pages({"report.html": html.render(doc), "report.md": markdown.render(doc, out), "report.json": data})
+        finally:
+            files.discard()
+        fig_dir = files.figures_dir
         bar.advance(task)
     n_figs = len(report_files.figures(doc))
     console.print(f"report: {out / 'report.html'}  (also {out / 'report.md'}, {out / 'report.json'}, {n_figs} figures in {fig_dir}/; "

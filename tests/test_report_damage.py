@@ -63,6 +63,54 @@ def test_report_removes_only_its_own_stale_figures(runs, tmp_path):
     assert (out / "notes.png").read_text() == "the user's own"  # a path out of figures/ is never followed
 
 
+def _one_line(capsys) -> str:
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.startswith("genlat: error:")]
+    assert len(lines) == 1 and "Traceback" not in err, err
+    return lines[0]
+
+
+def test_a_users_file_named_like_a_figure_is_never_replaced(runs, tmp_path, capsys):
+    """OUT/figures/q1_metrics.png that no report listed as its own is the user's: the report was
+    overwriting it. Now it is refused (exit 4) before any figure moves or a page is written."""
+    out = tmp_path / "out"
+    (out / "figures").mkdir(parents=True)
+    mine = out / "figures" / "q1_metrics.png"
+    mine.write_text("the user's own")
+    assert report_main([str(runs), "--out", str(out)]) == 4
+    assert "q1_metrics.png is not a figure an earlier report wrote" in _one_line(capsys)
+    assert mine.read_text() == "the user's own"
+    assert sorted(p.name for p in out.rglob("*")) == ["figures", "q1_metrics.png"]  # nothing else: no staging left
+    mine.unlink()
+    assert report_main([str(runs), "--out", str(out)]) == 0  # once it is moved away the same command works
+
+
+@pytest.mark.parametrize("planted", ["report.md", "report.html", ".genlat-report.json", "figures",
+                                     "figures/q1_metrics.png"])  # fmt: skip
+def test_a_link_planted_in_out_is_never_written_through(runs, tmp_path, capsys, planted):
+    """report.md (or figures/, or one figure) as a link to a user's file: its target was overwritten."""
+    out = tmp_path / "out"
+    assert report_main([str(runs), "--out", str(out)]) == 0  # an earlier report: the figure is listed as ours
+    capsys.readouterr()
+    target = tmp_path / "users"
+    if planted == "figures":
+        target.mkdir()
+        (target / "q1_metrics.png").write_text("the user's own")
+        import shutil
+
+        shutil.rmtree(out / planted)
+    else:
+        target.write_text("the user's own")
+        (out / planted).unlink()
+    (out / planted).symlink_to(target)
+    assert report_main([str(runs), "--out", str(out)]) == 4
+    line = _one_line(capsys)
+    assert "is a symbolic link" in line and planted.split("/")[-1] in line
+    kept = target / "q1_metrics.png" if planted == "figures" else target
+    assert kept.read_text() == "the user's own" and (out / planted).is_symlink()
+    assert not [p for p in out.iterdir() if p.name.startswith(".genlat-report-")]  # no staging folder left
+
+
 @pytest.mark.parametrize("damage", [
     ("status.json", "{not json"), ("status.json", "[1, 2]"), ("config.json", "{not json"), ("config.json", "[]"),
     ("metrics.jsonl", '{"epoch": 1, "eval/fd": 3}\n{"eval/fd": 2}\n{"epoch": 2, "eval/fd": 1}\n'),
