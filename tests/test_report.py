@@ -205,6 +205,7 @@ def test_wandb_report_structure(tiny_sweep, tmp_path):
     answers = next(i for i, t in enumerate(texts) if t.startswith("Q1, latent size"))
     claims = next(i for i, t in enumerate(texts) if t.startswith("| claim | measure |"))
     assert answers < claims and "Q1a: As zn grows" in texts[claims] and "eval/" not in " ".join(texts[answers:claims])
+    assert any(t.startswith(("✅ Q1a", "❌ Q1a", "❔ Q1a", "➖ Q1a")) for t in texts[answers:claims])  # the verdict marked on W&B too
     grids = [b for b in report.blocks if isinstance(b, wr.PanelGrid)]
     assert all(rs.filters == filters and rs.groupby == ["config.zn"] and rs.project == "genlat" for g in grids for rs in g.runsets)
     tables = [p.table_name for g in grids for p in g.panels if isinstance(p, wr.WeavePanelSummaryTable)]

@@ -13,7 +13,7 @@ import re
 from analysis import numbers
 from analysis.document import Document, Heading, Para, Table
 from analysis.load.study import Study, setting_keys
-from analysis.render.markdown import esc, table
+from analysis.render.markdown import MARKS, esc, table
 from genlat.errors import OfflineError
 from genlat.keys import Best
 from genlat.metrics.registry import STAMP_KEYS
@@ -86,7 +86,7 @@ def build_report(doc: Document, study: Study, entity: str, project: str, filters
             blocks.append(wr.PanelGrid(runsets=[runset(section.stamp)], panels=grid))
         for b in section.blocks:  # in order: the answers read as paragraphs, the claims table as Markdown
             if isinstance(b, Para):
-                blocks.append(wr.P(b.text))
+                blocks.append(wr.P((f"{MARKS[b.verdict]} " if b.verdict in MARKS else "") + b.text))  # a claim's verdict, marked
             elif isinstance(b, Heading):
                 blocks.append(wr.H3(b.text))
             elif isinstance(b, Table):
