@@ -410,9 +410,10 @@ def exploratory_sentences(name: str, key: str, tests: list[Explored], total: int
     for lower, rows in by_lower.items():
         others = ", ".join(t.b for t in rows)
         unit = "seed pairs" if all(t.diff.method == "Welch" for t in rows) else "seeds"
-        seeds = ", ".join(f"{t.diff.holds}/{t.diff.of}" for t in rows)
+        counts = [f"{t.diff.holds}/{t.diff.of}" for t in rows]
+        seeds = f"{counts[0]} {unit}" + (" each" if len(rows) > 1 else "") if len(set(counts)) == 1 else f"{', '.join(counts)} {unit}"
         diffs = "; ".join(f"{t.diff}, adjusted p = {fmt(t.p_adjusted, 2)}" for t in rows)
-        out.append(f"{name} ({label}): {lower} is lower than {others}, in {seeds} {unit} (difference, 95 % interval: {diffs}).")
+        out.append(f"{name} ({label}): {lower} is lower than {others}, in {seeds} (difference, 95 % interval: {diffs}).")
     return out
 
 

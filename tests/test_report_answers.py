@@ -71,7 +71,7 @@ def test_report_opens_with_answers_then_claims(tmp_path):
     text = " ".join(b.text for b in answers.blocks if hasattr(b, "text"))
     assert "eval/" not in text and "Q1, latent size" in text and "Q2, training" in text and "Q3, interpolation" in text
     # the quality numbers' differences are exploratory (BH over every measure × pair), never a study finding
-    assert "precision (higher is better) (exploratory, BH over 30 tests): zn=500 is lower than zn=50, zn=100, in 5/5, 5/5 seeds" in text
+    assert "precision (higher is better) (exploratory, BH over 30 tests): zn=500 is lower than zn=50, zn=100, in 5/5 seeds each" in text
     assert "Q1a \u201cAs zn grows" in text and "Page p = " in text and "Holm-adjusted p = " in text
     assert sum(1 for b in answers.blocks if hasattr(b, "path")) == 3  # one figure per question
     headings = [b.text for b in answers.blocks if isinstance(b, Heading)]  # each question a heading, not a paragraph
