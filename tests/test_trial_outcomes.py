@@ -6,15 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from genlat.sweep.runner import Active, Runner
+from genlat.sweep.outcome import outcome as classify
+from genlat.sweep.procs import Attempt
 from genlat.sweep.trial import Trial
 
 NO_LOG = Path("/nonexistent/trial.log")
 
 
 def outcome(rc, status=None, epoch=1, epoch_before=1, stop=None):
-    attempt = Active(trial=Trial(name="t000"), proc=None, slot=0, stop=stop, rc=rc, epoch_before=epoch_before)
-    return Runner.outcome(attempt, status or {}, epoch, NO_LOG)
+    attempt = Attempt(trial=Trial(name="t000"), groups=(), slot=0, stop=stop, rc=rc, epoch_before=epoch_before)
+    return classify(attempt, status or {}, epoch, NO_LOG)
 
 
 @pytest.mark.parametrize("rc, status, epoch, before, stop, expected", [

@@ -7,20 +7,63 @@ write their checkpoint status and exit 75 a moment later). Processes are read th
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
+
+from genlat.sweep.trial import Trial
 
 GONE = (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD)
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-def start(argv: list[str], env: dict[str, str], cwd: str, log: Path) -> subprocess.Popen:
+@dataclass
+class Attempt:
+    """One attempt of a trial that this runner watches: the process group it started (`proc` leads
+    it), or the groups of an orphan (proc None: started by a runner that is gone), stopped before
+    the trial resumes. The attempt is over when none of its groups has a live process left."""
+
+    trial: Trial  # this runner's copy; sweep.json holds the truth
+    groups: tuple[int, ...]
+    proc: subprocess.Popen | None = None
+    slot: int | None = None  # the worker slot; None for an orphan, which takes none
+    t0: float = field(default_factory=time.monotonic)
+    stop: str | None = None  # "preempted" (the runner was stopped), "stopped" (hyperband), "lost" (taken over)
+    stop_sent: float | None = None
+    rc: int | None = None
+    exited: float | None = None  # when the launcher exited (an orphan: when it was found)
+    metrics_mtime: float = 0.0
+    status_before: int | None = None  # status.json's mtime at the start: an older status is not this attempt's
+    epoch_before: int = 0  # the trial's last finished epoch when this attempt started
+
+    def launcher_done(self) -> bool:
+        if self.proc is not None and self.rc is None:
+            self.rc = self.proc.poll()
+        done = self.proc is None or self.rc is not None
+        if done and self.exited is None:
+            self.exited = time.monotonic()
+        return done
+
+    def alive(self) -> bool:
+        return any(group_alive(g) for g in self.groups)
+
+    def signal(self, sig: int, stop: str | None = None) -> None:
+        """Signal every process of the attempt; `stop` says why, the first time it is stopped."""
+        if stop is not None and self.stop_sent is None:
+            self.stop, self.stop_sent = self.stop or stop, time.monotonic()
+        for g in self.groups:
+            signal_group(g, sig)
+
+
+def start(argv: list[str], env: dict[str, str], cwd: str, log: Path, header: str) -> subprocess.Popen:
+    """Start the trial's command as a new session, its output appended to `log` after `header`."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as out:  # the child keeps its own handle
+        out.write(header.encode())
+        out.flush()
         return subprocess.Popen(
             argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
@@ -71,13 +114,3 @@ def trial_groups(sweep_id: str, trial: str) -> set[int]:
             except ProcessLookupError:
                 continue
     return groups
-
-
-def terminate_group(pgid: int, grace_s: float, poll_s: float = 0.2) -> None:
-    """SIGTERM a group (train.py then stops at its next step and exits 75), SIGKILL what is left after grace_s."""
-    signal_group(pgid, signal.SIGTERM)
-    deadline = time.monotonic() + grace_s
-    while group_alive(pgid) and time.monotonic() < deadline:
-        time.sleep(poll_s)
-    if group_alive(pgid):
-        signal_group(pgid, signal.SIGKILL)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import socket
 import time
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -157,7 +157,8 @@ class Trial(JsonRecord):
     # --- what happens to a trial ---------------------------------------------------------------
     def claim(self, owner: Owner) -> None:
         """This runner takes the trial: running, one attempt more, no process yet (owner.pgid None)."""
-        self.state, self.attempts, self.owner, self.heartbeat = "running", self.attempts + 1, owner, time.time()
+        self.state, self.attempts, self.heartbeat = "running", self.attempts + 1, time.time()
+        self.owner = replace(owner, pgid=None, extra={})
         self.started, self.exit_code, self.error = self.started or now_iso(), None, ""
         self.id = self.id or new_id()  # a hand-made trial with no W&B run id gets one as it first runs
 
