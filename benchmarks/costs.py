@@ -48,19 +48,27 @@ def epoch_costs(loop, repeats: int) -> dict:
     panels = _timed(lambda: write(run.cfg.epochs), loop.device)
     t0 = time.perf_counter()
     run.finish(EXIT_OK)
-    return {"tracking_s": statistics.median(writes), "tracking_all_s": writes,
-            "checkpoint_s": statistics.median(ckpt), "last_epoch_panels_s": panels,
-            "final_tables_s": time.perf_counter() - t0}
+    return {
+        "tracking_s": statistics.median(writes),
+        "tracking_all_s": writes,
+        "checkpoint_s": statistics.median(ckpt),
+        "last_epoch_panels_s": panels,
+        "final_tables_s": time.perf_counter() - t0,
+    }
 
 
 def eval_cost(loop, repeats: int) -> dict:
     """Seconds of one per-epoch evaluation (cfg.eval_samples images, every metric a run records)."""
     rows = []
-    times = [_timed(lambda: rows.append(loop.genlat_run.measure()), loop.device)
-             for _ in range(repeats + 1)][1:]
+    times = [_timed(lambda: rows.append(loop.genlat_run.measure()), loop.device) for _ in range(repeats + 1)][1:]
     claims = [row["eval/claims_seconds"] for row in rows[1:]]  # detail, fragments, Jacobian (issue 14)
-    return {"eval_s": statistics.median(times), "eval_all_s": times, "eval_samples": loop.cfg.eval_samples,
-            "claims_s": statistics.median(claims), "claims_all_s": claims}
+    return {
+        "eval_s": statistics.median(times),
+        "eval_all_s": times,
+        "eval_samples": loop.cfg.eval_samples,
+        "claims_s": statistics.median(claims),
+        "claims_all_s": claims,
+    }
 
 
 def renderer_rate(loop, batches: int, repeats: int) -> dict:

@@ -53,4 +53,3 @@ class GenlatLoop:
         hold only one W&B run at a time."""
         self.genlat_run.tracker.finish()
         self.genlat_run.lock.release()
-

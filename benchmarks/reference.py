@@ -43,8 +43,14 @@ class ReferenceLoop:
         self.opt_g = torch.optim.Adam(self.net_g.parameters(), lr=cfg.lr, betas=betas)
         source = ShapesSource(images, cfg.image_size)
         data = source.render_indices(torch.arange(images))  # (N, 1, H, W) on the CPU, like a decoded dataset
-        self.loader = DataLoader(TensorDataset(data), batch_size=cfg.batch_size, shuffle=True, drop_last=True,
-                                 num_workers=0, generator=torch.Generator().manual_seed(cfg.seed))
+        self.loader = DataLoader(
+            TensorDataset(data),
+            batch_size=cfg.batch_size,
+            shuffle=True,
+            drop_last=True,
+            num_workers=0,
+            generator=torch.Generator().manual_seed(cfg.seed),
+        )
         self.batches = iter(self.loader)
         self.log = open(os.devnull, "w")
         self.errors: list[tuple[float, float]] = []  # (errD, errG) of every step, read as the example does
@@ -85,8 +91,10 @@ class ReferenceLoop:
         d_g_z2 = output.mean().item()
         self.opt_g.step()
         e_d, e_g = err_d.item(), err_g.item()
-        print(f"[{i}] Loss_D: {e_d:.4f} Loss_G: {e_g:.4f} D(x): {d_x:.4f} D(G(z)): {d_g_z1:.4f} / {d_g_z2:.4f}",
-              file=self.log)
+        print(
+            f"[{i}] Loss_D: {e_d:.4f} Loss_G: {e_g:.4f} D(x): {d_x:.4f} D(G(z)): {d_g_z1:.4f} / {d_g_z2:.4f}",
+            file=self.log,
+        )
         self.errors.append((e_d, e_g))
 
     def run(self, steps: int) -> tuple[int, float]:

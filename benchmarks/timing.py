@@ -13,14 +13,23 @@ Runner = Callable[[int], tuple[int, float]]  # steps -> (images, seconds)
 def summarize(values: list[float]) -> dict:
     """Median, min, max and the spread (max - min) / median of a list of rates or ratios."""
     med = statistics.median(values)
-    return {"median": med, "min": min(values), "max": max(values),
-            "spread": (max(values) - min(values)) / med if med else float("nan"), "n": len(values),
-            "values": [round(v, 4) for v in values]}
+    return {
+        "median": med,
+        "min": min(values),
+        "max": max(values),
+        "spread": (max(values) - min(values)) / med if med else float("nan"),
+        "n": len(values),
+        "values": [round(v, 4) for v in values],
+    }
 
 
-def interleave(runners: dict[str, Runner], steps: int, repeats: int, warmup_steps: int,
-               on_block: Callable[[str, int, float], None] = lambda name, rep, rate: None,
-               ) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+def interleave(
+    runners: dict[str, Runner],
+    steps: int,
+    repeats: int,
+    warmup_steps: int,
+    on_block: Callable[[str, int, float], None] = lambda name, rep, rate: None,
+) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
     """images/s of each runner in `repeats` blocks of `steps` steps, taken in turns: per wall-clock
     second, and per CPU second of this process (what the work costs, whoever else shares the CPU)."""
     for run in runners.values():

@@ -43,36 +43,66 @@ RESULTS = Path(__file__).resolve().parent / "results"  # ignored by git
 
 
 def build_parser() -> UserArgumentParser:
-    p = UserArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0],
-                           formatter_class=DefaultsHelpFormatter)
-    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="auto: the first GPU, else the CPU")
+    p = UserArgumentParser(
+        prog="python -m benchmarks", description=__doc__.split("\n\n")[0], formatter_class=DefaultsHelpFormatter
+    )
+    p.add_argument(
+        "--device", default="auto", choices=("auto", "cpu", "cuda"), help="auto: the first GPU, else the CPU"
+    )
     p.add_argument("--image_size", type=int, default=32, help="32 or 64")
     p.add_argument("--batch_size", type=int, default=64, help="images per step (the example's default)")
     p.add_argument("--zn", type=int, default=100, help="latent size (the example's nz)")
     p.add_argument("--ngf", type=int, default=64, help="generator width")
     p.add_argument("--ndf", type=int, default=64, help="discriminator width")
     p.add_argument("--steps", type=int, default=0, help="steps per timed block (0: 10 on the CPU, 200 on a GPU)")
-    p.add_argument("--repeats", type=int, default=7, help="timed blocks per side (short blocks, many pairs: drift cancels)")
+    p.add_argument(
+        "--repeats", type=int, default=7, help="timed blocks per side (short blocks, many pairs: drift cancels)"
+    )
     p.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch threads, for both sides")
-    p.add_argument("--mixed_precision", default="auto", choices=("auto", "no", "bf16", "fp16"),
-                   help="genlat's side; auto: what a run does by default (the reference stays fp32)")
-    p.add_argument("--channels_last", nargs="?", const="true", default="auto", choices=("auto", "true", "false"),
-                   help="genlat's side: channels-last networks and batches; auto: what a run does by default")
+    p.add_argument(
+        "--mixed_precision",
+        default="auto",
+        choices=("auto", "no", "bf16", "fp16"),
+        help="genlat's side; auto: what a run does by default (the reference stays fp32)",
+    )
+    p.add_argument(
+        "--channels_last",
+        nargs="?",
+        const="true",
+        default="auto",
+        choices=("auto", "true", "false"),
+        help="genlat's side: channels-last networks and batches; auto: what a run does by default",
+    )
     p.add_argument("--compile", action="store_true", help="genlat's side: torch.compile the step's networks")
-    p.add_argument("--run_cost", default="true", choices=("true", "false"),
-                   help="also time a whole 1-epoch run in a fresh process (the fixed cost every run pays)")
+    p.add_argument(
+        "--run_cost",
+        default="true",
+        choices=("true", "false"),
+        help="also time a whole 1-epoch run in a fresh process (the fixed cost every run pays)",
+    )
     p.add_argument("--eval_samples", type=int, default=1000, help="images per evaluation (a run's default)")
     p.add_argument("--epoch_images", type=int, default=12800, help="the epoch the shares are of (a run's default)")
-    p.add_argument("--out", default="", help=f"results JSON (default: {RESULTS.name}/train_speed-DEVICE-TIME.json here)")
+    p.add_argument(
+        "--out", default="", help=f"results JSON (default: {RESULTS.name}/train_speed-DEVICE-TIME.json here)"
+    )
     p.add_argument("--debug", action="store_true", help="print tracebacks for user errors too")
     return p
 
 
 def make_config(args, root: Path) -> TrainConfig:
-    values = dict(zn=args.zn, batch_size=args.batch_size, image_size=args.image_size, ngf=args.ngf, ndf=args.ndf,
-                  mixed_precision=args.mixed_precision, cpu=args.device == "cpu", eval_samples=args.eval_samples,
-                  epoch_size=max(args.epoch_images, (max(args.steps, 10) + 1) * args.batch_size), out=str(root / "runs"),
-                  name="benchmark")
+    values = dict(
+        zn=args.zn,
+        batch_size=args.batch_size,
+        image_size=args.image_size,
+        ngf=args.ngf,
+        ndf=args.ndf,
+        mixed_precision=args.mixed_precision,
+        cpu=args.device == "cpu",
+        eval_samples=args.eval_samples,
+        epoch_size=max(args.epoch_images, (max(args.steps, 10) + 1) * args.batch_size),
+        out=str(root / "runs"),
+        name="benchmark",
+    )
     values.update(channels_last=args.channels_last, compile=args.compile)
     return TrainConfig.from_dict(values)
 
@@ -103,8 +133,7 @@ def run_benchmark(args, root: Path, progress: Progress) -> dict:
     steps = args.steps
 
     progress.update(task, description="FLOPs per step")
-    flops = {"genlat": step_flops(genlat.eager_step()),
-             "reference": step_flops(lambda: reference.step(0))}
+    flops = {"genlat": step_flops(genlat.eager_step()), "reference": step_flops(lambda: reference.step(0))}
     progress.advance(task)
 
     peaks = {"genlat": 0, "reference": 0}
@@ -115,6 +144,7 @@ def run_benchmark(args, root: Path, progress: Progress) -> dict:
             out = loop.run(n)
             peaks[name] = max(peaks[name], peak_bytes(device))
             return out
+
         return run_block
 
     def on_block(name, rep, rate):
@@ -124,8 +154,13 @@ def run_benchmark(args, root: Path, progress: Progress) -> dict:
             progress.console.print(f"block {rep + 1}/{args.repeats}: {name} {rate:,.1f} img/s", highlight=False)
 
     progress.update(task, description="warm-up")
-    rates, cpu_rates = interleave({"genlat": measured("genlat", genlat), "reference": measured("reference", reference)},
-                       steps, args.repeats, warmup_steps=max(2, steps // 2), on_block=on_block)
+    rates, cpu_rates = interleave(
+        {"genlat": measured("genlat", genlat), "reference": measured("reference", reference)},
+        steps,
+        args.repeats,
+        warmup_steps=max(2, steps // 2),
+        on_block=on_block,
+    )
     progress.advance(task)
     progress.update(task, description="renderer")
     render = renderer_rate(genlat, batches=max(steps, 10), repeats=3)  # epoch_images bounds it
@@ -156,27 +191,58 @@ def run_benchmark(args, root: Path, progress: Progress) -> dict:
     name, peak = bf16_peak(device)
     achieved = flops["genlat"] * g_rate / cfg.batch_size
     return {
-        "settings": {**vars(args), "steps": steps, "warmup_steps": max(2, steps // 2), "config": cfg.to_dict(),
-                     "resolved": {"mixed_precision": genlat.numerics.mixed_precision,
-                                  "channels_last": genlat.numerics.channels_last, "source": genlat.numerics.source}},
+        "settings": {
+            **vars(args),
+            "steps": steps,
+            "warmup_steps": max(2, steps // 2),
+            "config": cfg.to_dict(),
+            "resolved": {
+                "mixed_precision": genlat.numerics.mixed_precision,
+                "channels_last": genlat.numerics.channels_last,
+                "source": genlat.numerics.source,
+            },
+        },
         "run": whole,
-        "environment": {"device": device.type, "device_name": name, "torch": torch.__version__,
-                        "python": platform.python_version(), "threads": torch.get_num_threads(),
-                        "cpu_count": os.cpu_count(), "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
+        "environment": {
+            "device": device.type,
+            "device_name": name,
+            "torch": torch.__version__,
+            "python": platform.python_version(),
+            "threads": torch.get_num_threads(),
+            "cpu_count": os.cpu_count(),
+            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        },
         "images_per_s": summary,
         "ratio": summarize(ratios),
         "images_per_cpu_s": {name: summarize(values) for name, values in cpu_rates.items()},
         "ratio_cpu_time": summarize(cpu_ratios),
         "ratio_with_tracking": ratio_with(epoch["tracking_s"]),
-        "ratio_with_tracking_checkpoint_eval": ratio_with(epoch["tracking_s"], epoch["checkpoint_s"], evaluation["eval_s"]),
-        "epoch": {"images": args.epoch_images, "train_s": train_s, **epoch, **evaluation,
-                  "tracking_share": epoch["tracking_s"] / train_s, "checkpoint_share": epoch["checkpoint_s"] / train_s,
-                  "eval_share": evaluation["eval_s"] / train_s, "claims_share": evaluation["claims_s"] / train_s},
+        "ratio_with_tracking_checkpoint_eval": ratio_with(
+            epoch["tracking_s"], epoch["checkpoint_s"], evaluation["eval_s"]
+        ),
+        "epoch": {
+            "images": args.epoch_images,
+            "train_s": train_s,
+            **epoch,
+            **evaluation,
+            "tracking_share": epoch["tracking_s"] / train_s,
+            "checkpoint_share": epoch["checkpoint_s"] / train_s,
+            "eval_share": evaluation["eval_s"] / train_s,
+            "claims_share": evaluation["claims_s"] / train_s,
+        },
         "renderer": {**render, "times_training": render["images_per_s"] / g_rate},
-        "memory": {"peak_bytes": peaks, "kind": "cuda max_memory_allocated" if device.type == "cuda"
-                   else "process peak RSS (both sides share one process)"},
-        "flops": {"per_step": flops, "achieved_per_s": achieved, "bf16_peak_per_s": peak,
-                  "share_of_bf16_peak": achieved / peak if peak else None},
+        "memory": {
+            "peak_bytes": peaks,
+            "kind": "cuda max_memory_allocated"
+            if device.type == "cuda"
+            else "process peak RSS (both sides share one process)",
+        },
+        "flops": {
+            "per_step": flops,
+            "achieved_per_s": achieved,
+            "bf16_peak_per_s": peak,
+            "share_of_bf16_peak": achieved / peak if peak else None,
+        },
     }
 
 
@@ -188,8 +254,15 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="genlat-bench-") as tmp:
         root = Path(tmp)
         os.environ.update(WANDB_MODE="offline", WANDB_SILENT="true", WANDB_DIR=str(root))
-        with Progress(TextColumn("[bold]benchmark"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
-                      TimeElapsedColumn(), console=Console(stderr=True), transient=True) as progress:
+        with Progress(
+            TextColumn("[bold]benchmark"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        ) as progress:
             results = run_benchmark(args, root, progress)
     stamp = f"{results['environment']['device']}-{time.strftime('%Y%m%d-%H%M%S')}"
     out = Path(args.out) if args.out else RESULTS / f"train_speed-{stamp}.json"

@@ -58,8 +58,9 @@ def _regular(path: Path) -> bool:
         return False
 
 
-def checkpoint_problem(state: Any, shapes: dict[str, dict[str, tuple]] | None = None,
-                       epoch: int | None = None) -> str | None:
+def checkpoint_problem(
+    state: Any, shapes: dict[str, dict[str, tuple]] | None = None, epoch: int | None = None
+) -> str | None:
     """What makes a loaded checkpoint unusable, or None: the one validation of the format. It is a dict
     with an integer epoch >= 1 (`epoch`'s, when its file name says one), its config an object of the
     right types, and, given `shapes` ({network key: {parameter: shape}}), each network's weights."""

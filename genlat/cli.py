@@ -99,10 +99,15 @@ def eval_main(argv: list[str]) -> int:
     """`genlat eval RUN_DIR [--samples N]`: print the eval/* numbers of the newest checkpoint."""
     from genlat.errors import ConfigError
 
-    parser = UserArgumentParser(prog="genlat eval", formatter_class=DefaultsHelpFormatter,
-                                description="Evaluate a run directory's newest checkpoint (writes nothing).")
+    parser = UserArgumentParser(
+        prog="genlat eval",
+        formatter_class=DefaultsHelpFormatter,
+        description="Evaluate a run directory's newest checkpoint (writes nothing).",
+    )
     parser.add_argument("run_dir", type=user_path, help="a run directory (OUT/NAME)")
-    parser.add_argument("--samples", type=int, default=0, metavar="N", help="images per evaluation (default: the run's eval_samples)")
+    parser.add_argument(
+        "--samples", type=int, default=0, metavar="N", help="images per evaluation (default: the run's eval_samples)"
+    )
     parser.add_argument("--debug", action="store_true", help="print tracebacks for user errors too")
     args = parser.parse_args(argv)
     if args.samples and args.samples < 16:
@@ -127,7 +132,10 @@ def report_main(argv: list[str]) -> int:
 
 
 COMMANDS = {
-    "train": lambda argv: train_main(argv, prog="genlat train"), "eval": eval_main, "sweep": sweep_main, "report": report_main,
+    "train": lambda argv: train_main(argv, prog="genlat train"),
+    "eval": eval_main,
+    "sweep": sweep_main,
+    "report": report_main,
 }
 
 

@@ -39,6 +39,7 @@ def _positive_int(v):
 def _at_most(limit, check, unit=""):
     """`check`, then an upper bound: a value past any sane setting (an overflow in Adam, an epoch loop
     that never ends) is refused here, not met deep inside torch. Sizes are bounded by memory instead."""
+
     def bounded(v):
         return check(v) or (None if v <= limit else f"must be at most {limit:g}{unit}")
 
@@ -138,7 +139,7 @@ def _shown(value, limit: int = 60) -> str:
             text = _SHORT.repr(value)
         except ValueError:  # an int past Python's str() digit limit
             text = "a number of thousands of digits"
-    return text if len(text) <= limit else f"{text[:limit - 3]}..."
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
 
 
 _SHORT = reprlib.Repr()
@@ -177,24 +178,32 @@ class TrainConfig:
     batch_size: int = _opt(64, "images per step on each process (DCGAN: 64)", _positive_int)
     seed: int = _opt(0, "seed of weights, data order and the latent bank", _seed)
     # --- data ---
-    dataset: str = _opt("shapes", "a built-in dataset, or folder:PATH (a folder of images)", _dataset,
-                        choices=(*DATASETS, "folder:PATH"))
+    dataset: str = _opt(
+        "shapes",
+        "a built-in dataset, or folder:PATH (a folder of images)",
+        _dataset,
+        choices=(*DATASETS, "folder:PATH"),
+    )
     data_dir: str = _opt("data", "where torchvision datasets live (downloaded there when possible)")
     image_size: int = _opt(32, "image side in pixels", choices=IMAGE_SIZES)
     channels: int = _opt(0, "1 = grayscale, 3 = RGB, 0 = the dataset's own", _channels, choices=(0, 1, 3))
     epoch_size: int = _opt(
-        12800, "images per epoch: the size of the procedural dataset, a cap for finite ones",
+        12800,
+        "images per epoch: the size of the procedural dataset, a cap for finite ones",
         lambda v: None if v >= 2 else "must be at least 2 (the real images' spread compares pairs)",
     )
-    num_workers: int = _opt(0, "DataLoader workers for file datasets (shapes renders in-process)",
-                            _at_most(256, _non_negative_int))
+    num_workers: int = _opt(
+        0, "DataLoader workers for file datasets (shapes renders in-process)", _at_most(256, _non_negative_int)
+    )
     # --- model ---
-    model: str = _opt("dcgan", "model family: " + "; ".join(f"{k} = {m.help}" for k, m in MODELS.items()),
-                      choices=tuple(MODELS))
+    model: str = _opt(
+        "dcgan", "model family: " + "; ".join(f"{k} = {m.help}" for k, m in MODELS.items()), choices=tuple(MODELS)
+    )
     ngf: int = _opt(64, "generator (VAE: decoder) width (channels of its last hidden layer)", _positive_int)
     ndf: int = _opt(64, "discriminator (VAE: encoder) width (channels of its first layer)", _positive_int)
-    beta: float = _opt(1.0, "VAE: weight of the KL term (beta-VAE, Higgins et al. 2017; 1 = the ELBO)",
-                       _at_most(1e4, _positive_finite))
+    beta: float = _opt(
+        1.0, "VAE: weight of the KL term (beta-VAE, Higgins et al. 2017; 1 = the ELBO)", _at_most(1e4, _positive_finite)
+    )
     instance_noise: float = _opt(
         0.2, "GAN: std of Gaussian noise added to D's inputs (0 = plain DCGAN)", _at_most(10.0, _non_negative_finite)
     )
@@ -206,49 +215,72 @@ class TrainConfig:
     )
     # --- hardware ---
     mixed_precision: str = _opt(
-        "auto", "auto: bf16 where the device runs it natively, else no (under accelerate launch: its setting); "
-        "fp16 needs a GPU; see genlat/precision.py", choices=PRECISIONS)
+        "auto",
+        "auto: bf16 where the device runs it natively, else no (under accelerate launch: its setting); "
+        "fp16 needs a GPU; see genlat/precision.py",
+        choices=PRECISIONS,
+    )
     cpu: bool = _opt(False, "train on the CPU even when a GPU is present")
     channels_last: str = _opt(
-        "auto", "channels-last memory format for the networks and batches; auto: on for the CPU and for CUDA "
-        "with bf16/fp16, where it measured faster", convert=_switch, choices=SWITCHES)
+        "auto",
+        "channels-last memory format for the networks and batches; auto: on for the CPU and for CUDA "
+        "with bf16/fp16, where it measured faster",
+        convert=_switch,
+        choices=SWITCHES,
+    )
     compile: bool = _opt(False, "torch.compile the training step's networks (minutes of warm-up; for long GPU runs)")
     # --- the epoch series and interpolation panels ---
     n_samples: int = _opt(64, "latent-bank samples in each epoch's grid", _positive_int)
     grid_nrow: int = _opt(8, "images per row of the sample grid", _at_most(1024, _positive_int))
     interp_pairs: int = _opt(4, "endpoint pairs per interpolation panel (one row each)", _positive_int)
-    interp_steps: int = _opt(10, "images per interpolation row, endpoints included", lambda v: None if v >= 2 else "must be at least 2")
+    interp_steps: int = _opt(
+        10, "images per interpolation row, endpoints included", lambda v: None if v >= 2 else "must be at least 2"
+    )
     interp_methods: str = _opt("slerp,lerp", "interpolation methods, comma-separated (slerp, lerp)", _methods)
-    interp_every: int = _opt(0, "also draw panels every N epochs (0 = the last epoch only)",
-                             _at_most(MAX_EPOCHS, _non_negative_int))
+    interp_every: int = _opt(
+        0, "also draw panels every N epochs (0 = the last epoch only)", _at_most(MAX_EPOCHS, _non_negative_int)
+    )
     # --- evaluation (genlat.metrics): FD, KID, precision/recall, coverage, PPL in a feature space ---
-    eval_every: int = _opt(1, "evaluate every N epochs and after the last (0 = no evaluation)",
-                           _at_most(MAX_EPOCHS, _non_negative_int))
+    eval_every: int = _opt(
+        1, "evaluate every N epochs and after the last (0 = no evaluation)", _at_most(MAX_EPOCHS, _non_negative_int)
+    )
     eval_samples: int = _opt(
         1000, "generated and real images per evaluation; PPL uses half as many pairs (0 = no evaluation)", _eval_samples
     )
     eval_feature_images: int = _opt(
-        20000, "file datasets: rotation feature-net training images when not cached (in $GENLAT_CACHE or "
-        "~/.cache/genlat); shapes use the shipped nets", _eval_feature_images
+        20000,
+        "file datasets: rotation feature-net training images when not cached (in $GENLAT_CACHE or "
+        "~/.cache/genlat); shapes use the shipped nets",
+        _eval_feature_images,
     )
     eval_inception: str = _opt(
-        "", "torchvision Inception-v3 weights for file datasets ('' = the torch hub cache's, else a net trained "
+        "",
+        "torchvision Inception-v3 weights for file datasets ('' = the torch hub cache's, else a net trained "
         "on the data)",
-        lambda v: None if not v or os.path.isfile(v) else "no such file: give the path of the weights (.pth) or leave it empty",
+        lambda v: (
+            None
+            if not v or os.path.isfile(v)
+            else "no such file: give the path of the weights (.pth) or leave it empty"
+        ),
     )
     # --- divergence (genlat.health): non-finite losses always end a run; total mode collapse too ---
     collapse_spread: float = _opt(
-        0.03, "end the run as diverged when the latent bank's spread, once above this fraction of the real "
-        "data's, falls below it (0 = never)", lambda v: None if math.isfinite(v) and 0 <= v < 1 else "must be in [0, 1)")
-    collapse_epochs: int = _opt(3, "epochs in a row below --collapse_spread that end the run",
-                                _at_most(MAX_EPOCHS, _positive_int))
+        0.03,
+        "end the run as diverged when the latent bank's spread, once above this fraction of the real "
+        "data's, falls below it (0 = never)",
+        lambda v: None if math.isfinite(v) and 0 <= v < 1 else "must be in [0, 1)",
+    )
+    collapse_epochs: int = _opt(
+        3, "epochs in a row below --collapse_spread that end the run", _at_most(MAX_EPOCHS, _positive_int)
+    )
     # --- output, tracking, checkpoints ---
     out: str = _opt("runs", "output root; the run lives in OUT/NAME", _out)
     name: str = _opt("", "run name (default: derived from the config)", _name)
     resume: bool = _opt(False, "continue OUT/NAME from its last checkpoint (an existing run resumes anyway)")
     keep_checkpoints: int = _opt(2, "checkpoints to keep (the newest N)", _at_most(MAX_EPOCHS, _positive_int))
-    log_every: int = _opt(10, "steps between W&B training-loss points and plain progress lines",
-                          _at_most(2**31, _positive_int))
+    log_every: int = _opt(
+        10, "steps between W&B training-loss points and plain progress lines", _at_most(2**31, _positive_int)
+    )
     wandb_project: str = _opt("genlat", "W&B project", lambda v: _wandb_name(v) or (None if v else "must not be empty"))
     wandb_entity: str = _opt("", "W&B entity (default: your default entity)", _wandb_name)
     wandb_group: str = _opt("", "W&B group (a sweep sets it to its name)")
@@ -264,11 +296,18 @@ class TrainConfig:
             if problem:
                 raise refused(f.name, getattr(self, f.name), problem)
         if self.n_samples < 2 * self.interp_pairs:
-            raise refused("interp_pairs", self.interp_pairs, f"needs --n_samples >= {2 * self.interp_pairs} "
-                          "(each pair's endpoints come from the latent bank)")
+            raise refused(
+                "interp_pairs",
+                self.interp_pairs,
+                f"needs --n_samples >= {2 * self.interp_pairs} (each pair's endpoints come from the latent bank)",
+            )
         if self.batch_size > self.epoch_size:
-            raise refused("batch_size", self.batch_size, f"larger than --epoch_size={self.epoch_size}, so an epoch "
-                          "would have no full step; lower --batch_size or raise --epoch_size")
+            raise refused(
+                "batch_size",
+                self.batch_size,
+                f"larger than --epoch_size={self.epoch_size}, so an epoch "
+                "would have no full step; lower --batch_size or raise --epoch_size",
+            )
         check_fits_in_memory(self)
 
     @property
@@ -306,8 +345,10 @@ class TrainConfig:
             if not source:
                 raise
             what = f"{e.setting[0]}={e.setting[1]}: {e.setting[2]}" if getattr(e, "setting", None) else str(e)
-            raise OutputError(f"{source} says {what}; it is not a config genlat would have run: restore it, "
-                              "or move the run folder away") from None
+            raise OutputError(
+                f"{source} says {what}; it is not a config genlat would have run: restore it, "
+                "or move the run folder away"
+            ) from None
 
 
 def refused(name: str, value: Any, problem: str) -> ConfigError:
@@ -350,8 +391,10 @@ def memory_needs(cfg: TrainConfig, eval_samples: int | None = None) -> dict[str,
         "batch": (cfg.batch_size * f32 * (g_act + 3 * d_act), f"--batch_size={cfg.batch_size}"),
         "latent bank": (n * (zn * f32 + img * (2 * f32 + f64)) + n * (n - 1) // 2 * f64, f"--n_samples={n}"),
         "panels": (rows * (zn + 2 * img) * f32, f"--interp_pairs={cfg.interp_pairs} --interp_steps={cfg.interp_steps}"),
-        "evaluation": (e * (zn + 2 * img) * f32 + e * e * f64 + 2 * e * FEATURE_DIMS * f64,
-                       f"--{'samples' if eval_samples is not None else 'eval_samples'}={e}"),
+        "evaluation": (
+            e * (zn + 2 * img) * f32 + e * e * f64 + 2 * e * FEATURE_DIMS * f64,
+            f"--{'samples' if eval_samples is not None else 'eval_samples'}={e}",
+        ),
         "epoch order": (2 * cfg.epoch_size * 8 if cfg.dataset == "shapes" else 0, f"--epoch_size={cfg.epoch_size}"),
     }
     return needs
@@ -371,17 +414,36 @@ def check_fits_in_memory(cfg: TrainConfig, eval_samples: int | None = None) -> N
     what = f"the {part} alone: {peak / 2**30:,.1f} GiB"
     if nets[0] >= peak:
         what, flags = f"the networks: {nets[0] / 2**30:,.1f} GiB to train", nets[1]
-    raise ConfigError(f"{flags}: this needs at least {need / 2**30:,.1f} GiB of memory ({what}), more than this "
-                      f"machine's {have / 2**30:,.0f} GiB; lower {' or '.join(f.split('=')[0] for f in flags.split())}")
+    raise ConfigError(
+        f"{flags}: this needs at least {need / 2**30:,.1f} GiB of memory ({what}), more than this "
+        f"machine's {have / 2**30:,.0f} GiB; lower {' or '.join(f.split('=')[0] for f in flags.split())}"
+    )
 
 
 # Settings that only say where or how a run is shown; resuming with other values is fine (the
 # precision is the exception: it is compared after resolution instead, `auto` against what the run used).
-COSMETIC = {"out", "name", "resume", "keep_checkpoints", "log_every", "num_workers", "data_dir",
-            "wandb_project", "wandb_entity", "wandb_group", "debug", "cpu", "interp_every", "epochs",
-            "eval_every", "channels_last", "compile",  # these two change speed, not the experiment
-            "collapse_spread", "collapse_epochs",  # these two only decide when to give up
-            "mixed_precision"}  # compared by genlat.precision.resolve
+COSMETIC = {
+    "out",
+    "name",
+    "resume",
+    "keep_checkpoints",
+    "log_every",
+    "num_workers",
+    "data_dir",
+    "wandb_project",
+    "wandb_entity",
+    "wandb_group",
+    "debug",
+    "cpu",
+    "interp_every",
+    "epochs",
+    "eval_every",
+    "channels_last",
+    "compile",  # these two change speed, not the experiment
+    "collapse_spread",
+    "collapse_epochs",  # these two only decide when to give up
+    "mixed_precision",
+}  # compared by genlat.precision.resolve
 
 
 def _convert(f: dataclasses.Field, value: Any) -> Any:

@@ -88,8 +88,10 @@ def entry_point(main: Callable[..., int]) -> Callable[..., int]:
             if wants_debug(argv):
                 raise
             if os.environ.get("RANK", "0") == "0":
-                print("genlat: interrupted; re-run the same command (a run resumes from its last checkpoint)",
-                      file=sys.stderr)
+                print(
+                    "genlat: interrupted; re-run the same command (a run resumes from its last checkpoint)",
+                    file=sys.stderr,
+                )
             return EXIT_PREEMPTED
 
     return run

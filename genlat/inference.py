@@ -10,8 +10,9 @@ from torch import nn
 
 
 @torch.no_grad()
-def eval_batches(net: nn.Module, x: torch.Tensor, batch: int, device: torch.device | str,
-                 fn: Callable | None = None) -> torch.Tensor | tuple[torch.Tensor, ...]:
+def eval_batches(
+    net: nn.Module, x: torch.Tensor, batch: int, device: torch.device | str, fn: Callable | None = None
+) -> torch.Tensor | tuple[torch.Tensor, ...]:
     """fn(chunk) (default: net(chunk)) for every `batch` rows of x moved to `device`, with `net` in
     eval mode and its training flag restored afterwards; the outputs on the CPU (float32, or float64 if so),
     concatenated (a tuple output is concatenated element by element)."""

@@ -41,8 +41,9 @@ class Numerics:
 
     def describe(self) -> str:
         name = {"no": "fp32", "bf16": "bf16 autocast", "fp16": "fp16 autocast"}[self.mixed_precision]
-        return f"training on the {self.device.upper()} in {name} ({self.source})" + \
-            (", channels-last" if self.channels_last else "")
+        return f"training on the {self.device.upper()} in {name} ({self.source})" + (
+            ", channels-last" if self.channels_last else ""
+        )
 
     def record(self) -> dict:
         return {"mixed_precision_resolved": self.mixed_precision, "channels_last_resolved": self.channels_last}
@@ -119,8 +120,14 @@ def launcher_chose(launch_args: list[str]) -> bool:
     return "cpu" not in names and os.path.isfile(config_args.default_config_file)
 
 
-def resolve_precision(requested: str, device: str, native: bool, env: dict | None = None,
-                      recorded: str | None = None, launch_args: list[str] | None = None) -> tuple[str, str]:
+def resolve_precision(
+    requested: str,
+    device: str,
+    native: bool,
+    env: dict | None = None,
+    recorded: str | None = None,
+    launch_args: list[str] | None = None,
+) -> tuple[str, str]:
     """(precision, why), by the rules in this module's docstring. `launch_args`: the options of the
     `accelerate launch` that started this process (None: no launcher, so the variable was set by hand)."""
     env = os.environ if env is None else env
@@ -131,8 +138,10 @@ def resolve_precision(requested: str, device: str, native: bool, env: dict | Non
         precision, source = requested, "--mixed_precision"
     elif launcher:
         if launcher not in CHOICES:
-            raise ConfigError(f"{ACCELERATE_ENV}={launcher} (from accelerate launch or its config): genlat trains "
-                              f"with {', '.join(CHOICES)}; set one of those")
+            raise ConfigError(
+                f"{ACCELERATE_ENV}={launcher} (from accelerate launch or its config): genlat trains "
+                f"with {', '.join(CHOICES)}; set one of those"
+            )
         precision, source = launcher, "Accelerate's setting (accelerate launch / config)"
     elif recorded:
         precision, source = recorded, "the run's own precision (resumed)"
@@ -164,9 +173,12 @@ def resolve(cfg, existing: dict | None = None, run_path: str = "the run director
     device = device_type(cfg.cpu)
     recorded = recorded_precision(existing)
     launch_args = accelerate_launch_args() if os.environ.get(ACCELERATE_ENV) else None
-    precision, source = resolve_precision(cfg.mixed_precision, device, native_bf16(device), recorded=recorded,
-                                          launch_args=launch_args)
+    precision, source = resolve_precision(
+        cfg.mixed_precision, device, native_bf16(device), recorded=recorded, launch_args=launch_args
+    )
     if recorded and precision != recorded:
-        raise OutputError(f"{run_path} was trained with mixed precision {recorded} (this command: {precision}, from "
-                          f"{source}); resume with --mixed_precision {recorded}, or pick another --name or --out")
+        raise OutputError(
+            f"{run_path} was trained with mixed precision {recorded} (this command: {precision}, from "
+            f"{source}); resume with --mixed_precision {recorded}, or pick another --name or --out"
+        )
     return Numerics(device, precision, resolve_channels_last(cfg.channels_last, device, precision), source)

@@ -49,8 +49,11 @@ class TrainProgress:
         if self.bar:
             self.bar.update(self.task, stats=stats)
         elif self.enabled:
-            self.console.print(f"epoch {self.epoch}/{self.epochs} step {self.done}/{self.steps}  {stats}", highlight=False,
-                               markup=False)
+            self.console.print(
+                f"epoch {self.epoch}/{self.epochs} step {self.done}/{self.steps}  {stats}",
+                highlight=False,
+                markup=False,
+            )
 
     def end_epoch(self, summary: str) -> None:
         if self.bar:

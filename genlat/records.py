@@ -91,15 +91,30 @@ def read_json(path: str | os.PathLike, limit: int = JSON_MAX_BYTES) -> Any:
 
 
 def _kind(value: Any) -> str:
-    return {bool: "true/false", int: "an integer", float: "a number", str: "a string", list: "a list",
-            dict: "an object", type(None): "null"}.get(type(value), type(value).__name__)
+    return {
+        bool: "true/false",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "an object",
+        type(None): "null",
+    }.get(type(value), type(value).__name__)
 
 
 # what each TrainConfig field's value may be in JSON (config.json, a checkpoint's config)
 _JSON_TYPES = {"int": (int,), "float": (int, float), "str": (str,), "bool": (bool,)}
-_EXTRAS = {"run_name": (str,), "wandb_id": (str, type(None)), "image_channels": (int,), "g_params": (int,),
-           "d_params": (int,), "world_size": (int,), "steps_per_epoch": (int,), "images_per_epoch": (int,),
-           "mixed_precision_resolved": (str,)}
+_EXTRAS = {
+    "run_name": (str,),
+    "wandb_id": (str, type(None)),
+    "image_channels": (int,),
+    "g_params": (int,),
+    "d_params": (int,),
+    "world_size": (int,),
+    "steps_per_epoch": (int,),
+    "images_per_epoch": (int,),
+    "mixed_precision_resolved": (str,),
+}
 
 
 def config_problem(record: Any) -> str | None:
@@ -227,9 +242,11 @@ def parse_yaml(text: str) -> Any:
         except RecursionError:
             raise YamlRefused("nested too deeply to read") from None
         if size > YAML_MAX_VALUES:
-            raise YamlRefused(f"its aliases (*name) expand to more than the {YAML_MAX_VALUES:,} values a sweep file "
-                              f"may hold ({_count(size)} counted: an alias bomb, or an alias inside its own anchor?): "
-                              "write the values out")
+            raise YamlRefused(
+                f"its aliases (*name) expand to more than the {YAML_MAX_VALUES:,} values a sweep file "
+                f"may hold ({_count(size)} counted: an alias bomb, or an alias inside its own anchor?): "
+                "write the values out"
+            )
         return loader.construct_document(node)
     finally:
         loader.dispose()

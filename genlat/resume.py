@@ -27,8 +27,10 @@ def read_record(run: RunDir) -> dict | None:
     try:
         return run.read_config()
     except Damaged as e:
-        raise OutputError(f"{run.config} is damaged ({e.why}): move it away and re-run the same command (the "
-                          "checkpoint holds the run's config), or pick another --name") from None
+        raise OutputError(
+            f"{run.config} is damaged ({e.why}): move it away and re-run the same command (the "
+            "checkpoint holds the run's config), or pick another --name"
+        ) from None
 
 
 def check_compatible(cfg: TrainConfig, run: RunDir, existing: dict) -> None:
@@ -48,8 +50,10 @@ def check_same_wandb_run(run: RunDir, recorded: str | None) -> None:
     otherwise the new epochs would go to another W&B run than config.json and the checkpoint name."""
     wanted = os.environ.get("WANDB_RUN_ID")
     if wanted and recorded and wanted != recorded:
-        raise OutputError(f"{run.path} belongs to W&B run {recorded}, but WANDB_RUN_ID={wanted}: unset WANDB_RUN_ID "
-                          "to continue that run, or pick another --name or --out for the new one")
+        raise OutputError(
+            f"{run.path} belongs to W&B run {recorded}, but WANDB_RUN_ID={wanted}: unset WANDB_RUN_ID "
+            "to continue that run, or pick another --name or --out for the new one"
+        )
 
 
 def check_same_identity(run: RunDir, records: tuple[dict | None, ...], precision: str, world_size: int) -> None:
@@ -60,12 +64,16 @@ def check_same_identity(run: RunDir, records: tuple[dict | None, ...], precision
     for record in filter(None, records):
         had = record.get("mixed_precision_resolved")
         if had is not None and had != precision:
-            raise OutputError(f"{run.path} was trained with mixed precision {had} (this command: {precision}): resume "
-                              f"with --mixed_precision {had}, or pick another --name or --out")
+            raise OutputError(
+                f"{run.path} was trained with mixed precision {had} (this command: {precision}): resume "
+                f"with --mixed_precision {had}, or pick another --name or --out"
+            )
         had = record.get("world_size")
         if had is not None and had != world_size:
-            raise OutputError(f"{run.path} was trained by {had} process(es) (this command: {world_size}): resume with "
-                              f"`accelerate launch --num_processes {had} ...`, or pick another --name or --out")
+            raise OutputError(
+                f"{run.path} was trained by {had} process(es) (this command: {world_size}): resume with "
+                f"`accelerate launch --num_processes {had} ...`, or pick another --name or --out"
+            )
 
 
 def resume_point(cfg: TrainConfig, run: RunDir, shapes: dict | None = None) -> ResumePoint:
@@ -84,29 +92,41 @@ def resume_point(cfg: TrainConfig, run: RunDir, shapes: dict | None = None) -> R
     point = ResumePoint(existing, state, state["epoch"] if state else 0)
     point.notes += [f"[warning] skipped an unreadable checkpoint: {note}" for note in skipped]
     if skipped and state is None:
-        point.notes.append(f"[warning] no checkpoint in {run.checkpoints} could be read: training starts again from epoch 0")
+        point.notes.append(
+            f"[warning] no checkpoint in {run.checkpoints} could be read: training starts again from epoch 0"
+        )
     try:
         rows, bad = run.read_metrics_checked()
     except Damaged as e:
-        raise OutputError(f"{run.metrics} is damaged ({e.why}): move it away (its epochs' numbers would be "
-                          "lost) or restore it, then re-run the same command") from None
+        raise OutputError(
+            f"{run.metrics} is damaged ({e.why}): move it away (its epochs' numbers would be "
+            "lost) or restore it, then re-run the same command"
+        ) from None
     if bad:
         point.notes.append(f"[warning] {run.metrics}: line {', '.join(map(str, bad))} damaged and dropped")
     lined = {r["epoch"] for r in rows}
     if lined and max(lined) > point.epoch + 1:  # a kill leaves at most one epoch past the checkpoint
-        raise OutputError(f"{run.path} has metrics for epochs up to {max(lined)} but its newest readable checkpoint is "
-                          f"{_epoch_name(point.epoch)}: resuming would retrain and replace epochs {point.epoch + 1}-"
-                          f"{max(lined)}. Restore the missing checkpoints, or move the folder away (or pick another "
-                          "--name) to start again")
+        raise OutputError(
+            f"{run.path} has metrics for epochs up to {max(lined)} but its newest readable checkpoint is "
+            f"{_epoch_name(point.epoch)}: resuming would retrain and replace epochs {point.epoch + 1}-"
+            f"{max(lined)}. Restore the missing checkpoints, or move the folder away (or pick another "
+            "--name) to start again"
+        )
     missing = sorted(set(range(1, point.epoch + 1)) - lined)
-    older = load_epoch(run.checkpoints, point.epoch - 1, shapes) if missing == [point.epoch] and point.epoch > 1 else None
+    older = (
+        load_epoch(run.checkpoints, point.epoch - 1, shapes) if missing == [point.epoch] and point.epoch > 1 else None
+    )
     if older is not None:  # only the newest checkpoint's own line is lost: replaying that one epoch loses nothing
-        point.notes.append(f"[note] epoch {point.epoch} has no metrics line: replaying it from the checkpoint of epoch "
-                           f"{point.epoch - 1}")
+        point.notes.append(
+            f"[note] epoch {point.epoch} has no metrics line: replaying it from the checkpoint of epoch "
+            f"{point.epoch - 1}"
+        )
         point.state, point.epoch = older, point.epoch - 1
     elif missing:  # never retrain what a kept checkpoint already holds
-        point.notes.append(f"[warning] epoch(s) {', '.join(map(str, missing))} have no metrics line: their numbers are "
-                           f"lost; every other line is kept and training continues after epoch {point.epoch}")
+        point.notes.append(
+            f"[warning] epoch(s) {', '.join(map(str, missing))} have no metrics line: their numbers are "
+            f"lost; every other line is kept and training continues after epoch {point.epoch}"
+        )
     return point
 
 

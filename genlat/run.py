@@ -58,8 +58,11 @@ def library_versions() -> dict[str, str]:
         except PackageNotFoundError:
             return "not installed"
 
-    return {"python": sys.version.split()[0], "torch": torch.__version__,
-            **{name: installed(name) for name in ("torchvision", "accelerate", "wandb")}}
+    return {
+        "python": sys.version.split()[0],
+        "torch": torch.__version__,
+        **{name: installed(name) for name in ("torchvision", "accelerate", "wandb")},
+    }
 
 
 @dataclass
@@ -81,7 +84,9 @@ class Run:
         self.accelerator, self.numerics = make_accelerator(cfg, self.record_seen, str(self.dir.path))
         self.main = self.accelerator.is_main_process
         self.lock = RunLock(self.dir.path)
-        self.stop = Deferred()  # SIGTERM/SIGINT ask the run to stop at the next step; the last checkpoint stays the resume point
+        self.stop = (
+            Deferred()
+        )  # SIGTERM/SIGINT ask the run to stop at the next step; the last checkpoint stays the resume point
         self.tracker, self.evaluator, self.watch = NullTracker(), None, None  # the main process's, from `prepare`
 
     def train(self) -> int:
@@ -125,7 +130,9 @@ class Run:
         self.existing, self.start_epoch = point.existing, point.epoch
         self.progress = TrainProgress(self.main and not self.quiet, cfg.epochs, self.steps)
         if self.start_epoch >= cfg.epochs:  # a rerun that has nothing to do writes nothing (but a stale status)
-            self.progress.print(f"{self.dir.path}: already trained {self.start_epoch} of {cfg.epochs} epochs; nothing to do")
+            self.progress.print(
+                f"{self.dir.path}: already trained {self.start_epoch} of {cfg.epochs} epochs; nothing to do"
+            )
             self.settle_status(point)
             return False
         self.run_id = (point.state or {}).get("wandb_id") or (self.existing or {}).get("wandb_id") or new_run_id()
@@ -135,7 +142,9 @@ class Run:
                 self.load_state(point)
             self.trainer.prepare()
             if self.main and cfg.eval_every and cfg.eval_samples:  # like the grid, the main process's alone
-                self.evaluator = Evaluator(cfg, self.source, acc.device, log=self.progress.print)  # bad weights stop us here
+                self.evaluator = Evaluator(
+                    cfg, self.source, acc.device, log=self.progress.print
+                )  # bad weights stop us here
         self.run_config = self.config_record()
         self.open_directory()
         if self.main:
@@ -247,9 +256,17 @@ class Run:
             self.tracker.log_panels(epoch, panels)
 
     def checkpoint(self, epoch: int) -> None:
-        identity = {"mixed_precision_resolved": self.numerics.mixed_precision, "world_size": self.accelerator.num_processes}
-        state = {**self.trainer.state_dict(), "epoch": epoch, "wandb_id": self.run_id, "config": self.cfg.to_dict(),
-                 "identity": identity}  # what a resume must not change (genlat.resume.check_same_identity)
+        identity = {
+            "mixed_precision_resolved": self.numerics.mixed_precision,
+            "world_size": self.accelerator.num_processes,
+        }
+        state = {
+            **self.trainer.state_dict(),
+            "epoch": epoch,
+            "wandb_id": self.run_id,
+            "config": self.cfg.to_dict(),
+            "identity": identity,
+        }  # what a resume must not change (genlat.resume.check_same_identity)
         best = self.tracker.best.epoch(self.dir.read_metrics()) == epoch  # the run's best so far: best.pt too
         save_checkpoint(self.dir.checkpoints, epoch, state, self.cfg.keep_checkpoints, best=best)
 
@@ -280,8 +297,10 @@ class Run:
         try:
             self.trainer.load_state(point.state)
         except (KeyError, TypeError, ValueError, RuntimeError) as e:  # e.g. an optimizer state of other shapes
-            raise OutputError(f"the checkpoint of epoch {point.epoch} in {self.dir.checkpoints} does not fit this "
-                              f"run ({type(e).__name__}): move it away and re-run the same command") from None  # fmt: skip
+            raise OutputError(
+                f"the checkpoint of epoch {point.epoch} in {self.dir.checkpoints} does not fit this "
+                f"run ({type(e).__name__}): move it away and re-run the same command"
+            ) from None
 
     def settle_status(self, point) -> None:
         """A run whose every epoch is checkpointed but whose status.json does not say so (a kill between
@@ -301,8 +320,10 @@ class Run:
                 self.dir.write_status("finished", self.start_epoch)
             except OSError as e:
                 raise self.write_error(e) from None
-            self.progress.print(f"[note] {self.dir.status} said {(status or {}).get('state', 'nothing')}; "
-                                f"now finished (epoch {self.start_epoch})")
+            self.progress.print(
+                f"[note] {self.dir.status} said {(status or {}).get('state', 'nothing')}; "
+                f"now finished (epoch {self.start_epoch})"
+            )
 
     def record_failure(self, reason: str) -> None:
         """status.json says why the run stopped (not "running"), even on a full disk: the atomic write
@@ -429,7 +450,9 @@ class Run:
             inside = isinstance(relative, str) and not Path(relative).is_absolute() and ".." not in Path(relative).parts
             problem = png_problem(self.dir.path / relative) if inside else "not a path in the run folder"
             if problem:
-                self.progress.print(f"[warning] {self.dir.path / str(relative)}: {problem}; left out of the final W&B tables")
+                self.progress.print(
+                    f"[warning] {self.dir.path / str(relative)}: {problem}; left out of the final W&B tables"
+                )
             return not problem
 
         rows = [r for r in self.dir.read_metrics() if all(intact(r.get(g.row_key)) for g in grids)]
@@ -489,8 +512,9 @@ def _missing_folders(path: Path) -> list[Path]:
 
 def _epoch_line(epoch: int, epochs: int, stats: EpochStats, row: dict, seconds: float) -> str:
     return (
-        f"epoch {epoch}/{epochs}  " + "".join(f"{k} {v:.3f}  " for k, v in stats.means.items()) +
-        f"{row['epoch/images_per_s']:,.0f} img/s  {seconds:.1f}s"
+        f"epoch {epoch}/{epochs}  "
+        + "".join(f"{k} {v:.3f}  " for k, v in stats.means.items())
+        + f"{row['epoch/images_per_s']:,.0f} img/s  {seconds:.1f}s"
         + (f"  FD {row['eval/fd']:.3g}  recall {row['eval/recall']:.2f}" if "eval/fd" in row else "")
     )
 
@@ -498,7 +522,4 @@ def _epoch_line(epoch: int, epochs: int, stats: EpochStats, row: dict, seconds: 
 def _closing_line(code: int, run: RunDir, tracker) -> str:
     folders = "".join(f"{d.name}/, " for d in (run.samples, run.reconstructions, run.interpolation) if d.is_dir())
     what = {EXIT_OK: "done", EXIT_PREEMPTED: "preempted (resumable)", EXIT_DIVERGED: "diverged"}.get(code, "stopped")
-    return (
-        f"{what}: run directory {run.path}  ({folders}metrics.jsonl, checkpoints/)\n"
-        f"{tracker.location}"
-    )
+    return f"{what}: run directory {run.path}  ({folders}metrics.jsonl, checkpoints/)\n{tracker.location}"

@@ -1,17 +1,17 @@
 """The run directory: the one place a run writes, and everything a report needs.
 
-    OUT/NAME/
-      config.json          the config as run, library versions, parameter counts, W&B run id
-      metrics.jsonl        exactly one JSON line per finished epoch
-      samples/epoch_NNN.png            the latent bank's grid after each epoch
-      reconstructions/epoch_NNN.png    VAE: rows of fixed real images, each followed by its reconstruction
-      interpolation/epoch_NNN_METHOD.png  interpolation panels (one row per endpoint pair),
-                           and each row alone: epoch_NNN_METHOD_pairK.png; VAE: METHOD-real
-                           walks between the encodings of two fixed real images
-      checkpoints/epoch_NNN.pt         the newest few checkpoints
-      wandb/               the W&B run (offline runs: wandb/offline-run-*)
-      wandb-data/          W&B's media staging ($WANDB_DATA_DIR), kept inside so `wandb sync` finds it
-      status.json          running | finished | diverged | preempted | failed, with the last epoch
+OUT/NAME/
+  config.json          the config as run, library versions, parameter counts, W&B run id
+  metrics.jsonl        exactly one JSON line per finished epoch
+  samples/epoch_NNN.png            the latent bank's grid after each epoch
+  reconstructions/epoch_NNN.png    VAE: rows of fixed real images, each followed by its reconstruction
+  interpolation/epoch_NNN_METHOD.png  interpolation panels (one row per endpoint pair),
+                       and each row alone: epoch_NNN_METHOD_pairK.png; VAE: METHOD-real
+                       walks between the encodings of two fixed real images
+  checkpoints/epoch_NNN.pt         the newest few checkpoints
+  wandb/               the W&B run (offline runs: wandb/offline-run-*)
+  wandb-data/          W&B's media staging ($WANDB_DATA_DIR), kept inside so `wandb sync` finds it
+  status.json          running | finished | diverged | preempted | failed, with the last epoch
 """
 
 from __future__ import annotations
@@ -55,7 +55,14 @@ class RunDir:
         folder belongs. Writing there would fail mid-run (after the epoch to replay was dropped) or
         reach outside the run, so such a folder is refused before anything is written."""
         files = (self.config, self.metrics, self.status, self.path / ".lock")
-        folders = (self.samples, self.reconstructions, self.interpolation, self.checkpoints, self.wandb, self.wandb_data)
+        folders = (
+            self.samples,
+            self.reconstructions,
+            self.interpolation,
+            self.checkpoints,
+            self.wandb,
+            self.wandb_data,
+        )
         found = []
         for p in (*files, *folders):
             if p.is_symlink():
@@ -74,8 +81,10 @@ class RunDir:
         if found := self.foreign_paths():
             path, why = found[0]
             if why == "a symbolic link":
-                raise OutputError(f"{path} is a symbolic link: genlat writes only inside the run folder it was given; "
-                                  "replace the link with a real folder or file (or remove it), then re-run")  # fmt: skip
+                raise OutputError(
+                    f"{path} is a symbolic link: genlat writes only inside the run folder it was given; "
+                    "replace the link with a real folder or file (or remove it), then re-run"
+                )
             raise OutputError(f"{path} is {why}, not what genlat wrote there: move it away (or restore it), then "
                               "re-run the same command")  # fmt: skip
 

@@ -43,8 +43,10 @@ class RunLock:
             raise
         if not taken:
             os.close(fd)
-            raise OutputError(f"{self.path.parent} is being written by another process ({self.holder()}); "
-                              "wait for it to end, or pick another --name or --out")
+            raise OutputError(
+                f"{self.path.parent} is being written by another process ({self.holder()}); "
+                "wait for it to end, or pick another --name or --out"
+            )
         os.ftruncate(fd, 0)  # whoever held it before is gone: the file (ours, one name, no link) now names us
         os.write(fd, json.dumps({"host": socket.gethostname(), "pid": os.getpid()}).encode())
         self.fd = fd
@@ -63,5 +65,7 @@ class RunLock:
 
 
 def _not_ours(path: Path, what: str) -> OutputError:
-    return OutputError(f"{path} is {what}, not genlat's lock file: remove it (genlat never writes through links "
-                       "in a run folder), then re-run the same command")
+    return OutputError(
+        f"{path} is {what}, not genlat's lock file: remove it (genlat never writes through links "
+        "in a run folder), then re-run the same command"
+    )

@@ -40,8 +40,22 @@ SERIES_HEAD = ["epoch", "zn", "lr"]  # then the grids' columns, the trainer's SE
 INTERP_COLUMNS = ["epoch", "zn", "method", "pair", "panel"]
 # config.json keys kept out of the W&B config: where and how this machine ran and showed the run (W&B
 # has its own fields for the name, id, project, entity and group), not what the experiment was
-BOOKKEEPING = ("out", "name", "resume", "debug", "log_every", "keep_checkpoints", "num_workers", "data_dir",
-               "wandb_project", "wandb_entity", "wandb_group", "run_name", "wandb_id", "started")
+BOOKKEEPING = (
+    "out",
+    "name",
+    "resume",
+    "debug",
+    "log_every",
+    "keep_checkpoints",
+    "num_workers",
+    "data_dir",
+    "wandb_project",
+    "wandb_entity",
+    "wandb_group",
+    "run_name",
+    "wandb_id",
+    "started",
+)
 
 
 def wandb_config(config_record: dict[str, Any]) -> dict[str, Any]:
@@ -59,8 +73,15 @@ class Tracker:
     seconds that the first steps need not wait for. Train points and summary values wait in a queue
     until the run exists; everything else (the first epoch's entries, finish) waits for the start."""
 
-    def __init__(self, cfg, run: RunDir, run_id: str, config_record: dict[str, Any], series_keys: tuple[str, ...],
-                 grids: tuple[Grid, ...] = ()):
+    def __init__(
+        self,
+        cfg,
+        run: RunDir,
+        run_id: str,
+        config_record: dict[str, Any],
+        series_keys: tuple[str, ...],
+        grids: tuple[Grid, ...] = (),
+    ):
         self.cfg, self.run_dir = cfg, run
         self.mode = resolve_mode()
         # Table media are staged under WANDB_DATA_DIR; inside the run dir `wandb sync` finds them.
@@ -79,8 +100,12 @@ class Tracker:
         )
         self.series_keys, self.grids = tuple(series_keys), (SAMPLES, *grids)  # every grid the run draws
         # columns: epoch, zn, lr, grid, [reconstruction], the trainer's keys without their prefix, fd, kid, ...
-        self.series_columns = SERIES_HEAD + [g.column for g in self.grids] + [k.split("/", 1)[1] for k in self.series_keys] \
+        self.series_columns = (
+            SERIES_HEAD
+            + [g.column for g in self.grids]
+            + [k.split("/", 1)[1] for k in self.series_keys]
             + [k.split("/", 1)[1] for k in SERIES_KEYS]
+        )
         self._queue: list[tuple[str, dict]] = []  # ("log" | "summary" | "config", values) sent before the run existed
         self._media: dict[str, Any] = {}  # PNG path -> its wandb.Image: the final tables reuse this run's uploads
         self._error: BaseException | None = None
@@ -108,8 +133,11 @@ class Tracker:
             if self.mode != "online":
                 raise
             why = " ".join(str(e).split())[:160] or type(e).__name__  # one line; W&B's messages never hold the key
-            print(f"genlat: warning: W&B online failed ({why}); logging offline, "
-                  f"upload later with `wandb sync {self.run_dir.wandb}`", file=sys.stderr)
+            print(
+                f"genlat: warning: W&B online failed ({why}); logging offline, "
+                f"upload later with `wandb sync {self.run_dir.wandb}`",
+                file=sys.stderr,
+            )
             self.mode = "offline"
             wandb.teardown()  # W&B's service still holds the failed run's id; a fresh one takes it offline
             run = wandb.init(mode="offline", settings=self._settings(), **kwargs)
@@ -126,7 +154,9 @@ class Tracker:
         for key in (*(g.wandb_key for g in self.grids), "epoch_series_live", "interpolation_live"):
             run.define_metric(key, step_metric="epoch")
         self._best = self.sweep_best(run)
-        run.define_metric(self._best.name, step_metric=step_metric(self._best.name), summary=self._best.summary)  # the summary: its best
+        run.define_metric(
+            self._best.name, step_metric=step_metric(self._best.name), summary=self._best.summary
+        )  # the summary: its best
         self.series_live = wandb.Table(columns=self.series_columns, log_mode="INCREMENTAL")
         self.interp_live = wandb.Table(columns=INTERP_COLUMNS, log_mode="INCREMENTAL")
         self.run = run
@@ -148,8 +178,11 @@ class Tracker:
             return Best.of(sweep.config.get("metric"))
         except Exception as e:  # a server that does not answer this query: still a run, ranked the study's way
             why = " ".join(str(e).split())[:160] or type(e).__name__
-            print(f"genlat: note: cannot read the metric of sweep {sweep_id} ({why}); best means {STUDY_METRIC}, "
-                  "minimized", file=sys.stderr)
+            print(
+                f"genlat: note: cannot read the metric of sweep {sweep_id} ({why}); best means {STUDY_METRIC}, "
+                "minimized",
+                file=sys.stderr,
+            )
             return Best()
 
     @property

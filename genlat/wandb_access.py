@@ -90,8 +90,9 @@ def resolve_mode() -> str:
     A value W&B would refuse (a typo such as `ofline`) is a ConfigError."""
     mode = os.environ.get("WANDB_MODE", "").strip().lower()
     if mode and mode not in MODES:
-        raise ConfigError(f"WANDB_MODE={os.environ['WANDB_MODE']}: must be online, offline or disabled; "
-                          "fix or unset it")
+        raise ConfigError(
+            f"WANDB_MODE={os.environ['WANDB_MODE']}: must be online, offline or disabled; fix or unset it"
+        )
     if mode == "dryrun":
         return "offline"
     if mode == "run":

@@ -28,7 +28,9 @@ def _isolated_wandb(tmp_path, monkeypatch, genlat_cache):
     monkeypatch.setenv("WANDB_DIR", str(tmp_path / "wandb-home"))
     monkeypatch.setenv("WANDB_CONFIG_DIR", str(tmp_path / "wandb-config"))
     monkeypatch.setenv("WANDB_CACHE_DIR", str(tmp_path / "wandb-cache"))
-    monkeypatch.setenv("WANDB_ARTIFACT_DIR", str(tmp_path / "wandb-artifacts"))  # Artifact.get()'s downloads, not ./artifacts
+    monkeypatch.setenv(
+        "WANDB_ARTIFACT_DIR", str(tmp_path / "wandb-artifacts")
+    )  # Artifact.get()'s downloads, not ./artifacts
     monkeypatch.setenv("NETRC", str(tmp_path / "no-netrc"))
     monkeypatch.delenv("WANDB_API_KEY", raising=False)
     monkeypatch.delenv("WANDB_RUN_ID", raising=False)

@@ -18,9 +18,30 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 
 TINY = [
-    "--image_size", "32", "--epoch_size", "64", "--batch_size", "16", "--ngf", "8", "--ndf", "8",
-    "--zn", "8", "--n_samples", "16", "--grid_nrow", "4", "--interp_pairs", "2", "--interp_steps", "4",
-    "--log_every", "2", "--eval_samples", "32",
+    "--image_size",
+    "32",
+    "--epoch_size",
+    "64",
+    "--batch_size",
+    "16",
+    "--ngf",
+    "8",
+    "--ndf",
+    "8",
+    "--zn",
+    "8",
+    "--n_samples",
+    "16",
+    "--grid_nrow",
+    "4",
+    "--interp_pairs",
+    "2",
+    "--interp_steps",
+    "4",
+    "--log_every",
+    "2",
+    "--eval_samples",
+    "32",
 ]  # (a run that trains in about a second: 32x32, 4 steps per epoch, narrow nets)
 
 
@@ -74,8 +95,18 @@ def sweep_state(root: Path) -> dict:
 # --- sweeps -------------------------------------------------------------------------------------------
 # The tiny run of conftest.TINY as sweep parameters (no evaluation: it is another test's business).
 TINY_PARAMS = {
-    "epochs": 1, "image_size": 32, "epoch_size": 64, "batch_size": 16, "ngf": 8, "ndf": 8, "n_samples": 16,
-    "grid_nrow": 4, "interp_pairs": 2, "interp_steps": 4, "log_every": 2, "eval_every": 0,
+    "epochs": 1,
+    "image_size": 32,
+    "epoch_size": 64,
+    "batch_size": 16,
+    "ngf": 8,
+    "ndf": 8,
+    "n_samples": 16,
+    "grid_nrow": 4,
+    "interp_pairs": 2,
+    "interp_steps": 4,
+    "log_every": 2,
+    "eval_every": 0,
 }
 
 
@@ -100,8 +131,13 @@ def sweep_file(path: Path, zn=(8, 16), method="grid", command=None, **extra) -> 
 def runner(args: list[str], **kw) -> subprocess.Popen:
     """`python -m genlat sweep ...` from the repository root (where `program: train.py` resolves)."""
     return subprocess.Popen(
-        [sys.executable, "-m", "genlat", "sweep", *args], cwd=ROOT, env=child_env(), text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw,
+        [sys.executable, "-m", "genlat", "sweep", *args],
+        cwd=ROOT,
+        env=child_env(),
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        **kw,
     )
 
 

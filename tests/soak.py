@@ -30,17 +30,31 @@ ROOT = Path(__file__).resolve().parents[1]
 ZNS = (8, 16, 24, 32)
 EPOCHS = 3  # per trial, by default; --epochs makes the sweep long enough for many kills on a fast machine
 PARAMS = {
-    "image_size": 32, "epoch_size": 512, "batch_size": 16, "ngf": 8, "ndf": 8, "n_samples": 16,
-    "grid_nrow": 4, "interp_pairs": 2, "interp_steps": 4, "log_every": 4, "eval_every": 0,
+    "image_size": 32,
+    "epoch_size": 512,
+    "batch_size": 16,
+    "ngf": 8,
+    "ndf": 8,
+    "n_samples": 16,
+    "grid_nrow": 4,
+    "interp_pairs": 2,
+    "interp_steps": 4,
+    "log_every": 4,
+    "eval_every": 0,
 }
 EPOCH_LINE = re.compile(r"^epoch (\d+)/(\d+)  ")  # the end-of-epoch line train.py prints
 
 
 def write_sweep(path: Path, epochs: int) -> Path:
     config = {
-        "name": "soak", "program": "train.py", "method": "grid",
+        "name": "soak",
+        "program": "train.py",
+        "method": "grid",
         "metric": {"name": "epoch/loss_g", "goal": "minimize"},
-        "parameters": {**{k: {"value": v} for k, v in {**PARAMS, "epochs": epochs}.items()}, "zn": {"values": list(ZNS)}},
+        "parameters": {
+            **{k: {"value": v} for k, v in {**PARAMS, "epochs": epochs}.items()},
+            "zn": {"values": list(ZNS)},
+        },
         "command": ["${env}", "${interpreter}", "${program}", "${args}"],
     }
     path.write_text(yaml.safe_dump(config, sort_keys=False))
@@ -49,8 +63,14 @@ def write_sweep(path: Path, epochs: int) -> Path:
 
 def environment(root: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB_")}
-    env.update(WANDB_MODE="offline", WANDB_SILENT="true", WANDB_CONFIG_DIR=str(root / "wandb-config"),
-               WANDB_CACHE_DIR=str(root / "wandb-cache"), GENLAT_OFFLINE="1", PYTHONPATH=str(ROOT))
+    env.update(
+        WANDB_MODE="offline",
+        WANDB_SILENT="true",
+        WANDB_CONFIG_DIR=str(root / "wandb-config"),
+        WANDB_CACHE_DIR=str(root / "wandb-cache"),
+        GENLAT_OFFLINE="1",
+        PYTHONPATH=str(ROOT),
+    )
     return env
 
 
@@ -59,8 +79,21 @@ class Soak:
         self.root, self.kills, self.rng, self.epochs = root, kills, rng, epochs
         self.sweep_dir = root / "sweep"
         self.sweep = write_sweep(root / "soak.yaml", epochs)
-        self.argv = [sys.executable, "-m", "genlat", "sweep", str(self.sweep), "--dir", str(self.sweep_dir),
-                     "--workers", str(workers), "--retries", str(retries), "--grace", "60"]
+        self.argv = [
+            sys.executable,
+            "-m",
+            "genlat",
+            "sweep",
+            str(self.sweep),
+            "--dir",
+            str(self.sweep_dir),
+            "--workers",
+            str(workers),
+            "--retries",
+            str(retries),
+            "--grace",
+            "60",
+        ]
         self.env = environment(root)
         self.runner: subprocess.Popen | None = None
         self.log = open(root / "runner.log", "ab")
@@ -68,8 +101,9 @@ class Soak:
         self.runner_starts = 0
 
     def start_runner(self) -> None:
-        self.runner = subprocess.Popen(self.argv, cwd=ROOT, env=self.env, stdout=self.log, stderr=self.log,
-                                       stdin=subprocess.DEVNULL)
+        self.runner = subprocess.Popen(
+            self.argv, cwd=ROOT, env=self.env, stdout=self.log, stderr=self.log, stdin=subprocess.DEVNULL
+        )
         self.runner_starts += 1
 
     def running_trials(self) -> list[dict]:
@@ -179,8 +213,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0, help="seed of the kill schedule")
     p.add_argument("--epochs", type=int, default=EPOCHS, help="epochs per trial (more: room for more kills)")
     p.add_argument("--workers", type=int, default=2, help="trials at once")
-    p.add_argument("--retries", type=int, default=3,
-                   help="the runner's --retries: a trial killed before it finished an epoch counts as a failure")
+    p.add_argument(
+        "--retries",
+        type=int,
+        default=3,
+        help="the runner's --retries: a trial killed before it finished an epoch counts as a failure",
+    )
     args = p.parse_args(argv)
     root = Path(args.dir or tempfile.mkdtemp(prefix="genlat-soak-"))
     root.mkdir(parents=True, exist_ok=True)
@@ -188,14 +226,22 @@ def main(argv: list[str] | None = None) -> int:
     result = soak.run()
     (root / "soak.json").write_text(json.dumps(result, indent=2) + "\n")
     if result["kills"] < args.kills:
-        print(f"the sweep finished after {result['kills']} of {args.kills} kills; "
-              f"--epochs {args.epochs * 3} gives room for more")
-    print(f"kills survived: {result['kills']} ({', '.join(f'{n} {k}' for k, n in result['kills_by_kind'].items())}); "
-          f"runner started {result['runner_starts']} times")
-    print(f"trials: {result['trials_finished']}/{len(ZNS)} finished, trials lost: {result['trials_lost']}, "
-          f"attempts: {result['attempts']}")
-    print(f"epochs trained: {result['epochs_trained']} for {result['epochs_needed']} needed "
-          f"(repeated: {result['epochs_repeated']}); checkpoints loadable: {result['checkpoints_checked']}")
+        print(
+            f"the sweep finished after {result['kills']} of {args.kills} kills; "
+            f"--epochs {args.epochs * 3} gives room for more"
+        )
+    print(
+        f"kills survived: {result['kills']} ({', '.join(f'{n} {k}' for k, n in result['kills_by_kind'].items())}); "
+        f"runner started {result['runner_starts']} times"
+    )
+    print(
+        f"trials: {result['trials_finished']}/{len(ZNS)} finished, trials lost: {result['trials_lost']}, "
+        f"attempts: {result['attempts']}"
+    )
+    print(
+        f"epochs trained: {result['epochs_trained']} for {result['epochs_needed']} needed "
+        f"(repeated: {result['epochs_repeated']}); checkpoints loadable: {result['checkpoints_checked']}"
+    )
     for problem in result["problems"]:
         print(f"PROBLEM: {problem}")
     print(f"{result['seconds']:.0f}s; details: {root / 'soak.json'}, runner output: {root / 'runner.log'}")

@@ -33,7 +33,11 @@ def _logged_keys_are_registered(run, family: str) -> None:
     assert {k for k in keys if registry.lookup(k) is None} == set(), "register these keys in genlat/metrics/registry.py"
     assert {k for k in keys if registry.lookup(k).families not in (None, (family,))} == set()
     assert {k for k in keys if registry.lookup(k).datasets not in (None, ("shapes",))} == set()
-    assert {"eval/fd", "eval/claims_seconds", "epoch/images_per_s"} <= keys  # evaluated and timed: the test sees both kinds
+    assert {
+        "eval/fd",
+        "eval/claims_seconds",
+        "epoch/images_per_s",
+    } <= keys  # evaluated and timed: the test sees both kinds
     for line in run.metrics:
         if "eval/fd" in line:
             assert set(registry.STAMP_KEYS) <= set(line)

@@ -11,16 +11,21 @@ from genlat.atomic import atomic_write_bytes, atomic_write_json
 from genlat.rundir import RunDir
 from tests.helpers import ROOT, child_env
 
-KILLED_WRITE = "from pathlib import Path; from genlat.atomic import atomic_write_bytes; " \
-               "atomic_write_bytes(Path('{}'), b'new' * 1000, fault='checkpoint')"
+KILLED_WRITE = (
+    "from pathlib import Path; from genlat.atomic import atomic_write_bytes; "
+    "atomic_write_bytes(Path('{}'), b'new' * 1000, fault='checkpoint')"
+)
 
 
 @pytest.mark.parametrize("point", ["write", "rename"])
 def test_a_killed_write_keeps_the_old_file_and_leaves_a_temp_the_run_dir_removes(tmp_path, point):
     target = tmp_path / "checkpoints" / "epoch_001.pt"
     atomic_write_bytes(target, b"old")
-    proc = subprocess.run([sys.executable, "-c", KILLED_WRITE.format(target)], cwd=ROOT,
-                          env=child_env(PYTHONPATH=str(ROOT), GENLAT_FAULT=f"kill:checkpoint-{point}"))
+    proc = subprocess.run(
+        [sys.executable, "-c", KILLED_WRITE.format(target)],
+        cwd=ROOT,
+        env=child_env(PYTHONPATH=str(ROOT), GENLAT_FAULT=f"kill:checkpoint-{point}"),
+    )
     assert proc.returncode == -signal.SIGKILL
     assert target.read_bytes() == b"old"
     (temp,) = RunDir(tmp_path).remove_temp_files()

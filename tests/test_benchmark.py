@@ -11,8 +11,30 @@ from benchmarks.genlat_side import GenlatLoop
 from benchmarks.timing import interleave, paired_ratios, summarize
 from benchmarks.train_speed import build_parser, check_args, main, make_config
 
-TINY = ["--device", "cpu", "--image_size", "32", "--batch_size", "8", "--zn", "8", "--ngf", "8", "--ndf", "8",
-        "--steps", "2", "--repeats", "2", "--threads", "1", "--eval_samples", "16", "--epoch_images", "640"]
+TINY = [
+    "--device",
+    "cpu",
+    "--image_size",
+    "32",
+    "--batch_size",
+    "8",
+    "--zn",
+    "8",
+    "--ngf",
+    "8",
+    "--ndf",
+    "8",
+    "--steps",
+    "2",
+    "--repeats",
+    "2",
+    "--threads",
+    "1",
+    "--eval_samples",
+    "16",
+    "--epoch_images",
+    "640",
+]
 
 
 def test_interleave_alternates_and_takes_medians():
@@ -22,6 +44,7 @@ def test_interleave_alternates_and_takes_medians():
         def run(steps):
             calls.append((name, steps))
             return steps * 10, seconds
+
         return run
 
     rates, cpu_rates = interleave({"a": runner("a", 1.0), "b": runner("b", 2.0)}, steps=3, repeats=3, warmup_steps=1)
@@ -54,7 +77,8 @@ def test_benchmark_writes_results_and_ends_with_the_ratio(tmp_path, capsys):
     step = r["ratio"]["median"]  # each cost only adds to genlat's epoch: the ratio with it is the step's, scaled down
     assert r["ratio_with_tracking"] == pytest.approx(step / (1 + e["tracking_share"]))
     assert r["ratio_with_tracking_checkpoint_eval"] == pytest.approx(
-        step / (1 + e["tracking_share"] + e["checkpoint_share"] + e["eval_share"]))
+        step / (1 + e["tracking_share"] + e["checkpoint_share"] + e["eval_share"])
+    )
     assert r["renderer"]["images_per_s"] > 0 and r["renderer"]["times_training"] > 0
     assert r["flops"]["achieved_per_s"] > 0 and r["flops"]["bf16_peak_per_s"] is None  # the CPU has no known peak
     assert r["settings"]["config"]["ngf"] == 8

@@ -20,14 +20,17 @@ def _one_line(capsys) -> str:
     return err.strip()
 
 
-@pytest.mark.parametrize("argv, flag, part", [
-    (["--n_samples", "200000000"], "--n_samples=200000000", "latent bank"),
-    (["--interp_steps", "100000000"], "--interp_steps=100000000", "panels"),
-    (["--eval_samples", "100000000"], "--eval_samples=100000000", "evaluation"),
-    (["--batch_size", "100000000", "--epoch_size", "100000000"], "--batch_size=100000000", "batch"),
-    (["--epoch_size", str(10**14)], f"--epoch_size={10**14}", "epoch order"),
-    (["--zn", "1000000000"], "--zn=1000000000", "networks"),
-])
+@pytest.mark.parametrize(
+    "argv, flag, part",
+    [
+        (["--n_samples", "200000000"], "--n_samples=200000000", "latent bank"),
+        (["--interp_steps", "100000000"], "--interp_steps=100000000", "panels"),
+        (["--eval_samples", "100000000"], "--eval_samples=100000000", "evaluation"),
+        (["--batch_size", "100000000", "--epoch_size", "100000000"], "--batch_size=100000000", "batch"),
+        (["--epoch_size", str(10**14)], f"--epoch_size={10**14}", "epoch order"),
+        (["--zn", "1000000000"], "--zn=1000000000", "networks"),
+    ],
+)
 def test_a_size_that_cannot_fit_in_memory_is_refused_with_the_gib(tmp_path, capsys, argv, flag, part):
     assert train_main([*argv, "--out", str(tmp_path / "runs")]) == EXIT_USAGE
     line = _one_line(capsys)
@@ -35,14 +38,17 @@ def test_a_size_that_cannot_fit_in_memory_is_refused_with_the_gib(tmp_path, caps
     assert not (tmp_path / "runs").exists()
 
 
-@pytest.mark.parametrize("argv, words", [
-    (["--lr", "1e39"], "--lr=1e+39: must be at most 1"),
-    (["--beta", "1e300"], "--beta=1e+300: must be at most"),
-    (["--instance_noise", "1e30"], "--instance_noise=1e+30: must be at most"),
-    (["--epochs", "10000000000"], "--epochs=10000000000: must be at most"),
-    (["--eval_feature_images", "1000000000"], "--eval_feature_images=1000000000: must be from 64"),
-    (["--num_workers", "100000"], "--num_workers=100000: must be at most"),
-])
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["--lr", "1e39"], "--lr=1e+39: must be at most 1"),
+        (["--beta", "1e300"], "--beta=1e+300: must be at most"),
+        (["--instance_noise", "1e30"], "--instance_noise=1e+30: must be at most"),
+        (["--epochs", "10000000000"], "--epochs=10000000000: must be at most"),
+        (["--eval_feature_images", "1000000000"], "--eval_feature_images=1000000000: must be from 64"),
+        (["--num_workers", "100000"], "--num_workers=100000: must be at most"),
+    ],
+)
 def test_a_number_past_any_sane_setting_is_refused(tmp_path, capsys, argv, words):
     assert train_main([*argv, "--out", str(tmp_path / "runs")]) == EXIT_USAGE
     assert words in _one_line(capsys)
@@ -50,8 +56,14 @@ def test_a_number_past_any_sane_setting_is_refused(tmp_path, capsys, argv, words
 
 def test_every_large_allocation_grows_with_its_flag():
     base = memory_needs(TrainConfig())
-    for flag, part in [("n_samples", "latent bank"), ("interp_steps", "panels"), ("eval_samples", "evaluation"),
-                       ("batch_size", "batch"), ("epoch_size", "epoch order"), ("ngf", "networks")]:
+    for flag, part in [
+        ("n_samples", "latent bank"),
+        ("interp_steps", "panels"),
+        ("eval_samples", "evaluation"),
+        ("batch_size", "batch"),
+        ("epoch_size", "epoch order"),
+        ("ngf", "networks"),
+    ]:
         bigger = memory_needs(TrainConfig(**{flag: getattr(TrainConfig(), flag) * 4}))
         assert bigger[part][0] > base[part][0], flag
     assert memory_needs(TrainConfig(), eval_samples=10**6)["evaluation"][0] > 10**12 * 8  # the k-NN matrix
@@ -65,12 +77,15 @@ def test_genlat_eval_refuses_samples_that_cannot_fit(tmp_path, capsys):
     assert "--samples=100000000" in line and "evaluation" in line and "GiB of memory" in line
 
 
-@pytest.mark.parametrize("argv, words", [
-    (["--workers", "1000000000"], "--workers=1000000000: must be a positive integer, at most 1,024"),
-    (["--count", "0"], "--count=0: must be a positive integer"),
-    (["--retries", "1000000"], "--retries=1000000: must be from 0 to 1000"),
-    (["--grace", "1e300"], "--grace=1e+300: must be a finite number of seconds from 0 to 86400"),
-])
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["--workers", "1000000000"], "--workers=1000000000: must be a positive integer, at most 1,024"),
+        (["--count", "0"], "--count=0: must be a positive integer"),
+        (["--retries", "1000000"], "--retries=1000000: must be from 0 to 1000"),
+        (["--grace", "1e300"], "--grace=1e+300: must be a finite number of seconds from 0 to 86400"),
+    ],
+)
 def test_genlat_sweep_numbers_are_bounded(tmp_path, capsys, argv, words):
     from genlat.sweep.cli import sweep_main
     from tests.helpers import sweep_file

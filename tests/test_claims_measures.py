@@ -94,7 +94,7 @@ def test_shapes_cut_in_two_are_fragmented():
     centre = ((mask.sum(1) * cols).sum(1) / mask.sum((1, 2))).round().long()  # (N,) column of the centroid
     apart = torch.full((200, 1, 32, 36), -1.0)  # each image's right half moved 4 columns right
     for i, c in enumerate(centre.tolist()):
-        apart[i, :, :, :c], apart[i, :, :, c + 4:] = x[i, :, :, :c], x[i, :, :, c:]
+        apart[i, :, :, :c], apart[i, :, :, c + 4 :] = x[i, :, :, :c], x[i, :, :, c:]
     pieces = count_pieces(apart, min_piece_pixels(32))
     assert (pieces == 2).all()
     assert count_pieces(x, min_piece_pixels(32)).eq(1).all()  # the same shapes whole
@@ -182,7 +182,9 @@ def test_pieces_counted_by_scipy_equal_the_torch_labelling():
     gen = torch.Generator().manual_seed(0)
     noise = torch.randn(120, 1, 32, 32, generator=gen)
     blobs = F.avg_pool2d(noise, 5, stride=1, padding=2) * 4 + torch.linspace(-1.5, 0.5, 120).view(-1, 1, 1, 1)
-    masks = torch.cat([blobs[:, 0] > 0, torch.zeros(2, 32, 32, dtype=torch.bool), torch.ones(1, 32, 32, dtype=torch.bool)])
+    masks = torch.cat(
+        [blobs[:, 0] > 0, torch.zeros(2, 32, 32, dtype=torch.bool), torch.ones(1, 32, 32, dtype=torch.bool)]
+    )
     for min_pixels in (1, 12):
         by_scipy, by_torch = _count_pieces_cpu(masks, min_pixels), _count_pieces_torch(masks, min_pixels)
         assert torch.equal(by_scipy, by_torch), min_pixels

@@ -69,7 +69,9 @@ def test_cli_refusal_is_one_line_exit_2_no_traceback(tmp_path):
     out = tmp_path / "runs"
     proc = subprocess.run(
         [sys.executable, str(ROOT / "train.py"), "--zn", "-5", "--out", str(out)],
-        capture_output=True, text=True, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
     )
     assert proc.returncode == 2
     assert proc.stderr.strip() == "genlat: error: --zn=-5: must be a positive integer"
@@ -87,17 +89,20 @@ def test_genlat_command_dispatch():
 LONG = "x" * 300
 
 
-@pytest.mark.parametrize("argv, flag, words", [
-    (["--seed", str(2**64 + 1)], "--seed", "4294967295"),
-    (["--name", LONG], "--name", "at most 255"),
-    (["--out", f"/tmp/{LONG}"], "--out", "longer than 255"),
-    (["--wandb_project", "a/b"], "--wandb_project", "may not contain '/'"),
-    (["--wandb_entity", "me#1"], "--wandb_entity", "may not contain '#'"),
-    (["--zn", "1000000000"], "--zn=1000000000", "GiB to train"),
-    (["--batch_size", "128", "--epoch_size", "64"], "--batch_size=128", "larger than --epoch_size=64"),
-    (["--lr", "-1e-4"], "--lr=-0.0001", "positive"),
-    (["--beta1", "-.5e-1"], "--beta1", "[0, 1)"),
-])
+@pytest.mark.parametrize(
+    "argv, flag, words",
+    [
+        (["--seed", str(2**64 + 1)], "--seed", "4294967295"),
+        (["--name", LONG], "--name", "at most 255"),
+        (["--out", f"/tmp/{LONG}"], "--out", "longer than 255"),
+        (["--wandb_project", "a/b"], "--wandb_project", "may not contain '/'"),
+        (["--wandb_entity", "me#1"], "--wandb_entity", "may not contain '#'"),
+        (["--zn", "1000000000"], "--zn=1000000000", "GiB to train"),
+        (["--batch_size", "128", "--epoch_size", "64"], "--batch_size=128", "larger than --epoch_size=64"),
+        (["--lr", "-1e-4"], "--lr=-0.0001", "positive"),
+        (["--beta1", "-.5e-1"], "--beta1", "[0, 1)"),
+    ],
+)
 def test_refused_up_front_in_one_short_line(tmp_path, capsys, argv, flag, words):
     from genlat.cli import train_main
 
@@ -139,7 +144,9 @@ def test_help_lists_every_flag_once_in_its_group():
 
     text = _help()
     titles = re.findall(r"^(\w+):$", text, flags=re.M)
-    assert titles == ["options", *FLAG_GROUPS] == ["options", "model", "data", "training", "evaluation", "tracking", "run"]
+    assert (
+        titles == ["options", *FLAG_GROUPS] == ["options", "model", "data", "training", "evaluation", "tracking", "run"]
+    )
     sections = dict(zip(titles, re.split(r"^\w+:$", text, flags=re.M)[1:]))
     for title, (_, names) in FLAG_GROUPS.items():
         listed = re.findall(r"^  --(\w+)", sections[title], flags=re.M)
@@ -150,18 +157,28 @@ def test_help_lists_every_flag_once_in_its_group():
 
 def test_help_shows_choices_and_on_off_flags():
     text = _help()
-    for shown in ["--model {dcgan,vae}", "--dataset {shapes,mnist,fashion-mnist,cifar10,celeba,folder:PATH}",
-                  "--image_size {32,64}", "--mixed_precision {auto,no,fp16,bf16}", "--channels {0,1,3}",
-                  "--resume, --no-resume", "--cpu, --no-cpu", "--compile, --no-compile", "--debug, --no-debug",
-                  "--channels_last[={auto,true,false}], --no-channels_last"]:
+    for shown in [
+        "--model {dcgan,vae}",
+        "--dataset {shapes,mnist,fashion-mnist,cifar10,celeba,folder:PATH}",
+        "--image_size {32,64}",
+        "--mixed_precision {auto,no,fp16,bf16}",
+        "--channels {0,1,3}",
+        "--resume, --no-resume",
+        "--cpu, --no-cpu",
+        "--compile, --no-compile",
+        "--debug, --no-debug",
+        "--channels_last[={auto,true,false}], --no-channels_last",
+    ]:
         assert shown in text, shown
     assert "[RESUME]" not in text and "--model STR" not in text and "--dataset STR" not in text
     assert "usage: train.py [options]" in text  # not 44 flags in one line: the groups below say them
 
 
 def test_help_says_each_default_once():
-    entries = {m.group(1): " ".join(m.group(0).split())
-               for m in re.finditer(r"^  --(\w+).*?(?=^  -|^\S|\Z)", _help(), flags=re.M | re.S)}
+    entries = {
+        m.group(1): " ".join(m.group(0).split())
+        for m in re.finditer(r"^  --(\w+).*?(?=^  -|^\S|\Z)", _help(), flags=re.M | re.S)
+    }
     assert len(entries) == 44 and all(e.count("(default") <= 1 for e in entries.values())
     assert entries["eval_feature_images"].endswith("(default: 20000)")  # was hidden by the word "default" in its help
     assert entries["name"].endswith("(default: derived from the config)")  # said in words, so not added
@@ -183,25 +200,40 @@ def test_on_off_flags_take_every_form_the_sweep_agent_renders(form):
         assert (cfg.resume, cfg.cpu, cfg.channels_last, cfg.zn) == (resume, cpu, "auto", 8), argv
 
 
-@pytest.mark.parametrize("argv, expected", [
-    (["--resume"], True), (["--resume=true"], True), (["--resume=True"], True), (["--resume", "yes"], True),
-    (["--resume=false"], False), (["--resume=False"], False), (["--no-resume"], False), ([], False),
-    (["--resume", "--no-resume"], False), (["--no-resume", "--resume"], True),  # the last one says
-])
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        (["--resume"], True),
+        (["--resume=true"], True),
+        (["--resume=True"], True),
+        (["--resume", "yes"], True),
+        (["--resume=false"], False),
+        (["--resume=False"], False),
+        (["--no-resume"], False),
+        ([], False),
+        (["--resume", "--no-resume"], False),
+        (["--no-resume", "--resume"], True),  # the last one says
+    ],
+)
 def test_on_off_flag_forms(argv, expected):
     assert parse_args(argv).resume is expected
 
 
 def test_on_off_switch_with_auto():
-    assert [parse_args(a).channels_last for a in (["--channels_last"], ["--no-channels_last"],
-            ["--channels_last=auto"], ["--channels_last=False"])] == ["true", "false", "auto", "false"]
+    assert [
+        parse_args(a).channels_last
+        for a in (["--channels_last"], ["--no-channels_last"], ["--channels_last=auto"], ["--channels_last=False"])
+    ] == ["true", "false", "auto", "false"]
 
 
-@pytest.mark.parametrize("argv, words", [
-    (["--no-resume=true"], "--no-resume takes no value"),
-    (["--resume=maybe"], "--resume=maybe: must be true or false"),
-    (["--no-zn"], "unrecognized arguments: --no-zn"),  # only on/off flags have a --no- form
-])
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["--no-resume=true"], "--no-resume takes no value"),
+        (["--resume=maybe"], "--resume=maybe: must be true or false"),
+        (["--no-zn"], "unrecognized arguments: --no-zn"),  # only on/off flags have a --no- form
+    ],
+)
 def test_on_off_misuse_is_one_line(argv, words):
     with pytest.raises(ConfigError, match=re.escape(words)):
         parse_args(argv)
@@ -221,8 +253,10 @@ def test_genlat_version(capsys):
 def test_the_flags_and_their_checks_load_without_torch():
     """A bad flag is refused before torch is imported (seconds): the config, its model table and the
     networks' widths (genlat.models, genlat.models.widths) import no torch."""
-    code = ("import sys; from genlat.cli import parse_args; parse_args(['--model', 'vae', '--image_size', '64']); "
-            "assert 'torch' not in sys.modules, 'torch imported'")
+    code = (
+        "import sys; from genlat.cli import parse_args; parse_args(['--model', 'vae', '--image_size', '64']); "
+        "assert 'torch' not in sys.modules, 'torch imported'"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
 
@@ -231,8 +265,9 @@ def test_one_model_table():
     from genlat.models import MODELS
     from genlat.trainers import FAMILIES
 
-    assert list(FAMILIES) == list(MODELS) and all(FAMILIES[name].__module__ == m.trainer.split(":")[0]
-                                                  for name, m in MODELS.items())
+    assert list(FAMILIES) == list(MODELS) and all(
+        FAMILIES[name].__module__ == m.trainer.split(":")[0] for name, m in MODELS.items()
+    )
     assert "--model {" + ",".join(MODELS) + "}" in _help()
     with pytest.raises(ConfigError, match="--model=vit: must be one of " + ", ".join(MODELS)):
         parse_args(["--model", "vit"])

@@ -41,9 +41,21 @@ EXIT_CODES = {0, 2, 3, 4, 5, 69, 75}  # README "Exit codes", less 1 (a bug)
 HANG_S = 240  # one command on this 2-core machine takes seconds; far more is a hang
 MANY = int(os.environ.get("GENLAT_FUZZ_EXAMPLES", "150"))  # -m slow: run-folder examples (the sweep's: 2/3 as many)
 RUN_TARGETS = [
-    "config.json", "metrics.jsonl", "status.json", ".lock", "checkpoints", "checkpoints/epoch_001.pt",
-    "checkpoints/epoch_002.pt", "checkpoints/best.pt", "samples", "samples/epoch_001.png", "samples/epoch_002.png",
-    "interpolation", "interpolation/epoch_002_slerp.png", "interpolation/epoch_002_lerp_pair0.png", "wandb",
+    "config.json",
+    "metrics.jsonl",
+    "status.json",
+    ".lock",
+    "checkpoints",
+    "checkpoints/epoch_001.pt",
+    "checkpoints/epoch_002.pt",
+    "checkpoints/best.pt",
+    "samples",
+    "samples/epoch_001.png",
+    "samples/epoch_002.png",
+    "interpolation",
+    "interpolation/epoch_002_slerp.png",
+    "interpolation/epoch_002_lerp_pair0.png",
+    "wandb",
 ]
 SWEEP_TARGETS = ["sweep.json", "sweep.yaml", ".sweep.lock", "logs", "runs"] + [f"runs/T/{t}" for t in RUN_TARGETS]
 DAMAGES = ["truncate", "delete", "garbage", "folder", "fifo", "link_out", "wrong_types", "huge_png"]
@@ -78,10 +90,16 @@ class Damage:
         return f"{self.kind}({self.target}, {self.seed})"
 
 
-damages = st.lists(st.builds(Damage, st.sampled_from(RUN_TARGETS), st.sampled_from(DAMAGES), st.integers(0, 2**16)),
-                   min_size=1, max_size=3)
-sweep_damages = st.lists(st.builds(Damage, st.sampled_from(SWEEP_TARGETS), st.sampled_from(DAMAGES),
-                                   st.integers(0, 2**16)), min_size=1, max_size=3)
+damages = st.lists(
+    st.builds(Damage, st.sampled_from(RUN_TARGETS), st.sampled_from(DAMAGES), st.integers(0, 2**16)),
+    min_size=1,
+    max_size=3,
+)
+sweep_damages = st.lists(
+    st.builds(Damage, st.sampled_from(SWEEP_TARGETS), st.sampled_from(DAMAGES), st.integers(0, 2**16)),
+    min_size=1,
+    max_size=3,
+)
 
 
 # --- applying damage ----------------------------------------------------------------------------
@@ -92,8 +110,12 @@ def huge_png(width: int = 60000, height: int = 60000) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     rows = zlib.compress(b"\0" * (width + 1) * 4)  # a few rows; the decoder wants all of them
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
-            + chunk(b"IDAT", rows) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+        + chunk(b"IDAT", rows)
+        + chunk(b"IEND", b"")
+    )
 
 
 def _remove(path: Path) -> None:
@@ -151,7 +173,9 @@ def apply(root: Path, damage: Damage, outside: Path, trial: str = "") -> None:
     path = root / damage.target.replace("/T/", f"/{trial}/")
     rng = random.Random(damage.seed)
     for parent in path.relative_to(root).parents:  # an earlier damage replaced a folder above: moot (and
-        if parent != Path(".") and ((root / parent).is_symlink() or not (root / parent).is_dir()):  # never through a link)
+        if parent != Path(".") and (
+            (root / parent).is_symlink() or not (root / parent).is_dir()
+        ):  # never through a link)
             return
     kind = damage.kind
     if kind == "truncate":
@@ -272,8 +296,13 @@ def check_run(tmp: Path, template: Path, plan: list[Damage], capsys) -> None:
 
 
 # no shrinking: a plan is one to three damages already, and each example costs seconds
-FUZZ = dict(deadline=None, database=None, suppress_health_check=list(HealthCheck), print_blob=True,
-            phases=[Phase.explicit, Phase.generate])
+FUZZ = dict(
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+    print_blob=True,
+    phases=[Phase.explicit, Phase.generate],
+)
 
 
 @settings(max_examples=4, derandomize=True, **FUZZ)

@@ -113,7 +113,8 @@ def test_a_config_json_of_the_wrong_types_is_one_line_for_train_and_eval(run, ca
 
 
 @pytest.mark.parametrize("text, why", [
-    ('{"state": "sleeping", "epoch": 2}', "state is 'sleeping'"), ('{"state": "finished", "epoch": "2"}', "epoch is '2'"),
+    ('{"state": "sleeping", "epoch": 2}', "state is 'sleeping'"),
+    ('{"state": "finished", "epoch": "2"}', "epoch is '2'"),
     ('{"state": "finished"}', "epoch is None"), ('"finished"', "a string, not an object"),
 ])  # fmt: skip
 def test_a_status_json_of_the_wrong_shape_is_damage(run, text, why):
@@ -207,4 +208,5 @@ def test_a_resume_that_would_change_the_computation_is_refused(run, capsys, chan
     line = _one_line(capsys)
     assert ("mixed precision bf16" in line) if key == "mixed_precision_resolved" else ("by 2 process(es)" in line)
     assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file() and p.name != ".lock"} == {
-        p: b for p, b in before.items() if p.name != ".lock"}
+        p: b for p, b in before.items() if p.name != ".lock"
+    }

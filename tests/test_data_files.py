@@ -163,10 +163,12 @@ def undecodable_png(path, size=(24, 24)) -> None:
     Image.new("RGB", size, (9, 9, 9)).save(buf, "PNG")
     data = buf.getvalue()
     at = data.index(b"IDAT") - 4
-    length = struct.unpack(">I", data[at:at + 4])[0]
+    length = struct.unpack(">I", data[at : at + 4])[0]
     junk = bytes(range(length % 256)) * (length // 256) + bytes(length % 256)
     chunk = b"IDAT" + junk[:length]
-    path.write_bytes(data[:at] + data[at:at + 4] + chunk + struct.pack(">I", zlib.crc32(chunk)) + data[at + 12 + length:])
+    path.write_bytes(
+        data[:at] + data[at : at + 4] + chunk + struct.pack(">I", zlib.crc32(chunk)) + data[at + 12 + length :]
+    )
 
 
 @pytest.mark.parametrize("workers", [0, 2])

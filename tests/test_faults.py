@@ -35,8 +35,14 @@ def _all_checkpoints_load(run):
 def _killed_at(tmp_path, tiny_args, fault):
     """`python train.py` with GENLAT_FAULT set; it must die by SIGKILL where the fault says."""
     env = child_env(GENLAT_FAULT=fault)
-    proc = subprocess.run([sys.executable, str(ROOT / "train.py"), *tiny_args, *NO_EVAL, "--epochs", "2"],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "train.py"), *tiny_args, *NO_EVAL, "--epochs", "2"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
     return only_run(tmp_path / "runs")
 

@@ -18,7 +18,9 @@ def folder(tmp_path, monkeypatch):
     monkeypatch.setenv(OFFLINE_ENV, "1")
     for i in range(12):
         Image.new("L", (8, 8), LEVEL_STEP * i).save(tmp_path / f"img_{i:02d}.png")
-    return build_source(TrainConfig(dataset=f"folder:{tmp_path}", image_size=32, channels=1, epoch_size=8, batch_size=2))
+    return build_source(
+        TrainConfig(dataset=f"folder:{tmp_path}", image_size=32, channels=1, epoch_size=8, batch_size=2)
+    )
 
 
 def which(images: torch.Tensor) -> list[int]:

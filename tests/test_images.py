@@ -7,7 +7,9 @@ from einops import rearrange
 from genlat.images import grid_array, to_uint8
 
 
-@pytest.mark.parametrize("shape, nrow", [((16, 1, 32, 32), 4), ((10, 3, 8, 8), 4), ((3, 1, 5, 7), 8), ((2, 1, 4, 4), 1)])
+@pytest.mark.parametrize(
+    "shape, nrow", [((16, 1, 32, 32), 4), ((10, 3, 8, 8), 4), ((3, 1, 5, 7), 8), ((2, 1, 4, 4), 1)]
+)
 def test_grid_matches_torchvisions_make_grid(shape, nrow):
     from torchvision.utils import make_grid  # the layout users know; genlat no longer imports it at run time
 

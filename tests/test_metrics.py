@@ -131,10 +131,27 @@ def test_a_run_writes_eval_keys_and_genlat_eval_reads_it(tmp_path, tiny_args, ca
     rows = metrics_rows(run)
     assert not any(k.startswith("eval/") for k in rows[0])  # --eval_every 2: epoch 2 only
     row = rows[1]
-    for key in ("fd", "kid", "kid_std", "precision", "recall", "ppl", "coverage_kl_shape", "coverage_kl_mean",
-                "interp_cv_slerp", "interp_cv_lerp", "interp_znorm_lerp", "seconds",
-                "jacobian_dims90", "jacobian_pr", "fragments_mean", "fragmented_share", "detail_hf_ratio",
-                "class_flips_slerp", "class_flips_lerp"):  # the last line: the claims' measures (issue 14)
+    for key in (
+        "fd",
+        "kid",
+        "kid_std",
+        "precision",
+        "recall",
+        "ppl",
+        "coverage_kl_shape",
+        "coverage_kl_mean",
+        "interp_cv_slerp",
+        "interp_cv_lerp",
+        "interp_znorm_lerp",
+        "seconds",
+        "jacobian_dims90",
+        "jacobian_pr",
+        "fragments_mean",
+        "fragmented_share",
+        "detail_hf_ratio",
+        "class_flips_slerp",
+        "class_flips_lerp",
+    ):  # the last line: the claims' measures (issue 14)
         assert math.isfinite(row[f"eval/{key}"]), key
     assert 1 <= row["eval/jacobian_dims90"] <= 8  # zn 8
     assert row["eval/feature_space"] == space.name and row["eval/samples"] == 32  # the stamp
@@ -189,7 +206,12 @@ def test_a_folder_run_is_evaluated_in_a_rotation_feature_space(tmp_path, tiny_ar
     assert math.isfinite(row["eval/fd"]) and 0 <= row["eval/recall"] <= 1
     assert "eval/coverage_kl_shape" not in row  # factor coverage needs ground-truth factors
     # fragments and class flips need one object per image and its class: not measurable on a folder
-    assert not {"eval/fragments_mean", "eval/fragmented_share", "eval/class_flips_slerp", "eval/class_flips_lerp"} & set(row)
+    assert not {
+        "eval/fragments_mean",
+        "eval/fragmented_share",
+        "eval/class_flips_slerp",
+        "eval/class_flips_lerp",
+    } & set(row)
     assert row["eval/detail_hf_ratio"] > 0 and 1 <= row["eval/jacobian_dims90"] <= 8
 
 

@@ -41,14 +41,29 @@ def test_two_ranks_share_one_run(tmp_path, model):
     probe = tmp_path / "probe.py"
     probe.write_text(PROBE.format(root=str(ROOT), out=str(tmp_path)))
     launch = [
-        sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
-        "--num_machines", "1", "--mixed_precision", "bf16", "--dynamo_backend", "no",
-        "--main_process_port", str(free_port()),
+        sys.executable,
+        "-m",
+        "accelerate.commands.launch",
+        "--multi_gpu",
+        "--num_processes",
+        "2",
+        "--num_machines",
+        "1",
+        "--mixed_precision",
+        "bf16",
+        "--dynamo_backend",
+        "no",
+        "--main_process_port",
+        str(free_port()),
     ]
     env = {**os.environ, "ACCELERATE_USE_CPU": "true", "OMP_NUM_THREADS": "1"}
     proc = subprocess.run(
         [*launch, str(probe), *TINY, "--out", str(tmp_path / "runs"), "--epochs", "1", "--model", model],
-        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=240,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=240,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     run = only_run(tmp_path / "runs")

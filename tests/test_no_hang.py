@@ -42,7 +42,9 @@ def test_a_fifo_named_like_an_image_is_skipped_not_read(tmp_path, caplog):
     result = {}
 
     def build():
-        result["source"] = build_source(TrainConfig(dataset=f"folder:{folder}", image_size=32, batch_size=2, epoch_size=4))
+        result["source"] = build_source(
+            TrainConfig(dataset=f"folder:{folder}", image_size=32, batch_size=2, epoch_size=4)
+        )
 
     t = threading.Thread(target=build, daemon=True)
     t.start()
@@ -58,8 +60,19 @@ def test_a_fifo_named_like_an_image_is_skipped_not_read(tmp_path, caplog):
 @pytest.mark.parametrize("images", [2, MIN_EVAL_IMAGES - 1])
 def test_a_folder_too_small_to_evaluate_is_refused_up_front(tmp_path, capsys, images):
     _images(tmp_path / "imgs", images)
-    args = [*TINY, "--epochs", "1", "--epoch_size", "2", "--batch_size", "2", "--dataset", f"folder:{tmp_path / 'imgs'}",
-            "--out", str(tmp_path / "runs")]
+    args = [
+        *TINY,
+        "--epochs",
+        "1",
+        "--epoch_size",
+        "2",
+        "--batch_size",
+        "2",
+        "--dataset",
+        f"folder:{tmp_path / 'imgs'}",
+        "--out",
+        str(tmp_path / "runs"),
+    ]
     assert train_main(args) == EXIT_DATA
     err = capsys.readouterr().err
     assert f"has {images} images; evaluation needs at least {MIN_EVAL_IMAGES}" in err and "--eval_every 0" in err
@@ -73,9 +86,23 @@ def test_a_stop_while_the_feature_net_trains_ends_the_start_within_seconds(tmp_p
     _images(tmp_path / "imgs", 1200)
     cache = tmp_path / "cache"
     proc = subprocess.Popen(
-        [sys.executable, "train.py", *TINY, "--epochs", "1", "--dataset", f"folder:{tmp_path / 'imgs'}",
-         "--eval_feature_images", "1200", "--out", str(tmp_path / "runs")],
-        cwd=ROOT, env=child_env(WANDB_MODE="disabled", GENLAT_CACHE=str(cache)), stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "train.py",
+            *TINY,
+            "--epochs",
+            "1",
+            "--dataset",
+            f"folder:{tmp_path / 'imgs'}",
+            "--eval_feature_images",
+            "1200",
+            "--out",
+            str(tmp_path / "runs"),
+        ],
+        cwd=ROOT,
+        env=child_env(WANDB_MODE="disabled", GENLAT_CACHE=str(cache)),
+        stderr=subprocess.PIPE,
+        text=True,
     )
     lines = []
     for line in proc.stderr:

@@ -18,9 +18,34 @@ from tests.conftest import ROOT
 
 FIXTURES = ROOT / "tests" / "fixtures" / "runs_v1"
 FLAGS = [
-    "--image_size", "32", "--epoch_size", "64", "--batch_size", "16", "--ngf", "2", "--ndf", "2", "--zn", "4",
-    "--n_samples", "16", "--grid_nrow", "4", "--interp_pairs", "2", "--interp_steps", "4", "--log_every", "2",
-    "--eval_samples", "0", "--mixed_precision", "no", "--channels_last", "false",  # what the fixtures ran with
+    "--image_size",
+    "32",
+    "--epoch_size",
+    "64",
+    "--batch_size",
+    "16",
+    "--ngf",
+    "2",
+    "--ndf",
+    "2",
+    "--zn",
+    "4",
+    "--n_samples",
+    "16",
+    "--grid_nrow",
+    "4",
+    "--interp_pairs",
+    "2",
+    "--interp_steps",
+    "4",
+    "--log_every",
+    "2",
+    "--eval_samples",
+    "0",
+    "--mixed_precision",
+    "no",
+    "--channels_last",
+    "false",  # what the fixtures ran with
 ]
 
 
@@ -50,8 +75,10 @@ def _resume_and_compare(tmp_path, model):
     assert [r["epoch"] for r in rows] == [1, 2]
     assert json.loads((old / "status.json").read_text()) == {"state": "finished", "epoch": 2}
     # the resumed run kept the old run's W&B id
-    assert json.loads((old / "config.json").read_text())["wandb_id"] == \
-        json.loads((FIXTURES / name / "config.json").read_text())["wandb_id"]
+    assert (
+        json.loads((old / "config.json").read_text())["wandb_id"]
+        == json.loads((FIXTURES / name / "config.json").read_text())["wandb_id"]
+    )
     state_old, state_new = _last_state(old), _last_state(new)
     assert state_old["epoch"] == state_new["epoch"] == 2
     nets = ["g", "d"] if model == "dcgan" else ["vae"]

@@ -36,8 +36,11 @@ def _declared() -> set[str]:
 
 def test_every_imported_library_is_declared_and_pinned():
     owners = packages_distributions()
-    pinned = {_canonical(line.split("==")[0]) for line in (ROOT / "requirements.txt").read_text().splitlines()
-              if "==" in line and not line.startswith("#")}
+    pinned = {
+        _canonical(line.split("==")[0])
+        for line in (ROOT / "requirements.txt").read_text().splitlines()
+        if "==" in line and not line.startswith("#")
+    }
     missing, unpinned = [], []
     for module in sorted(_imported_modules()):
         dists = {_canonical(d) for d in owners.get(module, [module])}

@@ -26,15 +26,24 @@ from genlat.precision import (
 from tests.helpers import ROOT, TINY
 
 
-@pytest.mark.parametrize("device, native, expected", [
-    ("cuda", True, "bf16"), ("cuda", False, "no"), ("cpu", True, "bf16"), ("cpu", False, "no"),
-])
+@pytest.mark.parametrize(
+    "device, native, expected",
+    [
+        ("cuda", True, "bf16"),
+        ("cuda", False, "no"),
+        ("cpu", True, "bf16"),
+        ("cpu", False, "no"),
+    ],
+)
 def test_auto_is_bf16_only_where_the_device_runs_it_natively(device, native, expected):
     assert resolve_precision("auto", device, native, env={})[0] == expected
 
 
 def test_an_explicit_flag_wins_and_fp16_is_never_chosen_alone():
-    assert resolve_precision("no", "cpu", True, env={"ACCELERATE_MIXED_PRECISION": "bf16"}) == ("no", "--mixed_precision")
+    assert resolve_precision("no", "cpu", True, env={"ACCELERATE_MIXED_PRECISION": "bf16"}) == (
+        "no",
+        "--mixed_precision",
+    )
     assert resolve_precision("bf16", "cpu", False, env={})[0] == "bf16"  # asked for: emulated, but asked
     assert resolve_precision("fp16", "cuda", True, env={})[0] == "fp16"
     assert all(resolve_precision("auto", d, n, env={})[0] != "fp16" for d in ("cpu", "cuda") for n in (True, False))
@@ -47,22 +56,27 @@ def test_accelerates_setting_wins_over_auto(launcher):
     assert got == launcher and "Accelerate" in source
 
 
-@pytest.mark.parametrize("launch_args, config_file, expected", [
-    ([], False, "bf16"),  # `accelerate launch train.py`, no config: its `no` is nobody's choice
-    (["--num_processes", "1"], False, "bf16"),
-    (["--mixed_precision", "no"], False, "no"),  # told so
-    (["--mixed-precision=no"], False, "no"),  # accelerate takes dashes too
-    (["--config_file", "mine.yaml"], False, "no"),  # a config file that says no
-    ([], True, "no"),  # the default config file (`accelerate config`) says no
-    (["--cpu"], True, "bf16"),  # ... but accelerate launch --cpu does not read it
-    (None, False, "no"),  # no launcher: ACCELERATE_MIXED_PRECISION=no was set by hand
-])
+@pytest.mark.parametrize(
+    "launch_args, config_file, expected",
+    [
+        ([], False, "bf16"),  # `accelerate launch train.py`, no config: its `no` is nobody's choice
+        (["--num_processes", "1"], False, "bf16"),
+        (["--mixed_precision", "no"], False, "no"),  # told so
+        (["--mixed-precision=no"], False, "no"),  # accelerate takes dashes too
+        (["--config_file", "mine.yaml"], False, "no"),  # a config file that says no
+        ([], True, "no"),  # the default config file (`accelerate config`) says no
+        (["--cpu"], True, "bf16"),  # ... but accelerate launch --cpu does not read it
+        (None, False, "no"),  # no launcher: ACCELERATE_MIXED_PRECISION=no was set by hand
+    ],
+)
 def test_accelerates_no_counts_only_when_someone_chose_it(launch_args, config_file, expected, tmp_path, monkeypatch):
     default = tmp_path / "default_config.yaml"
     if config_file:
         default.write_text("mixed_precision: 'no'\n")
     monkeypatch.setattr(config_args, "default_config_file", str(default))
-    got, source = resolve_precision("auto", "cpu", True, env={"ACCELERATE_MIXED_PRECISION": "no"}, launch_args=launch_args)
+    got, source = resolve_precision(
+        "auto", "cpu", True, env={"ACCELERATE_MIXED_PRECISION": "no"}, launch_args=launch_args
+    )
     assert got == expected
     assert ("auto:" in source) == (expected == "bf16")
 
@@ -70,7 +84,10 @@ def test_accelerates_no_counts_only_when_someone_chose_it(launch_args, config_fi
 def test_the_launchers_options_are_read_from_its_command_line():
     console_script = ["/venv/bin/python3", "/venv/bin/accelerate", "launch", "--cpu", "train.py", "--zn=8"]
     assert _after_launch(console_script) == ["--cpu", "train.py", "--zn=8"]
-    assert _after_launch(["python", "-m", "accelerate.commands.launch", "--multi_gpu", "x.py"]) == ["--multi_gpu", "x.py"]
+    assert _after_launch(["python", "-m", "accelerate.commands.launch", "--multi_gpu", "x.py"]) == [
+        "--multi_gpu",
+        "x.py",
+    ]
     assert _after_launch(["python", "train.py", "--zn", "8"]) is None
     assert _after_launch(["bash", "-c", "accelerate"]) is None
 
@@ -81,9 +98,24 @@ def test_accelerate_launch_with_no_config_trains_as_python_train_py(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("ACCELERATE_")}
     env["HF_HOME"] = str(tmp_path / "hf")  # no accelerate config file
     proc = subprocess.run(
-        [sys.executable, "-m", "accelerate.commands.launch", str(ROOT / "train.py"), *TINY, "--epochs", "1",
-         "--eval_every", "0", "--out", str(tmp_path / "runs")],
-        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=240,
+        [
+            sys.executable,
+            "-m",
+            "accelerate.commands.launch",
+            str(ROOT / "train.py"),
+            *TINY,
+            "--epochs",
+            "1",
+            "--eval_every",
+            "0",
+            "--out",
+            str(tmp_path / "runs"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=240,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     device = device_type(False)
@@ -168,7 +200,10 @@ def test_a_run_records_what_auto_became(tmp_path, tiny_args, monkeypatch, capsys
     config = _config(tmp_path)
     assert (config["mixed_precision"], config["mixed_precision_resolved"]) == ("auto", "bf16")
     assert (config["channels_last"], config["channels_last_resolved"]) == ("auto", True)
-    assert "training on the CPU in bf16 autocast (auto: this CPU runs bf16 natively), channels-last" in capsys.readouterr().err
+    assert (
+        "training on the CPU in bf16 autocast (auto: this CPU runs bf16 natively), channels-last"
+        in capsys.readouterr().err
+    )
 
 
 def test_accelerates_setting_reaches_the_run(tmp_path, tiny_args, monkeypatch):

@@ -49,8 +49,14 @@ def trained_run(tmp_path_factory, genlat_cache):
 
 def _genlat(args, **env) -> subprocess.Popen:
     """`genlat ARGS` started in its own process (wait with .communicate())."""
-    return subprocess.Popen([sys.executable, "-m", "genlat", *args], cwd=ROOT, env=child_env(COLUMNS="200", **env),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "genlat", *args],
+        cwd=ROOT,
+        env=child_env(COLUMNS="200", **env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _printed(stdout: str) -> dict[str, str]:
@@ -60,8 +66,10 @@ def _printed(stdout: str) -> dict[str, str]:
 
 
 def test_eval_of_a_checkpoint_is_the_same_in_any_process(trained_run, tmp_path):
-    procs = [_genlat(["eval", str(trained_run)], OMP_NUM_THREADS=str(n), GENLAT_CACHE=str(tmp_path / f"cache{n}"))
-             for n in (1, 2)]  # side by side: the test's time is one evaluation's
+    procs = [
+        _genlat(["eval", str(trained_run)], OMP_NUM_THREADS=str(n), GENLAT_CACHE=str(tmp_path / f"cache{n}"))
+        for n in (1, 2)
+    ]  # side by side: the test's time is one evaluation's
     (out1, err1), (out2, err2) = (p.communicate(timeout=300) for p in procs)
     assert procs[0].returncode == procs[1].returncode == 0, err1 + err2
     printed = _printed(out1)
@@ -80,7 +88,7 @@ def _damaged_copy(folder, damage: str):
     if damage == "tampered":
         data[len(data) // 2] ^= 1
     else:
-        del data[len(data) // 3:]
+        del data[len(data) // 3 :]
     path.write_bytes(bytes(data))
     return folder
 

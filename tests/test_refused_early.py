@@ -42,10 +42,30 @@ def test_tilde_means_home_for_every_path(tmp_path, monkeypatch, capsys):
 
     for i in range(4):
         Image.new("RGB", (40, 40), (60 * i, 0, 0)).save(home / "imgs" / f"{i}.png")
-    assert train_main([*TINY, "--epochs", "1", "--epoch_size", "4", "--batch_size", "2", "--eval_samples", "0",
-                       "--dataset=folder:~/imgs", "--out=~/runs", "--name", "t"]) == EXIT_OK
+    assert (
+        train_main(
+            [
+                *TINY,
+                "--epochs",
+                "1",
+                "--epoch_size",
+                "4",
+                "--batch_size",
+                "2",
+                "--eval_samples",
+                "0",
+                "--dataset=folder:~/imgs",
+                "--out=~/runs",
+                "--name",
+                "t",
+            ]
+        )
+        == EXIT_OK
+    )
     run = home / "runs" / "t"
-    assert (run / "config.json").exists() and list((run / "wandb").glob("offline-run-*"))  # genlat's and W&B's files together
+    assert (run / "config.json").exists() and list(
+        (run / "wandb").glob("offline-run-*")
+    )  # genlat's and W&B's files together
     assert not (tmp_path / "~").exists()
 
 
@@ -69,8 +89,13 @@ def test_ctrl_c_while_starting_is_exit_75_without_a_traceback(tmp_path, delay):
     """Wherever a Ctrl-C lands while a run starts it ends the run with exit 75 and no traceback: never
     inside an import (a half-imported numpy failed later with AttributeError, exit 1) and never
     swallowed (the run trained to the end, exit 0)."""
-    proc = subprocess.Popen([sys.executable, "train.py", *TINY, "--out", str(tmp_path / "runs")], cwd=ROOT,
-                            env=child_env(), stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "train.py", *TINY, "--out", str(tmp_path / "runs")],
+        cwd=ROOT,
+        env=child_env(),
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     time.sleep(delay)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)

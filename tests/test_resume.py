@@ -63,8 +63,14 @@ def test_sigterm_mid_run_exits_preempted_and_resumes(tmp_path, tiny_args):
     assert rows == list(range(1, done + 1))
     # the same command continues it to the end, each epoch once in metrics.jsonl
     env = {**os.environ}
-    finish = subprocess.run([*args[:-4], "--epochs", str(done + 1), "--epoch_size", "256"],
-                            cwd=tmp_path, capture_output=True, text=True, env=env, timeout=300)
+    finish = subprocess.run(
+        [*args[:-4], "--epochs", str(done + 1), "--epoch_size", "256"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert finish.returncode == 0, finish.stderr[-2000:]
     rows = epochs(run)
     assert rows == list(range(1, done + 2))

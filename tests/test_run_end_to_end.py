@@ -15,7 +15,10 @@ def test_two_epochs_write_the_whole_run_directory(tmp_path, tiny_args):
     # the real script in a fresh process, as `python train.py` (W&B offline into tmp, see conftest)
     proc = subprocess.run(
         [sys.executable, str(ROOT / "train.py"), *tiny_args, "--epochs", "2", "--interp_every", "1"],
-        capture_output=True, text=True, cwd=tmp_path, timeout=300,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     run = only_run(tmp_path / "runs")

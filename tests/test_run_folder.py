@@ -29,8 +29,11 @@ def _err(capsys) -> str:
 def _snapshot(run: Path) -> dict[str, bytes]:
     """Every file genlat wrote, and which W&B runs exist (W&B's service may still flush the last
     run's own logs after it returned: not ours to compare)."""
-    files = {str(p.relative_to(run)): p.read_bytes() for p in sorted(run.rglob("*"))
-             if p.is_file() and "wandb" not in p.relative_to(run).parts}
+    files = {
+        str(p.relative_to(run)): p.read_bytes()
+        for p in sorted(run.rglob("*"))
+        if p.is_file() and "wandb" not in p.relative_to(run).parts
+    }
     return {**files, "W&B runs": sorted(p.name for p in (run / "wandb").glob("offline-run-*"))}
 
 
@@ -41,9 +44,11 @@ def holder(tmp_path):
 
     def start(run: Path) -> subprocess.Popen:
         run.mkdir(parents=True, exist_ok=True)
-        code = ("import fcntl, json, os, socket, sys, time; f = open(sys.argv[1], 'a+'); fcntl.flock(f, fcntl.LOCK_EX);"
-                "f.truncate(0); f.write(json.dumps({'host': socket.gethostname(), 'pid': os.getpid()})); f.flush();"
-                "print('held', flush=True); time.sleep(600)")
+        code = (
+            "import fcntl, json, os, socket, sys, time; f = open(sys.argv[1], 'a+'); fcntl.flock(f, fcntl.LOCK_EX);"
+            "f.truncate(0); f.write(json.dumps({'host': socket.gethostname(), 'pid': os.getpid()})); f.flush();"
+            "print('held', flush=True); time.sleep(600)"
+        )
         proc = subprocess.Popen([sys.executable, "-c", code, str(run / ".lock")], stdout=subprocess.PIPE, text=True)
         assert proc.stdout.readline().strip() == "held"
         procs.append(proc)
@@ -60,8 +65,10 @@ def test_a_second_writer_is_refused_and_a_dead_ones_lock_taken_over(tmp_path, ti
     other = holder(run)
     assert train_main([*tiny_args, *NO_EVAL, "--epochs", "1", "--name", "one"]) == EXIT_OUTPUT
     err = _err(capsys)
-    assert err.strip() == (f"genlat: error: {run} is being written by another process (host {socket.gethostname()}, "
-                           f"pid {other.pid}); wait for it to end, or pick another --name or --out")
+    assert err.strip() == (
+        f"genlat: error: {run} is being written by another process (host {socket.gethostname()}, "
+        f"pid {other.pid}); wait for it to end, or pick another --name or --out"
+    )
     assert not (run / "config.json").exists() and not list(run.rglob("offline-run-*"))  # no W&B run either
     other.send_signal(signal.SIGKILL)  # it dies holding the lock; the kernel drops it
     other.wait()
@@ -78,7 +85,10 @@ def test_a_damaged_first_line_keeps_every_later_line(tmp_path, tiny_args, capsys
     _err(capsys)
     assert train_main([*tiny_args, *NO_EVAL, "--epochs", "3"]) == EXIT_OK  # extend the run
     err = _err(capsys)
-    assert err.count("line 1 damaged and dropped") == 1 and "epoch(s) 1 have no metrics line: their numbers are lost" in err
+    assert (
+        err.count("line 1 damaged and dropped") == 1
+        and "epoch(s) 1 have no metrics line: their numbers are lost" in err
+    )
     after = (run / "metrics.jsonl").read_text().splitlines(keepends=True)
     assert after[0] == lines[1] and epochs(run) == [2, 3]  # epoch 2's intact line kept as it was
 
@@ -174,5 +184,8 @@ def test_paths_and_notes_are_never_read_as_markup(tmp_path, tiny_args, capsys):
     err = _err(capsys)
     assert "[note] removed .config.json.abc.tmp" in err and "MarkupError" not in err
     assert "[warning] skipped an unreadable checkpoint: epoch_001.pt" in err
-    assert err.count(f"[warning] no checkpoint in {run / 'checkpoints'} could be read: training starts again from epoch 0") == 1
+    assert (
+        err.count(f"[warning] no checkpoint in {run / 'checkpoints'} could be read: training starts again from epoch 0")
+        == 1
+    )
     assert f"run directory {run}" in err and epochs(run) == [1, 2]

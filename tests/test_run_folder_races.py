@@ -27,9 +27,28 @@ def test_a_command_that_starts_while_another_checks_the_folder_is_refused(tiny_a
     other = {}
 
     def interleave(*args, **kwargs):
-        other["proc"] = subprocess.run([sys.executable, "train.py", *TINY, "--out", str(tmp_path / "runs"), "--name",
-                                        "same", "--epochs", "1", "--eval_every", "0", "--lr", "0.0003"], cwd=ROOT,
-                                       env=child_env(), text=True, capture_output=True, timeout=300)
+        other["proc"] = subprocess.run(
+            [
+                sys.executable,
+                "train.py",
+                *TINY,
+                "--out",
+                str(tmp_path / "runs"),
+                "--name",
+                "same",
+                "--epochs",
+                "1",
+                "--eval_every",
+                "0",
+                "--lr",
+                "0.0003",
+            ],
+            cwd=ROOT,
+            env=child_env(),
+            text=True,
+            capture_output=True,
+            timeout=300,
+        )
         return build(*args, **kwargs)
 
     monkeypatch.setattr(run_module, "build_trainer", interleave)
@@ -62,7 +81,10 @@ def test_a_link_planted_in_the_run_folder_is_refused(tiny_args, tmp_path, capsys
         path.unlink(missing_ok=True)
     path.symlink_to(target)
     capsys.readouterr()
-    assert train_main([*tiny_args, "--epochs", "3", "--eval_every", "0", "--name", "r", "--keep_checkpoints", "1"]) == EXIT_OUTPUT
+    assert (
+        train_main([*tiny_args, "--epochs", "3", "--eval_every", "0", "--name", "r", "--keep_checkpoints", "1"])
+        == EXIT_OUTPUT
+    )
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "link" in err[0], err
     assert sorted(p.name for p in victim.iterdir()) == [".x.tmp", "epoch_001.pt"]

@@ -21,8 +21,14 @@ def run_tiny(tmp_path, *extra: str) -> tuple[subprocess.CompletedProcess, dict]:
     """A default tiny run (evaluation, the Jacobian measure and W&B offline included) through train.py
     in a fresh process; what it printed, and whether torch._dynamo was imported by its end."""
     code = "import json\n" + PROBE
-    proc = subprocess.run([sys.executable, "-c", code, *TINY, "--epochs", "1", "--out", str(tmp_path / "runs"), *extra],
-                          cwd=ROOT, env=child_env(), capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-c", code, *TINY, "--epochs", "1", "--out", str(tmp_path / "runs"), *extra],
+        cwd=ROOT,
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     probe = json.loads(proc.stdout.strip().splitlines()[-1])
     return proc, probe
 

@@ -10,7 +10,11 @@ from tests.helpers import run_sweep, sweep_file
 
 def _files_outside_wandb(root):
     """W&B's own folders: wandb/ (its runs), wandb-data/ (its media staging) and the tests' wandb-home etc."""
-    return [p for p in root.rglob("*") if p.is_file() and not any(part.startswith("wandb") for part in p.relative_to(root).parts)]
+    return [
+        p
+        for p in root.rglob("*")
+        if p.is_file() and not any(part.startswith("wandb") for part in p.relative_to(root).parts)
+    ]
 
 
 def test_the_api_key_is_never_written(tmp_path, monkeypatch, capsys):

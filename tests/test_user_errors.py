@@ -15,13 +15,44 @@ from genlat.sweep.cli import sweep_main
 
 # One refused value for every flag that has a check. A new checked flag needs an entry here.
 BAD_VALUES = {
-    "zn": "0", "lr": "-1", "beta1": "1.0", "epochs": "0", "batch_size": "0", "seed": "-1", "dataset": "imagenet",
-    "image_size": "48", "channels": "2", "epoch_size": "0", "num_workers": "-1", "model": "vit", "ngf": "0",
-    "ndf": "0", "beta": "0", "instance_noise": "-0.1", "instance_noise_images": "0", "label_smoothing": "0.5",
-    "mixed_precision": "fp8", "channels_last": "sometimes", "n_samples": "0", "grid_nrow": "0", "interp_pairs": "0",
-    "interp_steps": "1", "interp_methods": "cubic", "interp_every": "-1", "eval_every": "-1", "eval_samples": "8",
-    "eval_feature_images": "10", "collapse_spread": "1.5", "collapse_epochs": "0", "name": "a/b",
-    "keep_checkpoints": "0", "log_every": "0", "wandb_project": "a/b", "wandb_entity": "a:b", "out": "/tmp/" + "x" * 300, "eval_inception": "/nonexistent/inception.pth",
+    "zn": "0",
+    "lr": "-1",
+    "beta1": "1.0",
+    "epochs": "0",
+    "batch_size": "0",
+    "seed": "-1",
+    "dataset": "imagenet",
+    "image_size": "48",
+    "channels": "2",
+    "epoch_size": "0",
+    "num_workers": "-1",
+    "model": "vit",
+    "ngf": "0",
+    "ndf": "0",
+    "beta": "0",
+    "instance_noise": "-0.1",
+    "instance_noise_images": "0",
+    "label_smoothing": "0.5",
+    "mixed_precision": "fp8",
+    "channels_last": "sometimes",
+    "n_samples": "0",
+    "grid_nrow": "0",
+    "interp_pairs": "0",
+    "interp_steps": "1",
+    "interp_methods": "cubic",
+    "interp_every": "-1",
+    "eval_every": "-1",
+    "eval_samples": "8",
+    "eval_feature_images": "10",
+    "collapse_spread": "1.5",
+    "collapse_epochs": "0",
+    "name": "a/b",
+    "keep_checkpoints": "0",
+    "log_every": "0",
+    "wandb_project": "a/b",
+    "wandb_entity": "a:b",
+    "out": "/tmp/" + "x" * 300,
+    "eval_inception": "/nonexistent/inception.pth",
 }
 FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
 NOT_A = {"int": "abc", "float": "fast", "bool": "maybe"}  # a value of the wrong type for each kind
@@ -64,13 +95,19 @@ def test_unknown_flags_and_missing_values(capsys):
     assert "--zn" in _one_error_line(capsys)
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda p: None, "does not exist"),  # missing
-    (lambda p: p.mkdir(), "no image files"),  # empty
-    (lambda p: (p.mkdir(), (p / "notes.txt").write_text("hi"), (p / "a.csv").write_text("1,2")), "no image files"),
-    (lambda p: (p.mkdir(), (p / "x.png").write_bytes(b"not a png")), "could be read"),  # unreadable
-    (lambda p: (p.mkdir(), Image.new("RGB", (40, 40)).save(p / "one.png")), "has 1 image(s); genlat needs at least 2"),
-])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda p: None, "does not exist"),  # missing
+        (lambda p: p.mkdir(), "no image files"),  # empty
+        (lambda p: (p.mkdir(), (p / "notes.txt").write_text("hi"), (p / "a.csv").write_text("1,2")), "no image files"),
+        (lambda p: (p.mkdir(), (p / "x.png").write_bytes(b"not a png")), "could be read"),  # unreadable
+        (
+            lambda p: (p.mkdir(), Image.new("RGB", (40, 40)).save(p / "one.png")),
+            "has 1 image(s); genlat needs at least 2",
+        ),
+    ],
+)
 def test_a_bad_dataset_is_one_line_exit_3(make, message, tmp_path, tiny_args, capsys):
     data = tmp_path / "images"
     make(data)

@@ -161,11 +161,37 @@ def test_epoch_series_columns_per_family(tmp_path, monkeypatch):
     run = RunDir(tmp_path / "run")
     run.create()
     gan = Tracker(TrainConfig(), run, "gan00001", {}, GANTrainer.SERIES, GANTrainer.GRIDS)
-    assert gan.series_columns == ["epoch", "zn", "lr", "grid", "loss_d", "loss_g", "fd", "kid", "precision", "recall", "ppl"]
+    assert gan.series_columns == [
+        "epoch",
+        "zn",
+        "lr",
+        "grid",
+        "loss_d",
+        "loss_g",
+        "fd",
+        "kid",
+        "precision",
+        "recall",
+        "ppl",
+    ]
     gan.finish()
     vae = Tracker(TrainConfig(model="vae"), run, "vae00001", {}, VAETrainer.SERIES, VAETrainer.GRIDS)
-    assert vae.series_columns == ["epoch", "zn", "lr", "grid", "reconstruction", "loss", "recon", "kl", "active_units",
-                                  "fd", "kid", "precision", "recall", "ppl"]
+    assert vae.series_columns == [
+        "epoch",
+        "zn",
+        "lr",
+        "grid",
+        "reconstruction",
+        "loss",
+        "recon",
+        "kl",
+        "active_units",
+        "fd",
+        "kid",
+        "precision",
+        "recall",
+        "ppl",
+    ]
     row = {"epoch": 3, "epoch/loss": 9.0, "epoch/recon": 7.0, "epoch/kl": 2.0, "eval/active_units": 5, "eval/fd": 1.5}
     values = vae.series_row(row, ["G", "R"])
     assert values == [3, 100, 2e-4, "G", "R", 9.0, 7.0, 2.0, 5, 1.5, None, None, None, None]

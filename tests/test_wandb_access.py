@@ -45,8 +45,9 @@ def test_sync_reaches_the_server_wandb_login_saved(tmp_path, monkeypatch, capsys
     port = free_port()  # nothing listens there: the probe names the saved server
     _logged_in_with_host(f"http://127.0.0.1:{port}", f"127.0.0.1:{port}")
     (tmp_path / "sweep").mkdir()
-    (tmp_path / "sweep" / "sweep.json").write_text('{"sweep_id": "abcd1234", "name": "x", "method": "grid", "fingerprint": "f", '
-                                                   '"trials": []}')
+    (tmp_path / "sweep" / "sweep.json").write_text(
+        '{"sweep_id": "abcd1234", "name": "x", "method": "grid", "fingerprint": "f", "trials": []}'
+    )
     assert sweep_main(["--sync", str(tmp_path / "sweep")]) == 69
     (line,) = capsys.readouterr().err.splitlines()
     assert f"cannot reach W&B at http://127.0.0.1:{port}" in line

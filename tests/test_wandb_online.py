@@ -24,14 +24,20 @@ WANDB = str(Path(sys.executable).parent / "wandb")
 
 
 def _cli(args: list[str], env: dict, timeout: float) -> subprocess.CompletedProcess:
-    return subprocess.run([WANDB, *args], cwd=ROOT, env=env, text=True, capture_output=True, timeout=timeout,
-                          stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [WANDB, *args], cwd=ROOT, env=env, text=True, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL
+    )
 
 
 def _online_env(server, tmp_path: Path) -> dict:
     (tmp_path / "agent-wandb").mkdir(exist_ok=True)
-    return child_env(WANDB_SILENT="false", **server.env(), PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-                     WANDB_DIR=str(tmp_path / "agent-wandb"), OMP_NUM_THREADS="1")
+    return child_env(
+        WANDB_SILENT="false",
+        **server.env(),
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        WANDB_DIR=str(tmp_path / "agent-wandb"),
+        OMP_NUM_THREADS="1",
+    )
 
 
 def create_sweep(server, path: Path, env: dict) -> str:
@@ -50,10 +56,19 @@ def run_agent(server, sweep: str, count: int, env: dict, timeout: float = 400) -
 
 
 def _tiny_sweep(tmp_path: Path, name: str) -> Path:
-    return sweep_file(tmp_path / f"{name}.yaml", zn=(8, 16), command=ACCELERATE,
-                      metric={"name": "eval/fd", "goal": "minimize"},
-                      params={"epochs": 2, "eval_every": 1, "eval_samples": 32, "out": str(tmp_path / "runs"),
-                              "wandb_project": "genlat"})
+    return sweep_file(
+        tmp_path / f"{name}.yaml",
+        zn=(8, 16),
+        command=ACCELERATE,
+        metric={"name": "eval/fd", "goal": "minimize"},
+        params={
+            "epochs": 2,
+            "eval_every": 1,
+            "eval_samples": 32,
+            "out": str(tmp_path / "runs"),
+            "wandb_project": "genlat",
+        },
+    )
 
 
 def _sweep_runs(server, sweep_id: str):
@@ -71,7 +86,11 @@ def _check_trial(server, run, runs_root: Path) -> None:
     samples = [row["samples"] for row in run.history if isinstance(row.get("samples"), dict)]
     assert len(samples) == 2 and all(s["path"] in run.files for s in samples)  # the images were uploaded
     for key in ("epoch_series", "interpolation"):  # the final tables: their images live in their artifacts
-        arts = [a for a in server.store.artifacts.values() if a.collection == f"run-{run.name}-{key}" and a.state == "COMMITTED"]
+        arts = [
+            a
+            for a in server.store.artifacts.values()
+            if a.collection == f"run-{run.name}-{key}" and a.state == "COMMITTED"
+        ]
         assert arts, f"no {key} table artifact for {run.name}"
         contents = artifacts.manifest(server.store, arts[-1])["contents"]
         assert any(name.endswith(".png") for name in contents), (key, sorted(contents)[:5])
@@ -119,7 +138,10 @@ def _trial_processes(run_id: str):
     found = []
     for proc in psutil.process_iter(["cmdline"]):
         try:
-            if any(a.endswith("train.py") for a in proc.info["cmdline"] or []) and proc.environ().get("WANDB_RUN_ID") == run_id:
+            if (
+                any(a.endswith("train.py") for a in proc.info["cmdline"] or [])
+                and proc.environ().get("WANDB_RUN_ID") == run_id
+            ):
                 found.append(proc)
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             pass
@@ -130,8 +152,15 @@ def _agent_past_epoch_1(server, sweep: str, env: dict, runs_root: Path):
     """`wandb agent --count 1` in the background, once its trial has checkpointed epoch 1: (agent, run)."""
     from tests.helpers import wait_for
 
-    agent = subprocess.Popen([WANDB, "agent", "--count", "1", sweep], cwd=ROOT, env=env, text=True,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    agent = subprocess.Popen(
+        [WANDB, "agent", "--count", "1", sweep],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
     try:
         wait_for(lambda: list(runs_root.glob("*/checkpoints/epoch_001.pt")), 300, "the first checkpoint")
         (run,) = _sweep_runs(server, sweep.rsplit("/", 1)[1])
@@ -147,11 +176,21 @@ def test_a_trial_preempted_from_outside_is_requeued_and_resumed_under_its_id(wan
     exits 75; the server requeues it; a later agent resumes it from its checkpoint, each epoch once."""
     import signal
 
-
     env = _online_env(wandb_server, tmp_path)
-    path = sweep_file(tmp_path / "preempt.yaml", zn=(8,), command=ACCELERATE, metric={"name": "eval/fd", "goal": "minimize"},
-                      params={"epochs": 3, "epoch_size": 1600, "eval_every": 1, "eval_samples": 32,
-                              "out": str(tmp_path / "runs"), "wandb_project": "genlat"})
+    path = sweep_file(
+        tmp_path / "preempt.yaml",
+        zn=(8,),
+        command=ACCELERATE,
+        metric={"name": "eval/fd", "goal": "minimize"},
+        params={
+            "epochs": 3,
+            "epoch_size": 1600,
+            "eval_every": 1,
+            "eval_samples": 32,
+            "out": str(tmp_path / "runs"),
+            "wandb_project": "genlat",
+        },
+    )
     sweep = create_sweep(wandb_server, path, env)
     sweep_id = sweep.rsplit("/", 1)[1]
     agent, run = _agent_past_epoch_1(wandb_server, sweep, env, tmp_path / "runs")
@@ -182,15 +221,31 @@ def test_an_offline_sweep_synced_then_reported_from_wandb(wandb_server, tmp_path
     from analysis.report import main as report_main
     from tests.helpers import sweep_state
 
-    path = sweep_file(tmp_path / "offline.yaml", zn=(8, 16), metric={"name": "eval/fd", "goal": "minimize"},
-                      params={"epochs": 2, "eval_every": 1, "eval_samples": 32, "wandb_project": "synced"})
+    path = sweep_file(
+        tmp_path / "offline.yaml",
+        zn=(8, 16),
+        metric={"name": "eval/fd", "goal": "minimize"},
+        params={"epochs": 2, "eval_every": 1, "eval_samples": 32, "wandb_project": "synced"},
+    )
     root = tmp_path / "sweep"
-    done = subprocess.run([sys.executable, "-m", "genlat", "sweep", str(path), "--dir", str(root)], cwd=ROOT,
-                          env=child_env(WANDB_MODE="offline"), text=True, capture_output=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-m", "genlat", "sweep", str(path), "--dir", str(root)],
+        cwd=ROOT,
+        env=child_env(WANDB_MODE="offline"),
+        text=True,
+        capture_output=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert not wandb_server.store.runs  # offline: nothing reached the server
-    synced = subprocess.run([sys.executable, "-m", "genlat", "sweep", "--sync", str(root)], cwd=ROOT,
-                            env=child_env(**wandb_server.env()), text=True, capture_output=True, timeout=600)
+    synced = subprocess.run(
+        [sys.executable, "-m", "genlat", "sweep", "--sync", str(root)],
+        cwd=ROOT,
+        env=child_env(**wandb_server.env()),
+        text=True,
+        capture_output=True,
+        timeout=600,
+    )
     assert synced.returncode == 0, synced.stderr[-3000:]
     group = sweep_state(root)["group"]
     runs = [r for r in wandb_server.store.runs.values() if r.project == "synced"]
@@ -217,9 +272,19 @@ def test_a_stop_the_server_asks_for_ends_the_trial_for_good(wandb_server, tmp_pa
     requeued, and a later agent gets no run of this grid again."""
 
     env = {**_online_env(wandb_server, tmp_path), "WANDB_X_FILE_STREAM_TRANSMIT_INTERVAL": "1"}
-    path = sweep_file(tmp_path / "stop.yaml", zn=(8,), command=ACCELERATE, metric={"name": "eval/fd", "goal": "minimize"},
-                      params={"epochs": 4, "epoch_size": 1600, "eval_every": 0, "out": str(tmp_path / "runs"),
-                              "wandb_project": "genlat"})
+    path = sweep_file(
+        tmp_path / "stop.yaml",
+        zn=(8,),
+        command=ACCELERATE,
+        metric={"name": "eval/fd", "goal": "minimize"},
+        params={
+            "epochs": 4,
+            "epoch_size": 1600,
+            "eval_every": 0,
+            "out": str(tmp_path / "runs"),
+            "wandb_project": "genlat",
+        },
+    )
     sweep = create_sweep(wandb_server, path, env)
     sweep_id = sweep.rsplit("/", 1)[1]
     agent, run = _agent_past_epoch_1(wandb_server, sweep, env, tmp_path / "runs")

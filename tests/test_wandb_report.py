@@ -24,9 +24,24 @@ def make_runs(root: Path, server, stamp_of=lambda zn, lr: STAMPED) -> list[Path]
         for lr in (1e-4, 2e-4):
             for seed in (0, 1):
                 run_id = f"r{zn}x{int(lr * 1e4)}s{seed}"
-                config = {"zn": zn, "lr": lr, "seed": seed, "wandb_id": run_id, "wandb_group": GROUP, "wandb_project": "genlat"}
-                lines = [{**stamp_of(zn, lr), "eval/fd": zn * lr * 1e5 + seed + e, "eval/precision": 0.5, "eval/interp_cv_slerp": 0.2,
-                          "epoch/loss_g": 1.0 / e} for e in (1, 2)]
+                config = {
+                    "zn": zn,
+                    "lr": lr,
+                    "seed": seed,
+                    "wandb_id": run_id,
+                    "wandb_group": GROUP,
+                    "wandb_project": "genlat",
+                }
+                lines = [
+                    {
+                        **stamp_of(zn, lr),
+                        "eval/fd": zn * lr * 1e5 + seed + e,
+                        "eval/precision": 0.5,
+                        "eval/interp_cv_slerp": 0.2,
+                        "epoch/loss_g": 1.0 / e,
+                    }
+                    for e in (1, 2)
+                ]
                 dirs.append(write_run(root, run_id, config, lines))
                 server.store.run(server.store.entity, "genlat", run_id).group = GROUP
     return dirs
@@ -57,7 +72,12 @@ def test_publish_stores_one_view_with_plots_against_zn_grouped_by_every_varying_
     import wandb_workspaces.reports.v2 as wr
 
     study = load_loose(make_runs(tmp_path / "runs", wandb_server))
-    assert [s.label for s in study.settings] == ["zn=8 lr=0.0001", "zn=8 lr=0.0002", "zn=16 lr=0.0001", "zn=16 lr=0.0002"]
+    assert [s.label for s in study.settings] == [
+        "zn=8 lr=0.0001",
+        "zn=8 lr=0.0002",
+        "zn=16 lr=0.0001",
+        "zn=16 lr=0.0002",
+    ]
     doc = build.build(study, tmp_path / "figs")
     url = wandb_report.publish(doc, study)
     view, spec = saved_spec(wandb_server)
@@ -67,21 +87,39 @@ def test_publish_stores_one_view_with_plots_against_zn_grouped_by_every_varying_
     for heading in ("Q1: latent size", "Q2: training over time", "Q3: interpolation"):
         for grid in grids[heading]:
             (runset,) = grid["runSets"]
-            assert runset["filters"]["filters"] == [{"key": {"section": "run", "name": "group"}, "op": "=", "value": GROUP, "disabled": False}]
-            assert runset["grouping"] == [{"section": "config", "name": "zn.value"}, {"section": "config", "name": "lr.value"}]
+            assert runset["filters"]["filters"] == [
+                {"key": {"section": "run", "name": "group"}, "op": "=", "value": GROUP, "disabled": False}
+            ]
+            assert runset["grouping"] == [
+                {"section": "config", "name": "zn.value"},
+                {"section": "config", "name": "lr.value"},
+            ]
     (q1,) = grids["Q1: latent size"]
     assert {(p["viewType"], p["config"]["xAxis"], p["config"]["yAxis"]) for p in panels(q1)} == {
-        ("Scatter Plot", "config:zn.value", "summary:eval/fd.min"),  # the summary keeps the best epoch's FD: {"min": value}
-        ("Scatter Plot", "config:zn.value", "summary:eval/precision")}
+        (
+            "Scatter Plot",
+            "config:zn.value",
+            "summary:eval/fd.min",
+        ),  # the summary keeps the best epoch's FD: {"min": value}
+        ("Scatter Plot", "config:zn.value", "summary:eval/precision"),
+    }
     (q2,) = grids["Q2: training over time"]
-    lines = {p["config"]["metrics"][0]: p["config"]["xAxis"] for p in panels(q2) if p["viewType"] == "Run History Line Plot"}
+    lines = {
+        p["config"]["metrics"][0]: p["config"]["xAxis"] for p in panels(q2) if p["viewType"] == "Run History Line Plot"
+    }
     assert lines == {"eval/fd": "epoch", "eval/precision": "epoch", "epoch/loss_g": "epoch"}
     (q3,) = grids["Q3: interpolation"]
-    assert ("Scatter Plot", "summary:eval/interp_cv_slerp") in {(p["viewType"], p["config"].get("yAxis")) for p in panels(q3)}
-    assert sum(p["viewType"] == "Weave" for g in (q2, q3) for p in panels(g)) == 2  # the epoch-series and interpolation tables
+    assert ("Scatter Plot", "summary:eval/interp_cv_slerp") in {
+        (p["viewType"], p["config"].get("yAxis")) for p in panels(q3)
+    }
+    assert (
+        sum(p["viewType"] == "Weave" for g in (q2, q3) for p in panels(g)) == 2
+    )  # the epoch-series and interpolation tables
     # The URL genlat prints opens the report: Report.from_url reads the view back (SpecificReport).
     back = wr.Report.from_url(url)
-    assert back.title == doc.title and [b.text for b in back.blocks if isinstance(b, wr.H1)] == [s.heading for s in doc.sections]
+    assert back.title == doc.title and [b.text for b in back.blocks if isinstance(b, wr.H1)] == [
+        s.heading for s in doc.sections
+    ]
 
 
 def test_two_stamps_give_each_group_its_plots_tables_and_runs(wandb_server, tmp_path):
@@ -102,6 +140,14 @@ def test_two_stamps_give_each_group_its_plots_tables_and_runs(wandb_server, tmp_
             assert panels(grid), section.heading
             (runset,) = grid["runSets"]
             where = {(f["key"]["name"], f["op"], f["value"]) for f in runset["filters"]["filters"]}
-            assert ("eval/feature_space", "=", section.stamp[0]) in where and ("group", "=", GROUP) in where, section.heading
-    tables = [p for s in doc.sections if s.name in ("q2", "q3") for p in panels(grids[s.heading][0]) if p["viewType"] == "Weave"]
+            assert ("eval/feature_space", "=", section.stamp[0]) in where and ("group", "=", GROUP) in where, (
+                section.heading
+            )
+    tables = [
+        p
+        for s in doc.sections
+        if s.name in ("q2", "q3")
+        for p in panels(grids[s.heading][0])
+        if p["viewType"] == "Weave"
+    ]
     assert len(tables) == 4  # the epoch-series and interpolation tables, in each of the two groups

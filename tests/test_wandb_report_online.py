@@ -33,9 +33,30 @@ def claims(md: str) -> str:
 def test_report_of_online_runs_and_its_published_spec(wandb_server, tmp_path):
     runs = tmp_path / "runs"
     env = child_env(**wandb_server.env(), WANDB_DIR=str(tmp_path / "wandb-dir"), OMP_NUM_THREADS="1")
-    flags = [*TINY, "--epochs", "1", "--eval_every", "1", "--out", str(runs), "--wandb_project", PROJECT, "--wandb_group", GROUP]
-    procs = [subprocess.Popen([sys.executable, "train.py", *flags, "--zn", str(zn), "--name", f"zn{zn}"], cwd=ROOT, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for zn in (8, 16)]
+    flags = [
+        *TINY,
+        "--epochs",
+        "1",
+        "--eval_every",
+        "1",
+        "--out",
+        str(runs),
+        "--wandb_project",
+        PROJECT,
+        "--wandb_group",
+        GROUP,
+    ]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "train.py", *flags, "--zn", str(zn), "--name", f"zn{zn}"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for zn in (8, 16)
+    ]
     for p in procs:
         out, _ = p.communicate(timeout=300)
         assert p.returncode == 0, out[-3000:]
@@ -58,16 +79,28 @@ def test_report_of_online_runs_and_its_published_spec(wandb_server, tmp_path):
     view, spec = saved_spec(wandb_server)
     assert view["project"] == PROJECT
     grids = grids_by_heading(spec)
-    assert {"Answers", "The study's claims, tested", "Q1: latent size", "Q2: training over time", "Q3: interpolation"} <= set(grids)
+    assert {
+        "Answers",
+        "The study's claims, tested",
+        "Q1: latent size",
+        "Q2: training over time",
+        "Q3: interpolation",
+    } <= set(grids)
     (q1,) = grids["Q1: latent size"]
     assert {p["config"]["xAxis"] for p in panels(q1)} == {"config:zn.value"}
-    plotted = {p["config"]["yAxis"].removeprefix("summary:") for g in grids["Q1: latent size"] + grids["Q3: interpolation"]
-               for p in panels(g) if p["viewType"] == "Scatter Plot"}
+    plotted = {
+        p["config"]["yAxis"].removeprefix("summary:")
+        for g in grids["Q1: latent size"] + grids["Q3: interpolation"]
+        for p in panels(g)
+        if p["viewType"] == "Scatter Plot"
+    }
     for i in ours:  # every plotted number is in each run's summary: no empty plot
         assert plotted <= summary_keys(wandb_server.store.runs[(entity, PROJECT, i)].summary)
     for heading in ("Q1: latent size", "Q2: training over time", "Q3: interpolation"):
         (runset,) = grids[heading][0]["runSets"]
-        assert runset["filters"]["filters"] == [{"key": {"section": "run", "name": "group"}, "op": "=", "value": GROUP, "disabled": False}]
+        assert runset["filters"]["filters"] == [
+            {"key": {"section": "run", "name": "group"}, "op": "=", "value": GROUP, "disabled": False}
+        ]
         assert runset["project"]["name"] == PROJECT
     # what that filter selects on the server: this study's two runs, not the other sweep's
     from wandb import Api

@@ -35,8 +35,14 @@ def test_a_run_follows_wandb_conventions_and_keeps_its_best_epoch(tmp_path, tiny
     # the summary of eval/fd is its best epoch's value (before: the last epoch's)
     (fd,) = [m for m in of_kind(log, "metric") if m.name == "eval/fd"]
     assert fd.summary.min and fd.step_metric == "epoch"
-    globs = {m.glob_name: m.step_metric for m in of_kind(log, "metric") if m.glob_name}  # each key's x-axis: the registry's
-    assert {g: globs.get(g) for g, _ in STEP_METRICS} == {"train/*": "train/step", "epoch/*": "epoch", "eval/*": "epoch"}
+    globs = {
+        m.glob_name: m.step_metric for m in of_kind(log, "metric") if m.glob_name
+    }  # each key's x-axis: the registry's
+    assert {g: globs.get(g) for g, _ in STEP_METRICS} == {
+        "train/*": "train/step",
+        "epoch/*": "epoch",
+        "eval/*": "epoch",
+    }
     best = Best()
     assert summary(log)["eval/fd"] == {"min": best.value(rows)}
     # best.pt beside the newest checkpoint holds the best epoch, whichever that was; resume takes the newest
@@ -84,17 +90,32 @@ def test_logged_in_only_by_wandb_login_host_a_run_logs_online_as_wandb_expects(w
     server gets the job type, the tags, the experiment's config and the best FD in the summary."""
     for name in ("WANDB_API_KEY", "WANDB_BASE_URL", "WANDB_MODE"):
         monkeypatch.delenv(name)
-    login = subprocess.run([WANDB, "login", "--host", wandb_server.url, wandb_server.api_key], env=child_env(),
-                           capture_output=True, text=True, timeout=60, cwd=tmp_path, stdin=subprocess.DEVNULL)
+    login = subprocess.run(
+        [WANDB, "login", "--host", wandb_server.url, wandb_server.api_key],
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+    )
     assert login.returncode == 0, login.stderr[-2000:]
-    train = subprocess.run([sys.executable, str(ROOT / "train.py"), *TINY, "--epochs", "2", "--out", str(tmp_path / "runs")],
-                           env=child_env(), capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    train = subprocess.run(
+        [sys.executable, str(ROOT / "train.py"), *TINY, "--epochs", "2", "--out", str(tmp_path / "runs")],
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
     assert train.returncode == 0, train.stderr[-3000:]
     run_dir = only_run(tmp_path / "runs")
     run_id = json.loads((run_dir / "config.json").read_text())["wandb_id"]
     lines = train.stderr.splitlines()
     url = f"W&B run {wandb_server.url}/{wandb_server.store.entity}/genlat/runs/{run_id}"
-    assert lines.index(url) < next(i for i, ln in enumerate(lines) if ln.startswith("epoch 1/2  ")), train.stderr[-3000:]
+    assert lines.index(url) < next(i for i, ln in enumerate(lines) if ln.startswith("epoch 1/2  ")), train.stderr[
+        -3000:
+    ]
     assert not list(run_dir.glob("wandb/offline-run-*"))
     run = wandb_server.store.runs[(wandb_server.store.entity, "genlat", run_id)]
     assert run.state == "finished" and run.job_type == "train" and run.tags == ["dcgan", "shapes"]

@@ -91,14 +91,25 @@ def pngs(tmp_path) -> tuple[Path, Path]:
     return paths[0], paths[1]
 
 
-def run_child(server: LocalWandbServer, tmp_path: Path, pngs, run_id: str, mode: str = "full", first: int = 0,
-              env: dict[str, str] | None = None) -> dict:
+def run_child(
+    server: LocalWandbServer,
+    tmp_path: Path,
+    pngs,
+    run_id: str,
+    mode: str = "full",
+    first: int = 0,
+    env: dict[str, str] | None = None,
+) -> dict:
     """The CHILD script in its own process, logging to `server` (by default online, with its URL and
     key in the environment); what it printed on start."""
     env = {**(server.env() if env is None else env), "WANDB_DATA_DIR": str(tmp_path / "wandb-data")}
     done = subprocess.run(
         [sys.executable, "-c", CHILD, run_id, mode, str(first), str(pngs[0]), str(pngs[1])],
-        env=child_env(**env), capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        env=child_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.splitlines()[0])
@@ -135,7 +146,13 @@ def test_api_reads_the_run_back_with_the_tables_images(wandb_server, tmp_path, p
     assert api.default_entity == wandb_server.store.entity
     path = f"{api.default_entity}/{PROJECT}"
     run = api.run(f"{path}/trial2")
-    assert (run.state, run.group, run.job_type, run.tags, run.name) == ("finished", "zn-8", "train", ["study"], "trial-trial2")
+    assert (run.state, run.group, run.job_type, run.tags, run.name) == (
+        "finished",
+        "zn-8",
+        "train",
+        ["study"],
+        "trial-trial2",
+    )
     assert run.config == {"zn": 8, "lr": 0.0002} and run.sweep is None
     assert run.summary["eval/fd"] == 12.5 and run.summary["epoch/loss"]["min"] == pytest.approx(1 / 3)
     rows = list(run.scan_history())
@@ -148,8 +165,10 @@ def test_api_reads_the_run_back_with_the_tables_images(wandb_server, tmp_path, p
     run.file(grid).download(root=str(tmp_path / "dl"), replace=True, exist_ok=True)
     assert (tmp_path / "dl" / grid).read_bytes() == pngs[0].read_bytes()
     # the table, through its artifact: its panels are the pictures logged, in order
-    assert sorted(a.name for a in run.logged_artifacts()) == [*(f"run-trial2-incr-live:v{i}" for i in range(3)),
-                                                               "run-trial2-interpolation:v0"]
+    assert sorted(a.name for a in run.logged_artifacts()) == [
+        *(f"run-trial2-incr-live:v{i}" for i in range(3)),
+        "run-trial2-interpolation:v0",
+    ]
     artifact = api.artifact(f"{path}/run-trial2-interpolation:latest")
     table = artifact.get("interpolation")
     assert table.columns == ["epoch", "method", "pair", "panel"]
@@ -208,17 +227,34 @@ def test_running_then_preempting_run_whose_stream_goes_silent_is_preempted(wandb
     import wandb
 
     go = tmp_path / "go"
-    child = subprocess.Popen([sys.executable, "-c", CHILD, "trial9", "preempt-kill", "0", str(pngs[0]), str(pngs[1])],
-                             env=child_env(**wandb_server.env(), GO_FILE=str(go)), stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, "trial9", "preempt-kill", "0", str(pngs[0]), str(pngs[1])],
+        env=child_env(**wandb_server.env(), GO_FILE=str(go)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
     try:
         # while its stream is open (its 3 epochs arrived) the run is running; then it says preempting
-        wait_for(lambda: ("trial9" in {k[2] for k in wandb_server.store.runs}
-                          and len(server_run(wandb_server, "trial9").history) == 3), timeout=60, what="3 epochs")
+        wait_for(
+            lambda: (
+                "trial9" in {k[2] for k in wandb_server.store.runs}
+                and len(server_run(wandb_server, "trial9").history) == 3
+            ),
+            timeout=60,
+            what="3 epochs",
+        )
         assert server_run(wandb_server, "trial9").state == "running"
         go.touch()
-        wait_for(lambda: ("trial9" in {k[2] for k in wandb_server.store.runs}
-                          and server_run(wandb_server, "trial9").state == "preempting"), timeout=60, what="preempting")
+        wait_for(
+            lambda: (
+                "trial9" in {k[2] for k in wandb_server.store.runs}
+                and server_run(wandb_server, "trial9").state == "preempting"
+            ),
+            timeout=60,
+            what="preempting",
+        )
     finally:
         child.kill()  # SIGKILL: nothing more is sent
         child.communicate(timeout=30)
@@ -236,7 +272,11 @@ def test_stop_request_reaches_the_run(wandb_server, tmp_path, pngs):
     wandb_server.store.run(wandb_server.store.entity, PROJECT, "trial6").stop_requested = True
     done = subprocess.run(
         [sys.executable, "-c", CHILD, "trial6", "stop", "0", str(pngs[0]), str(pngs[1])],
-        env=child_env(**wandb_server.env()), capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        env=child_env(**wandb_server.env()),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
     )
     assert "STOPPED" in done.stdout, done.stderr[-3000:]
     assert server_run(wandb_server, "trial6").state == "killed"
@@ -246,13 +286,22 @@ def test_wandb_sync_uploads_an_offline_run(wandb_server, tmp_path, pngs):
     run_child(wandb_server, tmp_path, pngs, "trial7", env={"WANDB_MODE": "offline", "WANDB_API_KEY": ""})
     (folder,) = (tmp_path / "wandb-home" / "wandb").glob("offline-run-*-trial7")
     assert "trial7" not in {k[2] for k in wandb_server.store.runs}  # nothing went online
-    done = subprocess.run([WANDB, "sync", str(folder)], env=child_env(**wandb_server.env()),
-                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    done = subprocess.run(
+        [WANDB, "sync", str(folder)],
+        env=child_env(**wandb_server.env()),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     run = server_run(wandb_server, "trial7")
     assert run.state == "finished" and run.config["zn"] == 8
     assert [r["_step"] for r in run.history] == [0, 1, 2, 3, 4] and run.summary["eval/fd"] == 12.5
-    assert any(a.collection == "run-trial7-interpolation" and a.state == "COMMITTED" for a in wandb_server.store.artifacts.values())
+    assert any(
+        a.collection == "run-trial7-interpolation" and a.state == "COMMITTED"
+        for a in wandb_server.store.artifacts.values()
+    )
 
 
 def test_login_host_checks_the_key_then_an_online_run_works(wandb_server, tmp_path, pngs, monkeypatch):
@@ -263,8 +312,15 @@ def test_login_host_checks_the_key_then_an_online_run_works(wandb_server, tmp_pa
     netrc = Path(os.environ["NETRC"])
 
     def login(key: str) -> subprocess.CompletedProcess:
-        return subprocess.run([WANDB, "login", "--host", wandb_server.url, key], env=child_env(), capture_output=True,
-                              text=True, timeout=60, cwd=tmp_path, stdin=subprocess.DEVNULL)
+        return subprocess.run(
+            [WANDB, "login", "--host", wandb_server.url, key],
+            env=child_env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=tmp_path,
+            stdin=subprocess.DEVNULL,
+        )
 
     refused = login("wrong" + "0" * 35)
     assert refused.returncode != 0 and not (netrc.exists() and wandb_server.host in netrc.read_text())
@@ -281,8 +337,11 @@ def test_unknown_operation_fails_by_name():
     try:
         body = json.dumps({"query": "query NoSuchOperation { viewer { id } }"}).encode()
         key = base64.b64encode(f"api:{server.api_key}".encode()).decode()
-        request = urllib.request.Request(f"{server.url}/graphql", data=body,
-                                         headers={"Content-Type": "application/json", "Authorization": f"Basic {key}"})
+        request = urllib.request.Request(
+            f"{server.url}/graphql",
+            data=body,
+            headers={"Content-Type": "application/json", "Authorization": f"Basic {key}"},
+        )
         with pytest.raises(urllib.error.HTTPError) as answer:
             urllib.request.urlopen(request, timeout=10)
         assert answer.value.code == 400 and b"NoSuchOperation" in answer.value.read()

@@ -23,8 +23,10 @@ PROJECT = "sweep-tests"
 # `wandb agent` waits Agent.POLL_INTERVAL (5 s) on an internal queue before every heartbeat; it is a
 # class constant with no env var or setting (W&B's own agent tests patch the queue read out too).
 # This is the unpatched CLI with that one constant lowered: 0.2 s a heartbeat instead of 5.
-FAST_AGENT = ("import sys, wandb.wandb_agent as a; a.Agent.POLL_INTERVAL = 0.2; "
-              "from wandb.cli.cli import cli; sys.argv[0] = 'wandb'; cli()")
+FAST_AGENT = (
+    "import sys, wandb.wandb_agent as a; a.Agent.POLL_INTERVAL = 0.2; "
+    "from wandb.cli.cli import cli; sys.argv[0] = 'wandb'; cli()"
+)
 
 # Run logging that reaches the server while the run runs (hyperband reads history mid-run): the
 # file stream transmits every 15 s by default; wandb-core reads this setting as whole seconds
@@ -66,21 +68,29 @@ run.finish()
 def env(**extra: str) -> dict[str, str]:
     """The children's environment: the wandb_server fixture's (online, its URL and key), the venv's
     bin first on PATH (the agent runs `python`), and the agent's SIGTERM-to-SIGKILL delay short."""
-    return child_env(PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}", WANDB_AGENT_KILL_DELAY="5",
-                     WANDB_SILENT="false", **FAST_RUNS, **extra)
+    return child_env(
+        PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}",
+        WANDB_AGENT_KILL_DELAY="5",
+        WANDB_SILENT="false",
+        **FAST_RUNS,
+        **extra,
+    )
 
 
 def wandb_cli(tmp_path: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([str(BIN / "wandb"), *args], cwd=tmp_path, env=env(), capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [str(BIN / "wandb"), *args], cwd=tmp_path, env=env(), capture_output=True, text=True, timeout=timeout
+    )
 
 
-def agent(tmp_path: Path, sweep_path: str, *args: str, fast: bool = True,
-          timeout: float = 90) -> subprocess.CompletedProcess:
+def agent(
+    tmp_path: Path, sweep_path: str, *args: str, fast: bool = True, timeout: float = 90
+) -> subprocess.CompletedProcess:
     """`wandb agent [ARGS] SWEEP_PATH`, with the short poll (FAST_AGENT) unless fast=False."""
     cli = [sys.executable, "-c", FAST_AGENT] if fast else [str(BIN / "wandb")]
-    done = subprocess.run([*cli, "agent", *args, sweep_path], cwd=tmp_path, env=env(), capture_output=True,
-                          text=True, timeout=timeout)
+    done = subprocess.run(
+        [*cli, "agent", *args, sweep_path], cwd=tmp_path, env=env(), capture_output=True, text=True, timeout=timeout
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return done
 
@@ -88,12 +98,18 @@ def agent(tmp_path: Path, sweep_path: str, *args: str, fast: bool = True,
 def new_sweep(server, tmp_path: Path, values: list, prior_runs: tuple[str, ...] = (), **config) -> sweeps.ServerSweep:
     """A sweep over a = values of PROGRAM, created as `wandb sweep [-R RUN_ID ...]` would (its UpsertSweep)."""
     (tmp_path / "prog.py").write_text(PROGRAM)
-    config = {"program": "prog.py", "method": "grid", "metric": {"name": "loss", "goal": "minimize"},
-              "parameters": {"a": {"values": values}}, **config}
+    config = {
+        "program": "prog.py",
+        "method": "grid",
+        "metric": {"name": "loss", "goal": "minimize"},
+        "parameters": {"a": {"values": values}},
+        **config,
+    }
     prior = json.dumps({"$or": [{"name": r} for r in prior_runs]}) if prior_runs else None
     with server.store.lock:
-        answer = sweeps.upsert_sweep(server.store, {"config": yaml.safe_dump(config), "projectName": PROJECT,
-                                                    "priorRunsFilters": prior}, None)
+        answer = sweeps.upsert_sweep(
+            server.store, {"config": yaml.safe_dump(config), "projectName": PROJECT, "priorRunsFilters": prior}, None
+        )
     return server.store.sweeps[(server.store.entity, PROJECT, answer["upsertSweep"]["sweep"]["name"])]
 
 
@@ -109,14 +125,16 @@ def test_grid_sweep_by_the_cli(wandb_server, tmp_path):
     stops at its count without asking again: the server's controller finishes it), and
     wandb.Api().sweep() reads it back."""
     (tmp_path / "prog.py").write_text(PROGRAM)
-    (tmp_path / "sweep.yaml").write_text(textwrap.dedent("""\
+    (tmp_path / "sweep.yaml").write_text(
+        textwrap.dedent("""\
         name: tiny-grid
         program: prog.py
         method: grid
         metric: {name: loss, goal: minimize}
         parameters:
           a: {values: [1, 2]}
-        """))
+        """)
+    )
     created = wandb_cli(tmp_path, "sweep", "--project", PROJECT, "sweep.yaml")
     assert created.returncode == 0, created.stdout + created.stderr
     (sweep,) = wandb_server.store.sweeps.values()
@@ -154,8 +172,13 @@ def test_hyperband_stop_ends_the_run_and_it_is_not_rerun(wandb_server, tmp_path)
         prior = wandb_server.store.run("", PROJECT, "prior001")
         prior.config, prior.state, prior.exitcode = {"a": 1}, "finished", 0
         prior.history, prior.summary = [{"loss": 0.1, "_step": i} for i in range(300)], {"loss": 0.1}
-    sweep = new_sweep(wandb_server, tmp_path, ["slow"], prior_runs=("prior001",),
-                      early_terminate={"type": "hyperband", "min_iter": 1, "eta": 3})
+    sweep = new_sweep(
+        wandb_server,
+        tmp_path,
+        ["slow"],
+        prior_runs=("prior001",),
+        early_terminate={"type": "hyperband", "min_iter": 1, "eta": 3},
+    )
     path = f"{sweep.entity}/{PROJECT}/{sweep.name}"
     agent(tmp_path, path)  # no --count: it leaves on `exit`
 
@@ -343,7 +366,13 @@ def test_cancel_by_the_cli_then_no_agent(wandb_server, tmp_path):
     cancel = wandb_cli(tmp_path, "sweep", "--cancel", path)
     assert cancel.returncode == 0, cancel.stdout + cancel.stderr
     assert sweep.state == "CANCELED"
-    refused = subprocess.run([sys.executable, "-c", FAST_AGENT, "agent", path], cwd=tmp_path, env=env(),
-                             capture_output=True, text=True, timeout=60)
+    refused = subprocess.run(
+        [sys.executable, "-c", FAST_AGENT, "agent", path],
+        cwd=tmp_path,
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert refused.returncode != 0 and f"Sweep {sweep.name} is not running" in refused.stdout + refused.stderr
     assert not sweep.agents and not runs(wandb_server, sweep)

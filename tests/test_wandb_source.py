@@ -31,7 +31,9 @@ class Run:
         self.group = group
         self.config = {"zn": zn, "seed": seed, "wandb_group": group, **STAMPED}
         self.summary = self.summary_metrics = dict(STAMPED)
-        self._history = [{"epoch": e, "eval/fd": zn + seed + 1.0 / e, "eval/samples": 256, "eval/metric_version": 1} for e in (1, 2)]
+        self._history = [
+            {"epoch": e, "eval/fd": zn + seed + 1.0 / e, "eval/samples": 256, "eval/metric_version": 1} for e in (1, 2)
+        ]
 
     def scan_history(self):
         return iter(self._history)
@@ -87,14 +89,19 @@ def test_a_group_with_no_runs_is_one_line(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(wandb_source, "default_api", lambda: Api(RUNS))
     assert report_main(["--wandb", "me/genlat", "--group", "sweep-zn-A", "--out", str(tmp_path / "r")]) == 2
     assert capsys.readouterr().err == (
-        "genlat: error: --wandb me/genlat group sweep-zn-A: no runs there; "
-        "check the names (W&B's are case-sensitive)\n"
+        "genlat: error: --wandb me/genlat group sweep-zn-A: no runs there; check the names (W&B's are case-sensitive)\n"
     )
     assert not (tmp_path / "r" / "report.html").exists()
 
 
-@pytest.mark.parametrize("argv", [["--runs", "x", "--group", "g"], ["--wandb", "me/genlat/abc123", "--group", "g"],
-                                  ["--wandb", "me/genlat", "--group", " "]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--runs", "x", "--group", "g"],
+        ["--wandb", "me/genlat/abc123", "--group", "g"],
+        ["--wandb", "me/genlat", "--group", " "],
+    ],
+)
 def test_a_group_needs_a_project_and_no_sweep(argv, capsys):
     assert report_main(argv) == 2
     (line,) = capsys.readouterr().err.splitlines()
@@ -105,7 +112,9 @@ def test_a_multi_line_wandb_error_is_one_line(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(wandb_source, "default_api", lambda: Api(RUNS, fail=PAGE))
     assert report_main(["--wandb", "me/genlat", "--out", str(tmp_path / "r")]) == 69
     (line,) = capsys.readouterr().err.splitlines()
-    assert line.startswith("genlat: error: --wandb me/genlat: cannot read the runs (RuntimeError: 404 Not Found <html> <head>")
+    assert line.startswith(
+        "genlat: error: --wandb me/genlat: cannot read the runs (RuntimeError: 404 Not Found <html> <head>"
+    )
 
 
 def test_a_multi_line_publish_error_is_one_line(tmp_path, monkeypatch, capsys):
@@ -133,8 +142,13 @@ def test_the_mechanism_one_line_per_error_one_per_listed_problem(capsys):
             self.problems = problems
             super().__init__("\n".join(problems))
 
-    assert error_lines(GenlatError("cannot reach W&B:\n  HTTP 502\n\n  try again")) == ["cannot reach W&B: HTTP 502 try again"]
-    assert error_lines(Listed(["f.yaml: method: bad", "f.yaml: zn: bad\n"])) == ["f.yaml: method: bad", "f.yaml: zn: bad"]
+    assert error_lines(GenlatError("cannot reach W&B:\n  HTTP 502\n\n  try again")) == [
+        "cannot reach W&B: HTTP 502 try again"
+    ]
+    assert error_lines(Listed(["f.yaml: method: bad", "f.yaml: zn: bad\n"])) == [
+        "f.yaml: method: bad",
+        "f.yaml: zn: bad",
+    ]
 
     @entry_point
     def main(argv):

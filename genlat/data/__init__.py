@@ -13,9 +13,25 @@ from genlat.data.shapes import FACTOR_NAMES, FACTOR_SIZES, SHAPES, Factors, Shap
 from genlat.errors import DataError
 
 __all__ = [
-    "build_source", "check_evaluable", "MIN_EVAL_IMAGES", "ImageSource", "ShapesSource", "FileSource", "FolderImages", "Factors",
-    "sample_factors", "render", "epoch_batches", "epoch_generator", "steps_per_epoch",
-    "image_transform", "torchvision_dataset", "OFFLINE_ENV", "SHAPES", "FACTOR_NAMES", "FACTOR_SIZES",
+    "build_source",
+    "check_evaluable",
+    "MIN_EVAL_IMAGES",
+    "ImageSource",
+    "ShapesSource",
+    "FileSource",
+    "FolderImages",
+    "Factors",
+    "sample_factors",
+    "render",
+    "epoch_batches",
+    "epoch_generator",
+    "steps_per_epoch",
+    "image_transform",
+    "torchvision_dataset",
+    "OFFLINE_ENV",
+    "SHAPES",
+    "FACTOR_NAMES",
+    "FACTOR_SIZES",
 ]
 
 
@@ -43,9 +59,11 @@ def check_evaluable(source: ImageSource, evaluating: bool = True) -> None:
         return
     items = len(getattr(source, "dataset", source))
     if items < MIN_EVAL_IMAGES:
-        raise DataError(f"{source.name} has {items} images; evaluation needs at least {MIN_EVAL_IMAGES} (its "
-                        "feature net holds out one in ten to check itself): add images, or pass --eval_every 0 "
-                        "to train without evaluation")
+        raise DataError(
+            f"{source.name} has {items} images; evaluation needs at least {MIN_EVAL_IMAGES} (its "
+            "feature net holds out one in ten to check itself): add images, or pass --eval_every 0 "
+            "to train without evaluation"
+        )
 
 
 def build_source(cfg) -> ImageSource:

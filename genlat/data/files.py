@@ -51,13 +51,15 @@ class ToMode:
 
 def image_transform(size: int, channels: int) -> T.Compose:
     """PIL image -> float32 (channels, size, size) in [-1, 1]: shorter side resized, centre-cropped."""
-    return T.Compose([
-        ToMode("L" if channels == 1 else "RGB"),
-        T.Resize(size, antialias=True),
-        T.CenterCrop(size),
-        T.ToTensor(),
-        T.Normalize([0.5] * channels, [0.5] * channels),
-    ])
+    return T.Compose(
+        [
+            ToMode("L" if channels == 1 else "RGB"),
+            T.Resize(size, antialias=True),
+            T.CenterCrop(size),
+            T.ToTensor(),
+            T.Normalize([0.5] * channels, [0.5] * channels),
+        ]
+    )
 
 
 def _why(e: BaseException) -> str:
@@ -156,16 +158,22 @@ class FolderImages(Dataset):
             os.path.join(d, f) for d, _, files in os.walk(root) for f in files if f.lower().endswith(IMAGE_EXTENSIONS)
         )
         if not found:
-            raise DataError(f"no image files ({', '.join(IMAGE_EXTENSIONS)}) under {root}: put the training images there")
+            raise DataError(
+                f"no image files ({', '.join(IMAGE_EXTENSIONS)}) under {root}: put the training images there"
+            )
         with ThreadPoolExecutor(max_workers=8) as pool:  # overlaps the file reads
             ok = list(pool.map(lambda p: _is_regular(p) and _readable(p), found))
         self.paths = [p for p, good in zip(found, ok) if good]
         if not self.paths:
-            raise DataError(f"none of the {len(found)} image files under {root} could be read: check they are intact images")
+            raise DataError(
+                f"none of the {len(found)} image files under {root} could be read: check they are intact images"
+            )
         skipped = len(found) - len(self.paths)
         if skipped:
             first = next(p for p, good in zip(found, ok) if not good)
-            log.warning("skipped %d unreadable image file(s) in %s (e.g. %s)", skipped, root, os.path.relpath(first, root))
+            log.warning(
+                "skipped %d unreadable image file(s) in %s (e.g. %s)", skipped, root, os.path.relpath(first, root)
+            )
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -185,7 +193,9 @@ class FolderImages(Dataset):
                     return self.transform(img), tuple(bad)
             except Exception:  # PIL raises OSError, SyntaxError, ValueError, zlib.error, ...
                 bad.append(path)
-        raise DataError(f"none of the {len(self.paths)} image files under {self.root} decode: check they are intact images")
+        raise DataError(
+            f"none of the {len(self.paths)} image files under {self.root} decode: check they are intact images"
+        )
 
 
 class _WithSkips(Dataset):
@@ -227,7 +237,7 @@ class FileSource(ImageSource):
     @classmethod
     def from_config(cls, cfg) -> FileSource:
         if cfg.dataset.startswith("folder:"):
-            root = user_path(cfg.dataset[len("folder:"):])
+            root = user_path(cfg.dataset[len("folder:") :])
             channels = cfg.channels or 3
             dataset = FolderImages(root, image_transform(cfg.image_size, channels))
         else:
@@ -239,8 +249,11 @@ class FileSource(ImageSource):
         index_batches = [self.subset[b].tolist() for b in self.epoch_indices(epoch, batch_size, rank, world_size)]
         device = torch.device(device or "cpu")
         loader = DataLoader(
-            _WithSkips(self.dataset), batch_sampler=index_batches, num_workers=self.num_workers,
-            collate_fn=_collate, pin_memory=device.type == "cuda",
+            _WithSkips(self.dataset),
+            batch_sampler=index_batches,
+            num_workers=self.num_workers,
+            collate_fn=_collate,
+            pin_memory=device.type == "cuda",
         )
         for images, skipped in loader:  # (B, C, H, W) float32 in [-1, 1]
             self._count(skipped)
@@ -267,5 +280,10 @@ class FileSource(ImageSource):
         new = sorted(set(skipped) - self.undecodable)
         if new:
             self.undecodable.update(new)
-            log.warning("skipped %d image file(s) that passed the check but do not decode (%d so far; e.g. %s): "
-                        "remove or replace them", len(new), len(self.undecodable), new[0])
+            log.warning(
+                "skipped %d image file(s) that passed the check but do not decode (%d so far; e.g. %s): "
+                "remove or replace them",
+                len(new),
+                len(self.undecodable),
+                new[0],
+            )

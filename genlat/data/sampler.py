@@ -71,8 +71,11 @@ class ImageSource:
         """Full batches each rank gets per epoch; a DataError when that is none at all."""
         steps = steps_per_epoch(len(self), batch_size, world_size)
         if steps == 0:
-            fixes = [*(["lower --batch_size"] if batch_size > 1 else []),
-                     *(["use fewer processes"] if world_size > 1 else []), "raise --epoch_size (or add images)"]
+            fixes = [
+                *(["lower --batch_size"] if batch_size > 1 else []),
+                *(["use fewer processes"] if world_size > 1 else []),
+                "raise --epoch_size (or add images)",
+            ]
             raise DataError(
                 f"{self.name} has {len(self)} images per epoch, fewer than one step needs "
                 f"({batch_size} x {world_size} processes): {' or '.join(fixes)}"

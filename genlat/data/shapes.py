@@ -121,8 +121,11 @@ def _heart(x, y):  # arrives divided by HEART_SCALE and shifted by HEART_CENTRE
 
 
 # Per shape: how shape coordinates are stretched (u, v) and shifted (v) before its test.
-_SHAPES = ((_square, 1.0, 1.0, 0.0), (_ellipse, 1.0, 1 / ELLIPSE_MINOR, 0.0),
-           (_heart, 1 / HEART_SCALE, 1 / HEART_SCALE, HEART_CENTRE))
+_SHAPES = (
+    (_square, 1.0, 1.0, 0.0),
+    (_ellipse, 1.0, 1 / ELLIPSE_MINOR, 0.0),
+    (_heart, 1 / HEART_SCALE, 1 / HEART_SCALE, HEART_CENTRE),
+)
 
 
 def _placement(factors: Factors, size: int, window: int, work: torch.device) -> torch.Tensor:

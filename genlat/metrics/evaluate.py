@@ -42,8 +42,12 @@ def build_feature_space(cfg, source, log: Callable[[str], None] = print) -> Feat
     weights = inception_weights(cfg.eval_inception)
     if weights is not None:
         return inception_feature_space(weights)
-    dataset_id = {"dataset": cfg.dataset, "image_size": cfg.image_size, "channels": source.channels,
-                  "items": len(source.dataset)}
+    dataset_id = {
+        "dataset": cfg.dataset,
+        "image_size": cfg.image_size,
+        "channels": source.channels,
+        "items": len(source.dataset),
+    }
     return rotation_feature_space(dataset_id, source.spread(cfg.eval_feature_images), log=log)
 
 
@@ -99,7 +103,9 @@ class Evaluator:
         return values
 
     @torch.no_grad()
-    def __call__(self, generate: Callable[[torch.Tensor], torch.Tensor], decoder: torch.nn.Module | None = None) -> dict:
+    def __call__(
+        self, generate: Callable[[torch.Tensor], torch.Tensor], decoder: torch.nn.Module | None = None
+    ) -> dict:
         """`decoder`: the module behind `generate` (unwrapped), for the Jacobian; without it no eval/jacobian_*."""
         t0 = time.perf_counter()
         fake = generate(self.z)  # (n, C, H, W)
@@ -108,10 +114,19 @@ class Evaluator:
             values = {**self.quality(feats), **factor_coverage(classes)}
         else:
             values = self.quality(self.space.features(fake))
-        values["ppl"] = perceptual_path_length(generate, self.space.features, self.cfg.zn, self.ppl_pairs,
-                                               derived_seed(self.cfg.seed, "ppl"))
-        values.update(interpolation_smoothness(generate, self.space.features, self.bank, self.cfg.interp_steps,
-                                               self.cfg.methods, features_and_classes=self._features_and_shapes))
+        values["ppl"] = perceptual_path_length(
+            generate, self.space.features, self.cfg.zn, self.ppl_pairs, derived_seed(self.cfg.seed, "ppl")
+        )
+        values.update(
+            interpolation_smoothness(
+                generate,
+                self.space.features,
+                self.bank,
+                self.cfg.interp_steps,
+                self.cfg.methods,
+                features_and_classes=self._features_and_shapes,
+            )
+        )
         t1 = time.perf_counter()
         values.update(self.claims(fake, decoder))
         values["claims_seconds"] = round(time.perf_counter() - t1, 3)

@@ -57,7 +57,11 @@ class SmallCNN(nn.Module):
         self.heads, self.num_features = tuple(heads), dim
 
         def block(cin, cout, k, s):
-            return [nn.Conv2d(cin, cout, k, s, (k - 1) // 2 if s == 1 else 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(True)]
+            return [
+                nn.Conv2d(cin, cout, k, s, (k - 1) // 2 if s == 1 else 1, bias=False),
+                nn.BatchNorm2d(cout),
+                nn.ReLU(True),
+            ]
 
         self.body = nn.Sequential(
             *block(channels, width, 3, 1),  # (B, w, S, S)
@@ -111,8 +115,9 @@ class FeatureSpace:
     @torch.no_grad()
     def features(self, images: torch.Tensor, batch: int = BATCH) -> torch.Tensor:
         """(N, C, H, W) in [-1, 1] -> (N, dim) float64 on the CPU."""
-        return eval_batches(self.net, images, batch, next(self.net.parameters()).device,
-                            lambda b: self._norm(self.net(self._fit(b))))
+        return eval_batches(
+            self.net, images, batch, next(self.net.parameters()).device, lambda b: self._norm(self.net(self._fit(b)))
+        )
 
     @torch.no_grad()
     def features_and_factors(self, images: torch.Tensor, batch: int = BATCH) -> tuple[torch.Tensor, torch.Tensor]:
@@ -165,8 +170,13 @@ def save_cached(path: Path, net: nn.Module, info: dict) -> None:
         pass
 
 
-def train_net(net: SmallCNN, batches: Callable[[int], tuple[torch.Tensor, list[torch.Tensor]]], steps: int,
-           loss_fn: Callable, seed: int) -> float:
+def train_net(
+    net: SmallCNN,
+    batches: Callable[[int], tuple[torch.Tensor, list[torch.Tensor]]],
+    steps: int,
+    loss_fn: Callable,
+    seed: int,
+) -> float:
     """Adam with a cosine schedule; returns seconds taken."""
     torch.manual_seed(seed)
     opt = torch.optim.Adam(net.parameters(), lr=2e-3)
@@ -207,6 +217,7 @@ def _cache_lock(path: Path):
 
 # --- file datasets: Inception-v3 if at hand, else rotation prediction ---------------------------
 
+
 def inception_weights(path: str) -> Path | None:
     """The weights file to use: the given path (which must exist), else the hub cache's, else None."""
     if path:
@@ -226,24 +237,29 @@ def inception_feature_space(weights: Path) -> FeatureSpace:
     try:
         net.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
     except Exception as e:
-        raise ConfigError(f"--eval_inception={weights}: not torchvision Inception-v3 weights ({type(e).__name__})") from None
+        raise ConfigError(
+            f"--eval_inception={weights}: not torchvision Inception-v3 weights ({type(e).__name__})"
+        ) from None
     net.fc = nn.Identity()
     net.num_features = 2048
     net.eval()  # [-1, 1] input is what transform_input=False expects
     digest = hashlib.sha256(weights.read_bytes()).hexdigest()  # torchvision's file name holds its first 8 hex
-    return FeatureSpace(f"inception_v3-torchvision@{digest[:HASH_CHARS]}", net, {"weights": str(weights)},
-                        channels=3, resize=299)
+    return FeatureSpace(
+        f"inception_v3-torchvision@{digest[:HASH_CHARS]}", net, {"weights": str(weights)}, channels=3, resize=299
+    )
 
 
-def rotation_feature_space(dataset_id: dict, images: torch.Tensor, epochs: int = 8,
-                           log: Callable[[str], None] = print) -> FeatureSpace:
+def rotation_feature_space(
+    dataset_id: dict, images: torch.Tensor, epochs: int = 8, log: Callable[[str], None] = print
+) -> FeatureSpace:
     settings = {"kind": "rotnet", "version": VERSION, **dataset_id, "train_images": len(images), "epochs": epochs}
     with _cache_lock(cache_dir() / f"rotnet-{settings_hash(settings)}.pt"):
         return _rotation_feature_space(dataset_id, images, epochs, log)
 
 
-def _rotation_feature_space(dataset_id: dict, images: torch.Tensor, epochs: int = 8,
-                            log: Callable[[str], None] = print) -> FeatureSpace:
+def _rotation_feature_space(
+    dataset_id: dict, images: torch.Tensor, epochs: int = 8, log: Callable[[str], None] = print
+) -> FeatureSpace:
     """A SmallCNN trained to tell how `images` (N, C, S, S) were turned (4 classes); 10% held out."""
     settings = {"kind": "rotnet", "version": VERSION, **dataset_id, "train_images": len(images), "epochs": epochs}
     key = settings_hash(settings)
@@ -258,10 +274,12 @@ def _rotation_feature_space(dataset_id: dict, images: torch.Tensor, epochs: int 
         per_epoch = max(len(train) // batch, 1)
         gen = torch.Generator().manual_seed(0)
         order = torch.cat([torch.randperm(len(train), generator=gen) for _ in range(epochs)])
-        log(f"training the {dataset_id['dataset']} feature net (rotation prediction, {len(train)} images; cached after)")
+        log(
+            f"training the {dataset_id['dataset']} feature net (rotation prediction, {len(train)} images; cached after)"
+        )
 
         def batches(step):
-            idx = order[step * batch:(step + 1) * batch]
+            idx = order[step * batch : (step + 1) * batch]
             rot = torch.randint(0, 4, (len(idx),), generator=gen)
             return _rotate(train[idx], rot), rot
 
@@ -269,14 +287,23 @@ def _rotation_feature_space(dataset_id: dict, images: torch.Tensor, epochs: int 
         rot = torch.arange(len(test)) % 4
         with torch.no_grad():
             pred = torch.cat([net.logits(b)[0].argmax(1) for b in _rotate(test, rot).split(500)])
-        info = {"heldout_accuracy": {"rotation": (pred == rot).float().mean().item()},
-                "train_seconds": round(seconds, 1), "settings": settings}
+        info = {
+            "heldout_accuracy": {"rotation": (pred == rot).float().mean().item()},
+            "train_seconds": round(seconds, 1),
+            "settings": settings,
+        }
         info = _with_spread(info, net, test)
         save_cached(path, net, info)
     net.eval()
     name = f"{dataset_id['dataset'].split(':')[0]}-rotnet-{images.shape[-1]}px@{weights_hash(net)[:HASH_CHARS]}"
-    return FeatureSpace(name, net, {**info, "cache_file": str(path)}, channels=channels,
-                        mean=info.get("feature_mean"), std=info.get("feature_std", 1.0))
+    return FeatureSpace(
+        name,
+        net,
+        {**info, "cache_file": str(path)},
+        channels=channels,
+        mean=info.get("feature_mean"),
+        std=info.get("feature_std", 1.0),
+    )
 
 
 def _rotate(x: torch.Tensor, k: torch.Tensor) -> torch.Tensor:

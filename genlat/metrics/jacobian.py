@@ -78,8 +78,9 @@ def jacobians(decoder, z: torch.Tensor) -> torch.Tensor:
 def _tangent_rule(layer: nn.Module):
     """How a layer of the DCGAN generator maps tangents t, given its output y (None: not one of them)."""
     if isinstance(layer, nn.ConvTranspose2d):
-        return lambda t, y: F.conv_transpose2d(t, layer.weight, None, layer.stride, layer.padding,
-                                               layer.output_padding, layer.groups, layer.dilation)
+        return lambda t, y: F.conv_transpose2d(
+            t, layer.weight, None, layer.stride, layer.padding, layer.output_padding, layer.groups, layer.dilation
+        )
     if isinstance(layer, nn.Conv2d):
         return lambda t, y: layer._conv_forward(t, layer.weight, None)
     if isinstance(layer, nn.BatchNorm2d) and not layer.training and layer.track_running_stats:
@@ -152,5 +153,7 @@ def latent_usage(net: nn.Module, z: torch.Tensor) -> dict[str, float]:
             s2 = squared_singular_values(jac.cpu())
     finally:
         net.train(was_training)
-    return {"jacobian_dims90": float(used_dims(s2).double().mean()),
-            "jacobian_pr": float(participation_ratio(s2).mean())}
+    return {
+        "jacobian_dims90": float(used_dims(s2).double().mean()),
+        "jacobian_pr": float(participation_ratio(s2).mean()),
+    }

@@ -36,8 +36,9 @@ def frechet_distance(mu1, sigma1, mu2, sigma2) -> torch.Tensor:
 def poly_mmd(f_real: torch.Tensor, f_fake: torch.Tensor, degree: int = 3, coef: float = 1.0) -> torch.Tensor:
     """Unbiased MMD^2 with the kernel (x.y / D + coef)^degree (KID's)."""
     gamma = 1.0 / f_real.shape[1]
-    k_xx, k_yy, k_xy = ((x @ y.T * gamma + coef) ** degree for x, y in
-                        ((f_real, f_real), (f_fake, f_fake), (f_real, f_fake)))
+    k_xx, k_yy, k_xy = (
+        (x @ y.T * gamma + coef) ** degree for x, y in ((f_real, f_real), (f_fake, f_fake), (f_real, f_fake))
+    )
     m = k_xx.shape[0]
     kt_xx_sum = (k_xx.sum(dim=-1) - torch.diag(k_xx)).sum()
     kt_yy_sum = (k_yy.sum(dim=-1) - torch.diag(k_yy)).sum()

@@ -41,8 +41,24 @@ TEST_OFFSET = 1 << 41  # and the ones they are tested on (and their feature spre
 # The fixed recipe per image size: on one core of this 2-core CPU about 4 min of compute at 32 px
 # (3,750 steps of 0.057 s) and 9 min at 64 px (1,560 steps of 0.34 s), plus rendering the images.
 SETTINGS = {
-    32: {"image_size": 32, "data_seed": 0, "train_images": 40000, "epochs": 12, "test_images": 2000, "batch": 128, "width": 16},
-    64: {"image_size": 64, "data_seed": 0, "train_images": 20000, "epochs": 10, "test_images": 2000, "batch": 128, "width": 16},
+    32: {
+        "image_size": 32,
+        "data_seed": 0,
+        "train_images": 40000,
+        "epochs": 12,
+        "test_images": 2000,
+        "batch": 128,
+        "width": 16,
+    },
+    64: {
+        "image_size": 64,
+        "data_seed": 0,
+        "train_images": 20000,
+        "epochs": 10,
+        "test_images": 2000,
+        "batch": 128,
+        "width": 16,
+    },
 }
 
 
@@ -63,8 +79,10 @@ def read_manifest(folder: Path | None = None) -> dict:
     try:
         return json.loads(path.read_text())
     except (OSError, ValueError) as e:
-        raise DataError(f"{path}: the reference feature nets' manifest is unreadable ({type(e).__name__}); "
-                        "reinstall genlat or unset $" + WEIGHTS_ENV) from None
+        raise DataError(
+            f"{path}: the reference feature nets' manifest is unreadable ({type(e).__name__}); "
+            "reinstall genlat or unset $" + WEIGHTS_ENV
+        ) from None
 
 
 def verified_bytes(image_size: int) -> tuple[bytes, dict]:
@@ -80,8 +98,10 @@ def verified_bytes(image_size: int) -> tuple[bytes, dict]:
     except OSError as e:
         raise DataError(f"{path}: cannot read the reference feature net ({e.strerror}); {redo}") from None
     if sha256(data) != entry["sha256"]:
-        raise DataError(f"{path}: sha256 {sha256(data)[:12]} is not the manifest's {entry['sha256'][:12]} "
-                        f"(damaged or replaced); never retrained at run time: {redo}")
+        raise DataError(
+            f"{path}: sha256 {sha256(data)[:12]} is not the manifest's {entry['sha256'][:12]} "
+            f"(damaged or replaced); never retrained at run time: {redo}"
+        )
     return data, entry
 
 
@@ -93,11 +113,19 @@ def shapes_feature_space(image_size: int) -> FeatureSpace:
     net.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in saved["state_dict"].items()})
     net.eval()
     info = {"heldout_accuracy": entry["heldout_accuracy"], "sha256": entry["sha256"], "settings": entry["settings"]}
-    return FeatureSpace(f"shapes-factornet-{image_size}px@{entry['sha256'][:HASH_CHARS]}", net, info, channels=1,
-                        predicts_factors=True, mean=saved["feature_mean"].double(), std=float(saved["feature_std"]))
+    return FeatureSpace(
+        f"shapes-factornet-{image_size}px@{entry['sha256'][:HASH_CHARS]}",
+        net,
+        info,
+        channels=1,
+        predicts_factors=True,
+        mean=saved["feature_mean"].double(),
+        std=float(saved["feature_std"]),
+    )
 
 
 # --- the training recipe ------------------------------------------------------------------------
+
 
 def _orient_period(shape: torch.Tensor) -> torch.Tensor:
     return torch.tensor([ORIENT_PERIOD[s] for s in SHAPES])[shape]  # (B,)
@@ -153,7 +181,7 @@ def _fit(settings: dict) -> tuple[SmallCNN, float]:
     order = torch.cat([torch.randperm(n, generator=gen) for _ in range(settings["epochs"])])
 
     def batches(step):
-        idx = order[step * batch:(step + 1) * batch]
+        idx = order[step * batch : (step + 1) * batch]
         return images[idx], classes[idx]
 
     net = SmallCNN(1, FACTOR_SIZES, width=settings["width"])
@@ -181,8 +209,13 @@ def train(image_size: int, out: Path, log=print) -> dict:
     atomic_write_bytes(out / file_name(image_size), data)
     manifest = read_manifest(out) if (out / MANIFEST).exists() else {}
     manifest[str(image_size)] = {
-        "file": file_name(image_size), "sha256": sha256(data), "bytes": len(data), "settings": settings,
-        "heldout_accuracy": acc, "train_seconds": round(seconds, 1), "torch": torch.__version__,
+        "file": file_name(image_size),
+        "sha256": sha256(data),
+        "bytes": len(data),
+        "settings": settings,
+        "heldout_accuracy": acc,
+        "train_seconds": round(seconds, 1),
+        "torch": torch.__version__,
         "threads": torch.get_num_threads(),
     }
     atomic_write_json(out / MANIFEST, manifest)
@@ -191,12 +224,18 @@ def train(image_size: int, out: Path, log=print) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m genlat.metrics.reference_nets",
-                                     description="Train a shipped reference feature net (a new hash: a new feature-space name).")
+    parser = argparse.ArgumentParser(
+        prog="python -m genlat.metrics.reference_nets",
+        description="Train a shipped reference feature net (a new hash: a new feature-space name).",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("train", help="train one net with the fixed recipe and record it in the manifest")
     p.add_argument("--image_size", type=int, choices=sorted(SETTINGS), required=True)
-    p.add_argument("--out", default="", help="folder for the .pt file and manifest.json (default: $GENLAT_WEIGHTS or the package's)")
+    p.add_argument(
+        "--out",
+        default="",
+        help="folder for the .pt file and manifest.json (default: $GENLAT_WEIGHTS or the package's)",
+    )
     args = parser.parse_args(argv)
     train(args.image_size, Path(args.out) if args.out else weights_dir())
     return 0

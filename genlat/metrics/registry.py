@@ -74,18 +74,72 @@ METRICS = (
     # The quality of the generator, then the claims' measures, in the order the report lists them.
     Metric("eval/fd", "Fréchet distance", LOWER, QUALITY, first=True, headline=True, plotted=OVERVIEW, series=True),
     Metric("eval/kid", "kernel inception distance", LOWER, QUALITY, first=True, plotted=OVERVIEW, series=True),
-    Metric("eval/precision", "precision", HIGHER, QUALITY, "share", first=True, headline=True, plotted=OVERVIEW, series=True),
+    Metric(
+        "eval/precision",
+        "precision",
+        HIGHER,
+        QUALITY,
+        "share",
+        first=True,
+        headline=True,
+        plotted=OVERVIEW,
+        series=True,
+    ),
     Metric("eval/recall", "recall", HIGHER, QUALITY, "share", first=True, headline=True, plotted=OVERVIEW, series=True),
     Metric("eval/ppl", "perceptual path length", LOWER, LATENT, first=True, plotted=(*OVERVIEW, "q3"), series=True),
-    Metric("eval/coverage_kl_mean", "factor coverage gap (KL)", LOWER, QUALITY, "nats", SHAPES, first=True, plotted=OVERVIEW),
+    Metric(
+        "eval/coverage_kl_mean",
+        "factor coverage gap (KL)",
+        LOWER,
+        QUALITY,
+        "nats",
+        SHAPES,
+        first=True,
+        plotted=OVERVIEW,
+    ),
     Metric("eval/detail_hf_ratio", "fine detail against real (1 = like real)", None, CLAIM, "× real", headline=True),
     Metric("eval/fragmented_share", "share of images in 2+ pieces", None, CLAIM, "share", SHAPES, headline=True),
-    Metric("eval/jacobian_dims90", "used latent directions (90 % of the Jacobian's energy)", None, CLAIM, "directions", headline=True),
-    Metric("eval/jacobian_pr", "used latent directions (participation ratio)", None, CLAIM, "directions", headline=True),
+    Metric(
+        "eval/jacobian_dims90",
+        "used latent directions (90 % of the Jacobian's energy)",
+        None,
+        CLAIM,
+        "directions",
+        headline=True,
+    ),
+    Metric(
+        "eval/jacobian_pr", "used latent directions (participation ratio)", None, CLAIM, "directions", headline=True
+    ),
     # not better when higher: active units grow with zn by themselves (Q1c says it as a share of zn)
-    Metric("eval/active_units", "active latent units", None, CLAIM, "units", families=VAE, first=True, headline=True, plotted=OVERVIEW),
-    Metric("eval/class_flips_slerp", "shape changes along a slerp path", None, CLAIM, "changes per path", SHAPES, headline=True),
-    Metric("eval/class_flips_lerp", "shape changes along a lerp path", None, CLAIM, "changes per path", SHAPES, headline=True),
+    Metric(
+        "eval/active_units",
+        "active latent units",
+        None,
+        CLAIM,
+        "units",
+        families=VAE,
+        first=True,
+        headline=True,
+        plotted=OVERVIEW,
+    ),
+    Metric(
+        "eval/class_flips_slerp",
+        "shape changes along a slerp path",
+        None,
+        CLAIM,
+        "changes per path",
+        SHAPES,
+        headline=True,
+    ),
+    Metric(
+        "eval/class_flips_lerp",
+        "shape changes along a lerp path",
+        None,
+        CLAIM,
+        "changes per path",
+        SHAPES,
+        headline=True,
+    ),
     INTERP_CV.member("slerp", first=True, headline=True),
     INTERP_CV.member("lerp", first=True, headline=True),
     Metric("eval/fragments_mean", "pieces per image", None, STATISTIC, "pieces", SHAPES),
@@ -100,8 +154,12 @@ METRICS = (
     # The evaluation's cost.
     Metric("eval/seconds", "seconds", role=BOOKKEEPING, unit="s"),
     Metric("eval/claims_seconds", "claims seconds", role=BOOKKEEPING, unit="s"),  # the claims' measures alone
-    Metric("eval/setup_seconds", "setup seconds", role=BOOKKEEPING, unit="s"),  # W&B summary: feature net and real statistics
-    Metric("eval/feature_train_seconds", "feature train seconds", role=BOOKKEEPING, unit="s"),  # summary: a net trained here
+    Metric(
+        "eval/setup_seconds", "setup seconds", role=BOOKKEEPING, unit="s"
+    ),  # W&B summary: feature net and real statistics
+    Metric(
+        "eval/feature_train_seconds", "feature train seconds", role=BOOKKEEPING, unit="s"
+    ),  # summary: a net trained here
     # Training, per epoch: the curves the report plots over epochs (GAN, then VAE), then the rest.
     Metric("epoch/loss_g", "generator loss", role=TRAINING, families=GAN, plotted=("q2",)),
     Metric("epoch/loss_d", "discriminator loss", role=TRAINING, families=GAN, plotted=("q2",)),

@@ -54,9 +54,15 @@ def class_flips(classes: torch.Tensor) -> float:
     return float((classes[:, 1:] != classes[:, :-1]).sum(1).double().mean())
 
 
-def interpolation_smoothness(generate: Callable, features: Callable, bank: torch.Tensor, steps: int,
-                             methods: list[str], classify: Callable | None = None,
-                             features_and_classes: Callable | None = None) -> dict[str, float]:
+def interpolation_smoothness(
+    generate: Callable,
+    features: Callable,
+    bank: torch.Tensor,
+    steps: int,
+    methods: list[str],
+    classify: Callable | None = None,
+    features_and_classes: Callable | None = None,
+) -> dict[str, float]:
     """Rows from bank[2k] to bank[2k+1] (the panels' pairs first), per method: step evenness and z norm,
     and with `classify` (images (N, C, H, W) -> classes (N,)) the class flips. `features_and_classes`
     (images -> (features, classes)), when given, does both in one pass of the feature net."""

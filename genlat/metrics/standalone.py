@@ -57,7 +57,9 @@ def evaluate_run(path: str | Path, samples: int = 0, log: Callable[[str], None] 
         for key, net in nets.items():
             net.load_state_dict(state[key])
     except (KeyError, RuntimeError, TypeError, ValueError) as e:
-        raise OutputError(f"the checkpoint in {run.checkpoints} does not fit config.json ({type(e).__name__})") from None
+        raise OutputError(
+            f"the checkpoint in {run.checkpoints} does not fit config.json ({type(e).__name__})"
+        ) from None
     device = torch.device("cuda" if torch.cuda.is_available() and not cfg.cpu else "cpu")
     g = decoder_of(cfg, nets).to(device).eval()
 
@@ -73,9 +75,12 @@ def print_table(run_path, epoch: int, values: dict, summary: dict) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=escape(f"{run_path}  (checkpoint after epoch {epoch})"), title_justify="left",
-                  caption=f"{DIGITS} significant digits: the same for this checkpoint in any process and thread count",
-                  caption_justify="left")
+    table = Table(
+        title=escape(f"{run_path}  (checkpoint after epoch {epoch})"),
+        title_justify="left",
+        caption=f"{DIGITS} significant digits: the same for this checkpoint in any process and thread count",
+        caption_justify="left",
+    )
     table.add_column("metric")
     table.add_column("value", justify="right")
     for key, value in {**summary, **values}.items():

@@ -46,5 +46,14 @@ def decoder_of(cfg, nets: dict[str, nn.Module]) -> nn.Module:
     return FAMILIES[cfg.model].decoder_of(nets)
 
 
-__all__ = ["FAMILIES", "EpochStats", "GANTrainer", "Trainer", "VAETrainer", "build_models", "build_trainer",
-           "checkpoint_shapes", "decoder_of"]
+__all__ = [
+    "FAMILIES",
+    "EpochStats",
+    "GANTrainer",
+    "Trainer",
+    "VAETrainer",
+    "build_models",
+    "build_trainer",
+    "checkpoint_shapes",
+    "decoder_of",
+]

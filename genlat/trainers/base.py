@@ -56,7 +56,9 @@ class Trainer:
     def __init__(self, cfg, accelerator: Accelerator, source):
         self.cfg, self.accelerator, self.source = cfg, accelerator, source
         # --channels_last auto: on where it measured faster, for this device and precision (genlat.precision)
-        self.channels_last = resolve_channels_last(cfg.channels_last, accelerator.device.type, accelerator.mixed_precision)
+        self.channels_last = resolve_channels_last(
+            cfg.channels_last, accelerator.device.type, accelerator.mixed_precision
+        )
         self._layout = torch.channels_last if self.channels_last else torch.contiguous_format
         self.steps_per_epoch = source.steps_per_epoch(cfg.batch_size, accelerator.num_processes)
         nets = self.build_nets(cfg, source.channels)
@@ -125,7 +127,9 @@ class Trainer:
     @property
     def decoder(self) -> nn.Module:
         """The prepared decoder without its DDP wrapper (mixed precision's autocast kept)."""
-        return self.decoder_of({k: unwrap(self.accelerator, p) for k, p in self.parts.items() if isinstance(p, nn.Module)})
+        return self.decoder_of(
+            {k: unwrap(self.accelerator, p) for k, p in self.parts.items() if isinstance(p, nn.Module)}
+        )
 
     def load_state(self, state: dict) -> None:
         for key, part in self._raw.items():

@@ -19,8 +19,10 @@ class GANTrainer(Trainer):
 
     @staticmethod
     def networks(cfg, channels: int) -> dict:
-        return {"g": Generator(cfg.zn, channels, cfg.image_size, cfg.ngf),
-                "d": Discriminator(channels, cfg.image_size, cfg.ndf)}
+        return {
+            "g": Generator(cfg.zn, channels, cfg.image_size, cfg.ngf),
+            "d": Discriminator(channels, cfg.image_size, cfg.ndf),
+        }
 
     @staticmethod
     def decoder_of(nets: dict):
@@ -73,8 +75,9 @@ class GANTrainer(Trainer):
         real_logits = self.d_step(real)
         fake_logits = self.d_step(fake.detach())
         real_target = torch.full_like(real_logits, 1 - self.cfg.label_smoothing, dtype=torch.float)
-        loss_d = F.binary_cross_entropy_with_logits(real_logits.float(), real_target) + \
-            F.binary_cross_entropy_with_logits(fake_logits.float(), torch.zeros_like(fake_logits, dtype=torch.float))
+        loss_d = F.binary_cross_entropy_with_logits(
+            real_logits.float(), real_target
+        ) + F.binary_cross_entropy_with_logits(fake_logits.float(), torch.zeros_like(fake_logits, dtype=torch.float))
         self.opt_d.zero_grad(set_to_none=True)
         acc.backward(loss_d)
         self.opt_d.step()

@@ -52,8 +52,10 @@ def blob_key(entity: str, b64_md5: str) -> str:
 
 
 def versions(store: Store, entity: str, project: str, collection: str) -> list[ServerArtifact]:
-    return sorted((a for a in store.artifacts.values() if (a.entity, a.project, a.collection) == (entity, project, collection)),
-                  key=lambda a: a.version)
+    return sorted(
+        (a for a in store.artifacts.values() if (a.entity, a.project, a.collection) == (entity, project, collection)),
+        key=lambda a: a.version,
+    )
 
 
 def manifest(store: Store, art: ServerArtifact) -> dict:
@@ -86,20 +88,44 @@ def create_artifact(store: Store, v, request):
     existing = versions(store, entity, project, collection)
     same = next((a for a in existing if a.digest == i["digest"] and a.state == "COMMITTED"), None)
     if same is None:
-        same = ServerArtifact(store.new_id("artifact"), entity, project, collection, i["artifactTypeName"], i["digest"],
-                              version=len(existing), run=i.get("runName"), description=i.get("description"),
-                              metadata=json.loads(i["metadata"]) if i.get("metadata") else {},
-                              history_step=i.get("historyStep"))
+        same = ServerArtifact(
+            store.new_id("artifact"),
+            entity,
+            project,
+            collection,
+            i["artifactTypeName"],
+            i["digest"],
+            version=len(existing),
+            run=i.get("runName"),
+            description=i.get("description"),
+            metadata=json.loads(i["metadata"]) if i.get("metadata") else {},
+            history_step=i.get("historyStep"),
+        )
         same.aliases = {a["alias"] for a in i.get("aliases") or []}
         store.artifacts[same.id] = same
     latest = next((a for a in reversed(existing) if a.state == "COMMITTED" and a is not same), None)
-    return {"createArtifact": {"artifact": {"id": same.id, "state": same.state, "artifactSequence": {
-        "latestArtifact": {"id": latest.id} if latest else None}}}}
+    return {
+        "createArtifact": {
+            "artifact": {
+                "id": same.id,
+                "state": same.state,
+                "artifactSequence": {"latestArtifact": {"id": latest.id} if latest else None},
+            }
+        }
+    }
 
 
 def _manifest_payload(store: Store, art: ServerArtifact, manifest_id: str) -> dict:
-    return {"artifactManifest": {"id": manifest_id, "file": {
-        "id": f"file-{manifest_id}", "uploadUrl": f"{store.base_url}/storage/{art.manifest_key}", "uploadHeaders": []}}}
+    return {
+        "artifactManifest": {
+            "id": manifest_id,
+            "file": {
+                "id": f"file-{manifest_id}",
+                "uploadUrl": f"{store.base_url}/storage/{art.manifest_key}",
+                "uploadHeaders": [],
+            },
+        }
+    }
 
 
 @operation("CreateArtifactManifest")
@@ -123,11 +149,18 @@ def create_artifact_files(store: Store, v, request):
     for spec in v["artifactFiles"] if "artifactFiles" in v else v["input"]["artifactFiles"]:
         art = store.artifacts[spec["artifactID"]]
         key = blob_key(art.entity, spec["md5"])
-        edges.append({"node": {
-            "storagePath": key,
-            # None: the server has these bytes already (another artifact uploaded them)
-            "uploadUrl": None if key in store.blobs else f"{store.base_url}/storage/{key}",
-            "uploadHeaders": [], "uploadMultipartUrls": None, "artifact": {"id": art.id}}})
+        edges.append(
+            {
+                "node": {
+                    "storagePath": key,
+                    # None: the server has these bytes already (another artifact uploaded them)
+                    "uploadUrl": None if key in store.blobs else f"{store.base_url}/storage/{key}",
+                    "uploadHeaders": [],
+                    "uploadMultipartUrls": None,
+                    "artifact": {"id": art.id},
+                }
+            }
+        )
     return {"createArtifactFiles": {"files": {"edges": edges}}}
 
 
@@ -178,29 +211,49 @@ def artifact_node(store: Store, art: ServerArtifact) -> dict:
     contents = manifest(store, art).get("contents", {})
     collection = {"__typename": "ArtifactSequence", "name": art.collection, "project": _project_info(art)}
     return {
-        "__typename": "Artifact", "id": art.id, "artifactSequence": collection, "versionIndex": art.version,
-        "artifactType": {"name": art.type}, "description": art.description, "metadata": json.dumps(art.metadata),
-        "ttlDurationSeconds": -1, "ttlIsInherited": True, "tags": [], "historyStep": art.history_step,
-        "state": art.state, "size": sum(e.get("size") or 0 for e in contents.values()), "digest": art.digest,
-        "digestAlgorithm": "MANIFEST_MD5", "commitHash": art.digest[:12], "fileCount": len(contents),
-        "createdAt": iso(art.created_at), "updatedAt": iso(art.created_at),
-        "aliases": [{"__typename": "ArtifactAlias", "id": f"alias-{art.id}-{a}", "alias": a,
-                     "artifactCollection": collection} for a in sorted(art.aliases)],
+        "__typename": "Artifact",
+        "id": art.id,
+        "artifactSequence": collection,
+        "versionIndex": art.version,
+        "artifactType": {"name": art.type},
+        "description": art.description,
+        "metadata": json.dumps(art.metadata),
+        "ttlDurationSeconds": -1,
+        "ttlIsInherited": True,
+        "tags": [],
+        "historyStep": art.history_step,
+        "state": art.state,
+        "size": sum(e.get("size") or 0 for e in contents.values()),
+        "digest": art.digest,
+        "digestAlgorithm": "MANIFEST_MD5",
+        "commitHash": art.digest[:12],
+        "fileCount": len(contents),
+        "createdAt": iso(art.created_at),
+        "updatedAt": iso(art.created_at),
+        "aliases": [
+            {"__typename": "ArtifactAlias", "id": f"alias-{art.id}-{a}", "alias": a, "artifactCollection": collection}
+            for a in sorted(art.aliases)
+        ],
         "currentManifest": {"file": {"directUrl": f"{store.base_url}/artifact-manifest/{art.id}"}},
     }
 
 
 def _connection(store: Store, arts: list[ServerArtifact], v) -> dict:
     edges, info = page(arts, v.get("perPage") or 100, v.get("cursor"))
-    return {"totalCount": len(arts), "pageInfo": info,
-            "edges": [{"node": artifact_node(store, a), "cursor": c} for c, a in edges]}
+    return {
+        "totalCount": len(arts),
+        "pageInfo": info,
+        "edges": [{"node": artifact_node(store, a), "cursor": c} for c, a in edges],
+    }
 
 
 def _run_artifacts(store: Store, v, logged: bool) -> dict:
     entity, project, run = v.get("entity") or store.entity, v["project"], v["run"]
     if (entity, project, run) not in store.runs:
         return {"project": {"run": None}}
-    arts = [a for a in store.artifacts.values() if a.state == "COMMITTED" and (a.entity, a.project) == (entity, project)]
+    arts = [
+        a for a in store.artifacts.values() if a.state == "COMMITTED" and (a.entity, a.project) == (entity, project)
+    ]
     # a run's own outputs are not its inputs (core "uses" what it logs)
     arts = [a for a in arts if a.run == run] if logged else [a for a in arts if run in a.used_by and a.run != run]
     return {"project": {"run": {"artifacts": _connection(store, arts, v)}}}
@@ -228,10 +281,19 @@ def artifact_membership(store: Store, v, request):
     if art is None:
         return {"project": {"artifactCollectionMembership": None}}
     node = artifact_node(store, art)
-    return {"project": {"artifactCollectionMembership": {
-        "__typename": "ArtifactCollectionMembership", "id": f"membership-{art.id}", "versionIndex": art.version,
-        "createdAt": node["createdAt"], "aliases": node["aliases"], "artifactCollection": node["artifactSequence"],
-        "artifact": node}}}
+    return {
+        "project": {
+            "artifactCollectionMembership": {
+                "__typename": "ArtifactCollectionMembership",
+                "id": f"membership-{art.id}",
+                "versionIndex": art.version,
+                "createdAt": node["createdAt"],
+                "aliases": node["aliases"],
+                "artifactCollection": node["artifactSequence"],
+                "artifact": node,
+            }
+        }
+    }
 
 
 def file_nodes(store: Store, art: ServerArtifact, names: list[str] | None = None) -> list[dict]:
@@ -241,10 +303,22 @@ def file_nodes(store: Store, art: ServerArtifact, names: list[str] | None = None
         if names and name not in names:
             continue
         url = f"{store.base_url}/storage/{blob_key(art.entity, entry['digest'])}"
-        nodes.append({"__typename": "File", "id": f"file-{art.id}-{name}", "name": name, "displayName": name,
-                      "url": url, "directUrl": url, "sizeBytes": entry.get("size") or 0,
-                      "storagePath": blob_key(art.entity, entry["digest"]), "mimetype": None,
-                      "updatedAt": iso(art.created_at), "digest": entry["digest"], "md5": entry["digest"]})
+        nodes.append(
+            {
+                "__typename": "File",
+                "id": f"file-{art.id}-{name}",
+                "name": name,
+                "displayName": name,
+                "url": url,
+                "directUrl": url,
+                "sizeBytes": entry.get("size") or 0,
+                "storagePath": blob_key(art.entity, entry["digest"]),
+                "mimetype": None,
+                "updatedAt": iso(art.created_at),
+                "digest": entry["digest"],
+                "md5": entry["digest"],
+            }
+        )
     return nodes
 
 
@@ -256,5 +330,6 @@ def artifact_membership_files(store: Store, v, request):
     nodes = file_nodes(store, art, v.get("fileNames"))
     edges, info = page(nodes, v.get("perPage") or 50, v.get("cursor"))
     files = {"totalCount": len(nodes), "edges": [{"node": n, "cursor": c} for c, n in edges], "pageInfo": info}
-    return {"project": {"artifactCollection": {"__typename": "ArtifactSequence",
-                                               "artifactMembership": {"files": files}}}}
+    return {
+        "project": {"artifactCollection": {"__typename": "ArtifactSequence", "artifactMembership": {"files": files}}}
+    }

@@ -36,8 +36,9 @@ def plain(value: Any) -> Any:
 
 def runs_of(store: Store, sweep) -> list[ServerRun]:
     """The sweep's runs in creation order: those it scheduled and any that upserted with its id."""
-    return sorted((r for r in store.runs.values() if (r.entity, r.project, r.sweep) == sweep.key),
-                  key=lambda r: r.created_at)
+    return sorted(
+        (r for r in store.runs.values() if (r.entity, r.project, r.sweep) == sweep.key), key=lambda r: r.created_at
+    )
 
 
 def end_state(run: ServerRun) -> str:
@@ -133,8 +134,12 @@ def refresh(store: Store, sweep) -> None:
     sweep FINISHED once the search has nothing left and every run has ended."""
     settle(store, sweep)
     early_terminate(store, sweep)
-    if (sweep.state == "RUNNING" and not sweep.queue
-            and all(r.state in ENDED for r in runs_of(store, sweep)) and _suggest(store, sweep) is None):
+    if (
+        sweep.state == "RUNNING"
+        and not sweep.queue
+        and all(r.state in ENDED for r in runs_of(store, sweep))
+        and _suggest(store, sweep) is None
+    ):
         sweep.state = "FINISHED"
 
 
@@ -152,8 +157,11 @@ def heartbeat(store: Store, sweep, agent, running: list[str]) -> list[dict]:
     settle(store, sweep, gone)
     refresh(store, sweep)
     entity, project, _ = sweep.key
-    commands = [{"type": "stop", "run_id": rid} for rid in running
-                if (r := store.runs.get((entity, project, rid))) is not None and r.stop_requested]
+    commands = [
+        {"type": "stop", "run_id": rid}
+        for rid in running
+        if (r := store.runs.get((entity, project, rid))) is not None and r.stop_requested
+    ]
     if sweep.state == "CANCELED":
         return commands + [{"type": "exit"}]
     if running:  # W&B gives an agent its next run only once its current one ended

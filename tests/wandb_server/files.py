@@ -26,13 +26,13 @@ def create_run_files(store: Store, v, request):
 
 @route("PUT", r"^/storage/.+$")
 def put_blob(store: Store, path: str, body: bytes, request):
-    store.blobs[path[len("/storage/"):]] = body
+    store.blobs[path[len("/storage/") :]] = body
     return 200, b"", "text/plain"
 
 
 @route("GET", r"^/storage/.+$")
 def get_blob(store: Store, path: str, body: bytes, request):
-    data = store.blobs.get(path[len("/storage/"):])
+    data = store.blobs.get(path[len("/storage/") :])
     if data is None:
         return 404, b"not stored", "text/plain"
     return 200, data, "application/octet-stream"

@@ -26,9 +26,12 @@ def page(items: list, first: int | None, after: str | None) -> tuple[list[tuple[
     """A cursor page: cursors are positions, as strings."""
     start = int(after) + 1 if after else 0
     first = len(items) if first is None else first
-    chosen = list(enumerate(items))[start:start + first]
-    info = {"__typename": "PageInfo", "endCursor": str(chosen[-1][0]) if chosen else after,
-            "hasNextPage": start + first < len(items)}
+    chosen = list(enumerate(items))[start : start + first]
+    info = {
+        "__typename": "PageInfo",
+        "endCursor": str(chosen[-1][0]) if chosen else after,
+        "hasNextPage": start + first < len(items),
+    }
     return [(str(i), item) for i, item in chosen], info
 
 
@@ -40,12 +43,19 @@ def project_runs(store: Store, entity: str | None, project: str) -> list[ServerR
 def run_node(store: Store, run: ServerRun) -> dict:
     """The public API's `Run`: the upsert's fields and the RunFragment's."""
     node = bucket(store, run)
-    node.update({
-        "projectId": "1", "commit": None, "readOnly": False, "createdAt": iso(run.created_at),
-        "heartbeatAt": iso(run.heartbeat_at), "systemMetrics": json.dumps(run.events[-1] if run.events else {}),
-        "user": {"name": store.entity, "username": store.entity}, "historyKeys": history_keys(run),
-        "fileCount": len(run.files),
-    })
+    node.update(
+        {
+            "projectId": "1",
+            "commit": None,
+            "readOnly": False,
+            "createdAt": iso(run.created_at),
+            "heartbeatAt": iso(run.heartbeat_at),
+            "systemMetrics": json.dumps(run.events[-1] if run.events else {}),
+            "user": {"name": store.entity, "username": store.entity},
+            "historyKeys": history_keys(run),
+            "fileCount": len(run.files),
+        }
+    )
     return node
 
 
@@ -57,8 +67,12 @@ def history_keys(run: ServerRun) -> dict:
             counts = keys.setdefault(k, {"typeCounts": {}})["typeCounts"]
             counts[kind] = counts.get(kind, 0) + 1
     steps = [row.get("_step", i) for i, row in enumerate(run.history)]
-    return {"lastStep": max(steps) if steps else -1,
-            "keys": {k: {"typeCounts": [{"type": t, "count": n} for t, n in v["typeCounts"].items()]} for k, v in keys.items()}}
+    return {
+        "lastStep": max(steps) if steps else -1,
+        "keys": {
+            k: {"typeCounts": [{"type": t, "count": n} for t, n in v["typeCounts"].items()]} for k, v in keys.items()
+        },
+    }
 
 
 # --- filters and order, as W&B's server reads them ----------------------------------------------------
@@ -70,10 +84,20 @@ def _field(run: ServerRun, path: str) -> tuple[bool, Any]:
         return _dig(run.config, rest)
     if head in ("summary_metrics", "summaryMetrics", "summary"):
         return _dig(run.summary, rest)
-    attrs = {"state": run.state, "group": run.group, "jobType": run.job_type, "job_type": run.job_type,
-             "sweep": run.sweep, "sweepName": run.sweep, "tags": run.tags, "name": run.name,
-             "displayName": run.display_name or run.name, "display_name": run.display_name or run.name,
-             "created_at": iso(run.created_at), "createdAt": iso(run.created_at)}
+    attrs = {
+        "state": run.state,
+        "group": run.group,
+        "jobType": run.job_type,
+        "job_type": run.job_type,
+        "sweep": run.sweep,
+        "sweepName": run.sweep,
+        "tags": run.tags,
+        "name": run.name,
+        "displayName": run.display_name or run.name,
+        "display_name": run.display_name or run.name,
+        "created_at": iso(run.created_at),
+        "createdAt": iso(run.created_at),
+    }
     return (path in attrs, attrs.get(path))
 
 
@@ -152,8 +176,14 @@ def runs(store: Store, v, request):
     flt = json.loads(v["filters"]) if isinstance(v.get("filters"), str) else (v.get("filters") or {})
     chosen = ordered([r for r in project_runs(store, v.get("entity"), v["project"]) if matches(r, flt)], v.get("order"))
     edges, info = page(chosen, v.get("perPage", 50), v.get("cursor"))
-    return {"project": {"internalId": "1", "runCount": len(chosen), "readOnly": False, "runs": {
-        "edges": [{"node": run_node(store, r), "cursor": c} for c, r in edges], "pageInfo": info}}}
+    return {
+        "project": {
+            "internalId": "1",
+            "runCount": len(chosen),
+            "readOnly": False,
+            "runs": {"edges": [{"node": run_node(store, r), "cursor": c} for c, r in edges], "pageInfo": info},
+        }
+    }
 
 
 def _the_run(store: Store, v) -> ServerRun | None:
@@ -180,16 +210,23 @@ def one_run(store: Store, v, request):
 @operation("RunFullHistory")
 def full_history(store: Store, v, request):
     n = v.get("samples") or 500
-    return _project_with_run(store, v, history=lambda r: [json.dumps(h) for h in r.history[:n]],
-                             events=lambda r: [json.dumps(e) for e in r.events[:n]])
+    return _project_with_run(
+        store,
+        v,
+        history=lambda r: [json.dumps(h) for h in r.history[:n]],
+        events=lambda r: [json.dumps(e) for e in r.events[:n]],
+    )
 
 
 def _sampled(run: ServerRun, spec: dict) -> list[dict]:
     """Rows holding every requested key (W&B drops the others), within the spec's step range."""
     keys = spec.get("keys") or []
     lo, hi = spec.get("minStep", float("-inf")), spec.get("maxStep", float("inf"))
-    rows = [{k: row[k] for k in keys if k in row} for row in run.history
-            if all(k in row for k in keys) and lo <= row.get("_step", 0) <= hi]
+    rows = [
+        {k: row[k] for k in keys if k in row}
+        for row in run.history
+        if all(k in row for k in keys) and lo <= row.get("_step", 0) <= hi
+    ]
     return rows[: spec.get("samples") or len(rows)]
 
 
@@ -237,6 +274,13 @@ def run_files(store: Store, v, request):
 def file_node(store: Store, run: ServerRun, name: str) -> dict:
     data = store.blobs[run.files[name]]
     url = file_url(store, run.files[name])
-    return {"id": f"file-{run.storage_id}-{name}", "name": name, "url": url, "directUrl": url,
-            "sizeBytes": len(data), "mimetype": "application/octet-stream", "updatedAt": iso(run.heartbeat_at),
-            "md5": base64.b64encode(hashlib.md5(data).digest()).decode()}
+    return {
+        "id": f"file-{run.storage_id}-{name}",
+        "name": name,
+        "url": url,
+        "directUrl": url,
+        "sizeBytes": len(data),
+        "mimetype": "application/octet-stream",
+        "updatedAt": iso(run.heartbeat_at),
+        "md5": base64.b64encode(hashlib.md5(data).digest()).decode(),
+    }

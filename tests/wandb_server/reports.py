@@ -30,9 +30,19 @@ def _project_id(entity: str, project: str) -> str:
 
 
 def _project(entity: str, project: str) -> dict:
-    return {"__typename": "Project", "id": _project_id(entity, project), "name": project, "entityName": entity,
-            "createdAt": _now(), "isBenchmark": False, "user": None, "description": None, "access": None,
-            "views": None, "internalId": f"{entity}/{project}"}
+    return {
+        "__typename": "Project",
+        "id": _project_id(entity, project),
+        "name": project,
+        "entityName": entity,
+        "createdAt": _now(),
+        "isBenchmark": False,
+        "user": None,
+        "description": None,
+        "access": None,
+        "views": None,
+        "internalId": f"{entity}/{project}",
+    }
 
 
 @operation("GetProjects")
@@ -58,7 +68,11 @@ def project_internal_id(store, v, request):
 
 
 def _view_answer(view: dict) -> dict:
-    project = {"id": _project_id(view["entity"], view["project"]), "name": view["project"], "entityName": view["entity"]}
+    project = {
+        "id": _project_id(view["entity"], view["project"]),
+        "name": view["project"],
+        "entityName": view["entity"],
+    }
     keys = ("id", "type", "name", "displayName", "description", "spec", "createdAt", "updatedAt")
     return {**{k: view[k] for k in keys}, "project": project}
 
@@ -75,9 +89,16 @@ def upsert_view(store, v, request):
     if inserted:  # W&B's ids are base64 of "View:<n>"; 7 digits keep it free of '=' padding for report URLs
         view_id = base64.b64encode(f"View:{len(store.views) + 1:07d}".encode()).decode()
         store.views[view_id] = {"id": view_id, "createdAt": _now()}
-    store.views[view_id].update(name=v.get("name") or "", type=v.get("type") or "runs", entity=key[0], project=key[1],
-                                displayName=v.get("displayName") or "", description=v.get("description") or "",
-                                spec=v["spec"], updatedAt=_now())
+    store.views[view_id].update(
+        name=v.get("name") or "",
+        type=v.get("type") or "runs",
+        entity=key[0],
+        project=key[1],
+        displayName=v.get("displayName") or "",
+        description=v.get("description") or "",
+        spec=v["spec"],
+        updatedAt=_now(),
+    )
     return {"upsertView": {"view": _view_answer(store.views[view_id]), "inserted": inserted}}
 
 

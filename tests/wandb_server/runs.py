@@ -18,8 +18,18 @@ from tests.wandb_server.store import ServerRun, Store
 @operation("Viewer")
 def viewer(store: Store, variables, request):
     entity = store.entity
-    return {"viewer": {"id": "user-1", "entity": entity, "username": entity, "email": f"{entity}@localhost",
-                       "admin": False, "flags": "{}", "teams": {"edges": []}, "defaultFramework": None}}
+    return {
+        "viewer": {
+            "id": "user-1",
+            "entity": entity,
+            "username": entity,
+            "email": f"{entity}@localhost",
+            "admin": False,
+            "flags": "{}",
+            "teams": {"edges": []},
+            "defaultFramework": None,
+        }
+    }
 
 
 @operation("OrganizationCoreWeaveOrganizationID")
@@ -43,16 +53,29 @@ def bucket(store: Store, run: ServerRun) -> dict:
     """A run as W&B's GraphQL `Run` (`bucket` in the old names): every field the clients ask for."""
     settle(store, run)
     return {
-        "id": run.storage_id, "name": run.name, "displayName": run.display_name or run.name,
-        "description": run.notes, "notes": run.notes, "config": wrapped_config(run),
-        "sweepName": run.sweep, "group": run.group, "jobType": run.job_type, "tags": list(run.tags),
-        "state": run.state, "summaryMetrics": json.dumps(run.summary),
-        "historyLineCount": len(run.history), "eventsLineCount": len(run.events), "logLineCount": len(run.output),
+        "id": run.storage_id,
+        "name": run.name,
+        "displayName": run.display_name or run.name,
+        "description": run.notes,
+        "notes": run.notes,
+        "config": wrapped_config(run),
+        "sweepName": run.sweep,
+        "group": run.group,
+        "jobType": run.job_type,
+        "tags": list(run.tags),
+        "state": run.state,
+        "summaryMetrics": json.dumps(run.summary),
+        "historyLineCount": len(run.history),
+        "eventsLineCount": len(run.events),
+        "logLineCount": len(run.output),
         "historyTail": json.dumps([json.dumps(h) for h in run.history[-10:]]),
         "eventsTail": json.dumps([json.dumps(e) for e in run.events[-10:]]),
         "wandbConfig": json.dumps({k: v for k, v in (run.config.get("_wandb") or {}).items() if k == "t"}),
-        "project": {"id": f"project-{run.project}", "name": run.project,
-                    "entity": {"id": f"entity-{run.entity}", "name": run.entity}},
+        "project": {
+            "id": f"project-{run.project}",
+            "name": run.project,
+            "entity": {"id": f"entity-{run.entity}", "name": run.entity},
+        },
     }
 
 
@@ -89,8 +112,13 @@ def upsert_bucket(store: Store, v, request):
         run.config.update({k: (c.get("value") if isinstance(c, dict) else c) for k, c in config.items()})
     if v.get("summaryMetrics"):
         run.summary.update(json.loads(v["summaryMetrics"]))
-    for key, attr in (("displayName", "display_name"), ("groupName", "group"), ("jobType", "job_type"),
-                      ("notes", "notes"), ("sweep", "sweep")):
+    for key, attr in (
+        ("displayName", "display_name"),
+        ("groupName", "group"),
+        ("jobType", "job_type"),
+        ("notes", "notes"),
+        ("sweep", "sweep"),
+    ):
         if v.get(key) is not None:
             setattr(run, attr, v[key])
     if v.get("description") is not None:
@@ -106,9 +134,14 @@ def upsert_bucket(store: Store, v, request):
 def resume_status(store: Store, v, request):
     entity, project = v.get("entity") or store.entity, v.get("project") or "uncategorized"
     run = store.runs.get((entity, project, v["name"]))
-    return {"model": {"id": f"project-{project}", "name": project,
-                      "entity": {"id": f"entity-{entity}", "name": entity},
-                      "bucket": bucket(store, run) if run else None}}
+    return {
+        "model": {
+            "id": f"project-{project}",
+            "name": project,
+            "entity": {"id": f"entity-{entity}", "name": entity},
+            "bucket": bucket(store, run) if run else None,
+        }
+    }
 
 
 # --- the file stream ------------------------------------------------------------------------------
@@ -152,7 +185,14 @@ def file_stream(store: Store, path: str, body: bytes, request):
         # W&B's end rule (controller.end_state's, for a run that did send its exit): a stop the server
         # asked for is "killed" whatever the client marked; exit 0 is finished even when marked
         # preempting; a non-zero exit after the mark is preempted (requeued), otherwise failed
-        run.state = ("killed" if run.stop_requested else "finished" if not run.exitcode
-                     else "preempted" if run.state == "preempting" else "failed")
+        run.state = (
+            "killed"
+            if run.stop_requested
+            else "finished"
+            if not run.exitcode
+            else "preempted"
+            if run.state == "preempting"
+            else "failed"
+        )
     # `stopped` is how the server asks a run to stop (wandb-core reads it from every answer)
     return {"exitcode": None, "limits": {}, "stopped": run.stop_requested}

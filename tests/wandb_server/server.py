@@ -120,7 +120,9 @@ class _Handler(BaseHTTPRequestHandler):
             return self.answer(404, {"error": f"local W&B server: no route {method} {path}"})
         with store.lock:
             result = handler(store, path, body, self)
-        status, payload, content_type = (*result, "application/json")[:3] if isinstance(result, tuple) else (200, result, "application/json")
+        status, payload, content_type = (
+            (*result, "application/json")[:3] if isinstance(result, tuple) else (200, result, "application/json")
+        )
         self.answer(status, payload, content_type)
 
     def do_GET(self):

@@ -75,6 +75,7 @@ def _run_count_expected(config: dict) -> int | None:
     """A grid's size (W&B shows it as "x / N"); None for searches without an end."""
     if config.get("method") != "grid":
         return config.get("run_cap")
+
     def size(p: dict) -> int:
         if "values" in p:
             return len(p["values"])
@@ -85,8 +86,11 @@ def _run_count_expected(config: dict) -> int | None:
 
 def _best_loss(store: Store, sweep: ServerSweep) -> float | None:
     metric = sweep.config.get("metric") or {}
-    values = [r.summary[metric["name"]] for r in controller.runs_of(store, sweep)
-              if metric.get("name") in r.summary and isinstance(r.summary[metric["name"]], (int, float))]
+    values = [
+        r.summary[metric["name"]]
+        for r in controller.runs_of(store, sweep)
+        if metric.get("name") in r.summary and isinstance(r.summary[metric["name"]], (int, float))
+    ]
     if not values:
         return None
     return max(values) if metric.get("goal") == "maximize" else min(values)
@@ -95,11 +99,16 @@ def _best_loss(store: Store, sweep: ServerSweep) -> float | None:
 def _run_node(run: ServerRun) -> dict:
     """A sweep run as SweepWithRuns asks for it (the agent and the CLI read `config` and `state`)."""
     return {
-        "name": run.name, "state": run.state, "exitcode": run.exitcode,
+        "name": run.name,
+        "state": run.state,
+        "exitcode": run.exitcode,
         "config": json.dumps({k: {"value": v} for k, v in run.config.items()}),
-        "heartbeatAt": _when(run.heartbeat_at), "summaryMetrics": json.dumps(run.summary),
-        "shouldStop": run.stop_requested, "stopped": run.stop_requested and run.state in controller.ENDED,
-        "failed": run.state in ("failed", "crashed"), "running": run.state in ("running", "preempting"),
+        "heartbeatAt": _when(run.heartbeat_at),
+        "summaryMetrics": json.dumps(run.summary),
+        "shouldStop": run.stop_requested,
+        "stopped": run.stop_requested and run.state in controller.ENDED,
+        "failed": run.state in ("failed", "crashed"),
+        "running": run.state in ("running", "preempting"),
         "sampledHistory": [],
     }
 
@@ -108,12 +117,23 @@ def sweep_node(store: Store, sweep: ServerSweep, with_runs: bool = False) -> dic
     controller.refresh(store, sweep)  # W&B's controller runs on its own clock, not only on heartbeats
     config = sweep.config
     node = {
-        "__typename": "Sweep", "id": sweep.storage_id, "name": sweep.name, "displayName": sweep.display_name,
-        "method": config.get("method"), "state": sweep.state, "description": sweep.description,
-        "config": sweep.config_yaml, "createdAt": _when(sweep.created_at), "updatedAt": _when(sweep.updated_at),
+        "__typename": "Sweep",
+        "id": sweep.storage_id,
+        "name": sweep.name,
+        "displayName": sweep.display_name,
+        "method": config.get("method"),
+        "state": sweep.state,
+        "description": sweep.description,
+        "config": sweep.config_yaml,
+        "createdAt": _when(sweep.created_at),
+        "updatedAt": _when(sweep.updated_at),
         "heartbeatAt": _when(max([a.heartbeat_at for a in sweep.agents.values()], default=sweep.created_at)),
-        "bestLoss": _best_loss(store, sweep), "earlyStopJobRunning": False, "controller": None, "scheduler": None,
-        "runCount": len(controller.runs_of(store, sweep)), "runCountExpected": _run_count_expected(config),
+        "bestLoss": _best_loss(store, sweep),
+        "earlyStopJobRunning": False,
+        "controller": None,
+        "scheduler": None,
+        "runCount": len(controller.runs_of(store, sweep)),
+        "runCountExpected": _run_count_expected(config),
     }
     if with_runs:
         node["runs"] = {"edges": [{"node": _run_node(r)} for r in controller.runs_of(store, sweep)]}
@@ -153,8 +173,12 @@ def upsert_sweep(store: Store, v: dict, request) -> dict:
             if run is not None:
                 run.sweep = sweep.name
     sweep.updated_at = time.time()
-    return {"upsertSweep": {"sweep": {"name": sweep.name, "project": _project(sweep.entity, sweep.project)},
-                            "configValidationWarnings": warnings}}
+    return {
+        "upsertSweep": {
+            "sweep": {"name": sweep.name, "project": _project(sweep.entity, sweep.project)},
+            "configValidationWarnings": warnings,
+        }
+    }
 
 
 # --- reading a sweep: the agent (SweepWithRuns) and wandb.Api().sweep (GetSweep) ------------------
@@ -169,8 +193,12 @@ def sweep_with_runs(store: Store, v: dict, request) -> dict:
 @operation("GetSweep", "GetSweepLegacy")
 def get_sweep(store: Store, v: dict, request) -> dict:
     sweep = find_sweep(store, v.get("entity"), v.get("project"), v["name"])
-    return {"project": {**_project(v.get("entity") or store.entity, v.get("project")),
-                        "sweep": sweep and sweep_node(store, sweep)}}
+    return {
+        "project": {
+            **_project(v.get("entity") or store.entity, v.get("project")),
+            "sweep": sweep and sweep_node(store, sweep),
+        }
+    }
 
 
 # --- wandb agent ----------------------------------------------------------------------------------
