@@ -51,10 +51,14 @@ def has_wandb_login() -> bool:
     return any((entries.authenticators(m) or (None, None, None))[2] for m in machines)  # the key is the password
 
 
+_PROBE = b'{"query": "query Viewer { viewer { id } }"}'  # W&B's own first query; unauthenticated: any answer will do
+
+
 def server_problem(timeout_s: float = 5.0) -> str | None:
     """Why W&B's server cannot be used now, or None when it answers. One HTTP round trip (connect,
-    TLS, a HEAD request, the first byte back) within `timeout_s` in all: W&B's own start would wait
-    its whole init_timeout on a server that is unreachable, or that accepts and never answers."""
+    TLS, a POST of W&B's first GraphQL query, the first byte back) within `timeout_s` in all: W&B's
+    own start would wait its whole init_timeout on a server that is unreachable, that accepts and
+    never answers, or that answers its front page but not its API (so the probe asks the API)."""
     parts = urlsplit(base_url())
     host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
     result: list = []
@@ -68,7 +72,10 @@ def server_problem(timeout_s: float = 5.0) -> str | None:
                     except ssl.SSLError:
                         result.append(None)  # it answered the handshake; certificates are W&B's business
                         return
-                sock.sendall(f"HEAD / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+                path = parts.path.rstrip("/") + "/graphql"
+                head = (f"POST {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nContent-Type: application/json\r\n"
+                        f"Content-Length: {len(_PROBE)}\r\nConnection: close\r\n\r\n")  # fmt: skip
+                sock.sendall(head.encode() + _PROBE)
                 answered = sock.recv(1)
             result.append(None if answered else "it closed the connection without answering")
         except TimeoutError:

@@ -3,11 +3,13 @@ directory and its PNGs, a free port, and tiny sweep files and a runner started a
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -145,3 +147,36 @@ def run_sweep(args: list[str], timeout=240) -> subprocess.CompletedProcess:
     proc = runner(args)
     out, err = proc.communicate(timeout=timeout)
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+@contextlib.contextmanager
+def front_page_only_server():
+    """A local HTTP server that answers GET and HEAD at once but never answers a POST (W&B's API):
+    a server that passed a front-page probe and then hung every W&B call. Yields its URL."""
+    import http.server
+
+    release = threading.Event()
+
+    class FrontPageOnly(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_HEAD = do_GET
+
+        def do_POST(self):
+            release.wait(120)  # silent until the test is over
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FrontPageOnly)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        release.set()
+        server.shutdown()
+        server.server_close()

@@ -3,13 +3,14 @@
 import json
 import subprocess
 import sys
+import time
 
 import pytest
 
 from genlat.sweep.cli import sweep_main
 from genlat.sweep.spec import load_spec
 from genlat.sweep.state import SweepState, new_trial, refresh_from_run
-from tests.helpers import ROOT, child_env, sweep_file
+from tests.helpers import ROOT, child_env, front_page_only_server, sweep_file
 
 
 @pytest.fixture
@@ -87,3 +88,16 @@ def test_a_sweep_without_a_metric_is_ranked_by_the_studys(tmp_path, monkeypatch,
     assert sweep_main(["--status", str(state.root)]) == 0
     out = capsys.readouterr().out
     assert "eval/fd (min)" in out and "best: t001-zn16  eval/fd=15" in out  # its best epoch, not its last
+
+
+def test_sync_fails_fast_when_the_server_answers_its_front_page_but_not_its_api(sweep_dir, capsys, monkeypatch):
+    """It was still waiting at 150 s (900 s allowed per trial): the probe now asks the API itself."""
+    monkeypatch.setenv("WANDB_API_KEY", "x" * 40)
+    with front_page_only_server() as base:
+        monkeypatch.setenv("WANDB_BASE_URL", base)
+        t0 = time.monotonic()
+        assert sweep_main(["--sync", str(sweep_dir.root)]) == 69
+        assert time.monotonic() - t0 < 15
+    (line,) = capsys.readouterr().err.splitlines()
+    assert f"cannot reach W&B at {base}" in line and "no answer within 5 s" in line
+    assert not any(t["synced"] for t in json.loads(sweep_dir.file.read_text())["trials"])

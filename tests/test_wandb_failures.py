@@ -10,7 +10,7 @@ import time
 import pytest
 
 from genlat.cli import train_main
-from tests.helpers import free_port, only_run
+from tests.helpers import free_port, front_page_only_server, only_run
 
 KEY = "k" * 40  # a well-formed key the server does not know
 
@@ -132,3 +132,19 @@ def test_online_with_a_wrong_api_key_logs_offline(tmp_path, tiny_args, monkeypat
     runs, _ = _offline_runs(tmp_path)
     assert len(runs) == 1
     assert KEY not in captured.err + captured.out
+
+
+def test_a_server_that_answers_its_front_page_but_not_its_api_costs_seconds(tmp_path, tiny_args, monkeypatch, capfd):
+    """The probe asks W&B's API (POST /graphql), not the front page: a server that answered `HEAD /`
+    and then never answered a W&B call made W&B wait its whole init_timeout."""
+    monkeypatch.setenv("WANDB_MODE", "online")
+    monkeypatch.setenv("WANDB_API_KEY", KEY)
+    with front_page_only_server() as base:
+        monkeypatch.setenv("WANDB_BASE_URL", base)
+        t0 = time.monotonic()
+        assert _train(tmp_path, tiny_args) == 0
+        seconds = time.monotonic() - t0
+    (line,) = [ln for ln in capfd.readouterr().err.splitlines() if "W&B online failed" in ln]
+    assert "connected, but no answer within 5 s" in line and "logging offline" in line
+    assert seconds < 28, seconds
+    assert len(_offline_runs(tmp_path)[0]) == 1
