@@ -101,16 +101,21 @@ def process_start_time(pid: int) -> str | None:
         return "alive"
 
 
-def trial_groups(sweep_id: str, trial: str) -> set[int]:
-    """The process groups on this host whose processes were started for this sweep's trial (the
-    GENLAT_SWEEP_ID and GENLAT_TRIAL a runner gives every trial), e.g. one whose runner died before it
-    could write the group down."""
+def trial_groups(sweep_id: str, trial: str, pgid: int | None = None) -> set[int]:
+    """The process groups on this host started for this sweep's trial: those whose processes carry the
+    GENLAT_SWEEP_ID and GENLAT_TRIAL a runner gives every trial (also one whose runner died before it
+    wrote the group down). A group number alone is not trusted (it may have been reused by then),
+    except `pgid` for processes whose environment cannot be read."""
     groups = set()
     for p in psutil.process_iter(["environ", "status"]):
-        env = p.info.get("environ") or {}
-        if env.get("GENLAT_SWEEP_ID") == sweep_id and env.get("GENLAT_TRIAL") == trial and p.info["status"] not in GONE:
-            try:
+        if p.info["status"] in GONE:
+            continue
+        env = p.info.get("environ")
+        try:
+            if env is None and pgid and os.getpgid(p.pid) == pgid:
+                groups.add(pgid)
+            elif env and env.get("GENLAT_SWEEP_ID") == sweep_id and env.get("GENLAT_TRIAL") == trial:
                 groups.add(os.getpgid(p.pid))
-            except ProcessLookupError:
-                continue
+        except (ProcessLookupError, PermissionError):
+            continue
     return groups

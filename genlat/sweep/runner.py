@@ -164,10 +164,7 @@ class Runner:
     def _orphan_groups(self, t: Trial) -> set[int]:
         if t.owner is None or not t.owner.on_this_host():
             return set()  # another host's processes: its run folder's lock keeps them the only writer
-        groups = procs.trial_groups(self.sweep_id, t.name)  # also those started just before a crash
-        if t.owner.pgid and procs.group_alive(t.owner.pgid):
-            groups.add(t.owner.pgid)
-        return groups
+        return procs.trial_groups(self.sweep_id, t.name, t.owner.pgid)  # also one started just before a crash
 
     def _start(self, trial: Trial, slot: int) -> None:
         run = self.state.run_dir(trial)
