@@ -6,6 +6,7 @@ a sweep folder that cannot be written (a read-only filesystem) is one line, exit
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -117,3 +118,24 @@ def test_a_sweep_folder_on_a_read_only_filesystem_is_one_line_exit_4(sweep, tmp_
     assert "cannot write the sweep directory" in proc.stderr and "Read-only file system" in proc.stderr
     status = _read_only(sweep, ["sweep", "--status", str(sweep)])  # reading works on a read-only folder
     assert status.returncode == 0 and "finished" in status.stdout, status.stderr
+
+
+@pytest.mark.parametrize("planted", ["a link to a user's file", "a FIFO", "logs/ as a link"])
+def test_a_trial_log_planted_as_a_link_is_never_written_through(tmp_path, planted):
+    """DIR/logs/TRIAL.log as a link to a user's file: the trial's output was appended to that file."""
+    from genlat.sweep.procs import open_log
+
+    mine = tmp_path / "users.txt"
+    mine.write_text("the user's own")
+    logs = tmp_path / "sweep" / "logs"
+    if planted == "logs/ as a link":
+        (tmp_path / "elsewhere").mkdir()
+        logs.parent.mkdir()
+        logs.symlink_to(tmp_path / "elsewhere")
+    else:
+        logs.mkdir(parents=True)
+        os.mkfifo(logs / "t000.log") if planted == "a FIFO" else (logs / "t000.log").symlink_to(mine)
+    with pytest.raises(OSError, match="genlat writes only inside the sweep folder"):
+        open_log(logs / "t000.log")
+    assert mine.read_text() == "the user's own"
+    assert planted != "logs/ as a link" or not list((tmp_path / "elsewhere").iterdir())

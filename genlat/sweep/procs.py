@@ -7,6 +7,7 @@ write their checkpoint status and exit 75 a moment later). Processes are read th
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -61,12 +62,30 @@ class Attempt:
 def start(argv: list[str], env: dict[str, str], cwd: str, log: Path, header: str) -> subprocess.Popen:
     """Start the trial's command as a new session, its output appended to `log` after `header`."""
     log.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "ab") as out:  # the child keeps its own handle
+    with open_log(log) as out:  # the child keeps its own handle
         out.write(header.encode())
         out.flush()
         return subprocess.Popen(
             argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
+
+
+def open_log(log: Path):
+    """The trial's log for appending, never through a link planted at DIR/logs or at the log itself
+    (its target, a user's file, was appended to), never a FIFO (no block): an OSError naming it."""
+    if log.parent.is_symlink():
+        raise OSError(f"{log.parent} is a symbolic link; genlat writes only inside the sweep folder (remove the link)")
+    try:
+        fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK, 0o644)
+    except OSError:
+        if os.path.islink(log) or (os.path.exists(log) and not os.path.isfile(log)):
+            why = "a symbolic link" if os.path.islink(log) else "not a regular file"
+            raise OSError(f"{log} is {why}; genlat writes only inside the sweep folder (remove it)") from None
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(f"{log} is not a regular file; genlat writes only its own logs there (remove it)")
+    return os.fdopen(fd, "ab")
 
 
 def signal_group(pgid: int, sig: int) -> None:
