@@ -12,43 +12,18 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
-from PIL import Image  # noqa: E402
+
+# Cutting a grid PNG back into its images is genlat's (genlat/morph.py, beside the grids' PAD of
+# genlat/images.py): the report's morph GIF and a run's W&B video are made by the same code.
+from genlat.morph import PAD, tiles, write_gif  # noqa: E402
+from genlat.morph import load_rgb as load  # noqa: E402
+from genlat.morph import strip as _strip  # noqa: E402
 
 DPI = 110
-PAD = 2  # genlat/images.py: make_grid padding, pad value 255
 
 
 def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9.]+", "-", text).strip("-") or "x"
-
-
-def load(path: Path) -> np.ndarray:
-    with Image.open(path) as img:
-        return np.asarray(img.convert("RGB"))
-
-
-def tiles(grid: np.ndarray, nrow: int, count: int) -> list[np.ndarray]:
-    """The first `count` images of a sample grid (nrow per row, PAD pixels around each)."""
-    size = (grid.shape[1] - PAD) // nrow - PAD  # grid width = nrow * (size + PAD) + PAD
-    out = []
-    for i in range(count):
-        r, c = divmod(i, nrow)
-        y, x = PAD + r * (size + PAD), PAD + c * (size + PAD)
-        if y + size > grid.shape[0]:
-            break
-        out.append(grid[y : y + size, x : x + size])
-    return out
-
-
-def _strip(images: list[np.ndarray], axis: int) -> np.ndarray:
-    """Images in a row (axis=1) or column (axis=0) with a white PAD gap between them."""
-    gap_shape = list(images[0].shape)
-    gap_shape[axis] = PAD
-    gap = np.full(gap_shape, 255, dtype=np.uint8)
-    parts = []
-    for img in images:
-        parts += [img, gap]
-    return np.concatenate(parts[:-1], axis=axis)
 
 
 def _save(fig, path: Path, tight: bool = True) -> Path:
@@ -70,7 +45,9 @@ def comparison(rows: list[tuple[str, Path, int]], count: int, path: Path) -> Pat
     """rows: (label, sample grid PNG, grid_nrow). One row per setting: the bank's first `count` images."""
     strips = [(label, _strip(tiles(load(png), nrow, count), axis=1)) for label, png, nrow in rows]
     width = max(s.shape[1] for _, s in strips)
-    fig, axes = plt.subplots(len(strips), 1, figsize=(min(14, 1.2 + width / 40), 0.3 + 0.9 * len(strips)), squeeze=False)
+    fig, axes = plt.subplots(
+        len(strips), 1, figsize=(min(14, 1.2 + width / 40), 0.3 + 0.9 * len(strips)), squeeze=False
+    )
     for ax, (label, strip) in zip(axes[:, 0], strips):
         ax.imshow(strip, cmap="gray", interpolation="nearest", aspect="equal")
         _bare(ax)
@@ -101,7 +78,9 @@ def against_settings(values: dict[str, dict[str, list[float]]], labels: list[str
         ax.tick_params(axis="y", labelsize=7)
     for ax in list(axes.flat)[len(keys) :]:
         ax.axis("off")
-    fig.subplots_adjust(left=0.05, right=0.98, top=0.96, bottom=0.04, hspace=0.55, wspace=0.3)  # tight_layout costs seconds
+    fig.subplots_adjust(
+        left=0.05, right=0.98, top=0.96, bottom=0.04, hspace=0.55, wspace=0.3
+    )  # tight_layout costs seconds
     return _save(fig, path, tight=False)
 
 
@@ -124,7 +103,9 @@ def epoch_strips(runs: list[tuple[str, dict[int, Path], int]], count: int, path:
     return _save(fig, path)
 
 
-def curves(series: dict[str, dict[str, list[tuple[int, float]]]], marks: dict[str, dict[str, int]], path: Path, cols: int = 3) -> Path:
+def curves(
+    series: dict[str, dict[str, list[tuple[int, float]]]], marks: dict[str, dict[str, int]], path: Path, cols: int = 3
+) -> Path:
     """series: metric -> setting -> (epoch, mean over seeds); marks: metric -> setting -> plateau epoch."""
     keys = list(series)
     rows = -(-len(keys) // cols)
@@ -188,20 +169,9 @@ def side_by_side(panels: list[tuple[str, Path]], path: Path) -> Path:
 def morph_gif(panels: list[Path], steps: int, path: Path, scale: int = 2, ms: int = 250) -> Path:
     """panels: interpolation panels (a row per endpoint pair, `steps` images per row), e.g. slerp and lerp
     of one run. An animated GIF (Pillow) whose frame j shows step j of every pair, one row per panel,
-    played forward and back: the morph as it moves."""
-    rows = []
-    for png in panels:
-        grid = load(png)
-        pairs = (grid.shape[0] - PAD) // ((grid.shape[1] - PAD) // steps)
-        cells = tiles(grid, steps, pairs * steps)
-        rows.append([cells[p * steps : (p + 1) * steps] for p in range(len(cells) // steps)])
-    frames = []
-    for j in list(range(steps)) + list(range(steps - 2, 0, -1)):
-        picture = _strip([_strip([pair[j] for pair in row], axis=1) for row in rows], axis=0)
-        frames.append(Image.fromarray(picture).resize((picture.shape[1] * scale, picture.shape[0] * scale), Image.NEAREST))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frames[0].save(path, save_all=True, append_images=frames[1:], duration=ms, loop=0, optimize=False)
-    return path
+    played forward and back: the morph as it moves. genlat's own maker (genlat/morph.py), which a run
+    also uses for its W&B video, so the report's GIF and the run's are made alike."""
+    return write_gif(panels, steps, path, scale, ms)
 
 
 def _interval(values: list[float]) -> tuple[float, float]:
