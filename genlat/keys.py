@@ -9,6 +9,12 @@ from dataclasses import dataclass
 # What each metric key means (name, better side, role, the stamp's keys): genlat/metrics/registry.py.
 STUDY_METRIC = "eval/fd"  # the study's measure of a run; lower is better
 SWEEP_METRIC_ENV = "GENLAT_SWEEP_METRIC"  # genlat sweep hands a trial its file's `metric:` (JSON) in this
+MORPH_KEY = "interpolation_morph"  # W&B: the final epoch's morph of each method, a video at MORPH_KEY/METHOD
+
+
+def morph_key(method: str) -> str:
+    """The W&B key of a method's morph (the tracker logs it, the W&B Report's media panel shows it)."""
+    return f"{MORPH_KEY}/{method}"
 
 
 @dataclass(frozen=True)

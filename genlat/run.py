@@ -31,6 +31,7 @@ from genlat.ids import new_run_id
 from genlat.interrupts import Deferred
 from genlat.images import grid_array, panel_array, save_png
 from genlat.metrics.evaluate import Evaluator, check_feature_net
+from genlat.morph import write_gif
 from genlat.precision import resolve as resolve_numerics
 from genlat.progress import TrainProgress
 from genlat.resume import check_same_identity, read_record, resume_point
@@ -275,7 +276,7 @@ class Run:
         if not self.main:
             return
         if code == EXIT_OK:
-            self.tracker.log_final_tables(*self.final_rows())
+            self.tracker.log_final_tables(*self.final_rows(), morphs=self.final_morphs())
         self.tracker.finish(exit_code=code)
         self.progress.print(_closing_line(code, self.dir, self.tracker))
 
@@ -458,6 +459,23 @@ class Run:
         rows = [r for r in self.dir.read_metrics() if all(intact(r.get(g.row_key)) for g in grids)]
         panels = [r for r in self.panel_rows() if intact(str(r[4].relative_to(self.dir.path)))]
         return rows, panels
+
+    def final_morphs(self) -> list[tuple[int, str, Path]]:
+        """(epoch, method, GIF) of the final epoch's morph of each method (genlat.morph), written into the
+        run folder from its panel PNG. A damaged or missing panel, or a GIF that cannot be written, is
+        left out with a warning: the run has trained, its end must not fail over an animation."""
+        epoch, out = self.cfg.epochs, []
+        for method in self.trainer.interp_methods:
+            panel, gif = self.dir.panel_png(epoch, method), self.dir.morph_gif(epoch, method)
+            problem = png_problem(panel)
+            if not problem:
+                try:
+                    out.append((epoch, method, write_gif([panel], self.cfg.interp_steps, gif)))
+                    continue
+                except (OSError, ValueError) as e:  # a full disk; a panel of other dimensions than interp_steps
+                    problem = f"no morph GIF ({e})"
+            self.progress.print(f"[warning] {panel}: {problem}; left out of the final W&B tables")
+        return out
 
     def panel_rows(self) -> list[list]:
         """Every interpolation-table row, read back from the run directory."""

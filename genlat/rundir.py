@@ -8,6 +8,8 @@ OUT/NAME/
   interpolation/epoch_NNN_METHOD.png  interpolation panels (one row per endpoint pair),
                        and each row alone: epoch_NNN_METHOD_pairK.png; VAE: METHOD-real
                        walks between the encodings of two fixed real images
+  interpolation/epoch_NNN_METHOD.gif  the final epoch's panel as an animation (genlat.morph), written
+                       at the end of a run and logged to W&B as a video
   checkpoints/epoch_NNN.pt         the newest few checkpoints
   wandb/               the W&B run (offline runs: wandb/offline-run-*)
   wandb-data/          W&B's media staging ($WANDB_DATA_DIR), kept inside so `wandb sync` finds it
@@ -28,7 +30,8 @@ from genlat.errors import OutputError
 from genlat.grids import ALL_GRIDS, RECONSTRUCTIONS, SAMPLES, Grid
 
 
-_OWN_FILE = re.compile(r"^(epoch_\d+(_[a-z-]+(_pair\d+)?)?\.(png|pt)|best\.pt)$")  # checkpoints, grids, panels
+# checkpoints, grids, panels, morph GIFs
+_OWN_FILE = re.compile(r"^(epoch_\d+(_[a-z-]+(_pair\d+)?)?\.(png|pt|gif)|best\.pt)$")
 
 
 class RunDir:
@@ -100,6 +103,9 @@ class RunDir:
 
     def panel_row_png(self, epoch: int, method: str, pair: int) -> Path:
         return self.interpolation / f"epoch_{epoch:03d}_{method}_pair{pair}.png"
+
+    def morph_gif(self, epoch: int, method: str) -> Path:
+        return self.interpolation / f"epoch_{epoch:03d}_{method}.gif"
 
     # --- reading back: through genlat.records, one validation per format (records.Damaged) ---
     def read_config(self) -> dict[str, Any] | None:

@@ -11,6 +11,8 @@ Keys are stable so the W&B UI can merge them across the runs of a sweep:
   samples                                                      the epoch's grid (an image)
   reconstructions                                              VAE: real images and their reconstructions
   epoch_series / interpolation                                 tables, an immutable copy at the end
+  interpolation_morph/<method>                                 the final epoch's panel as an animated GIF
+                                                               (a wandb.Video of the run folder's file), at the end
   epoch_series_live / interpolation_live                       the same rows, INCREMENTAL, as they come
 The final tables are rebuilt from the run directory, so they hold every epoch even after a resume.
 
@@ -31,7 +33,7 @@ from typing import Any
 
 from genlat.errors import EXIT_PREEMPTED
 from genlat.grids import SAMPLES, Grid
-from genlat.keys import STUDY_METRIC, SWEEP_METRIC_ENV, Best
+from genlat.keys import STUDY_METRIC, SWEEP_METRIC_ENV, Best, morph_key
 from genlat.metrics.registry import SERIES_KEYS, STEP_METRICS, step_metric
 from genlat.rundir import RunDir
 from genlat.wandb_access import base_url, resolve_mode, server_problem
@@ -265,16 +267,24 @@ class Tracker:
         values = [row.get(k) for k in self.series_keys] + [row.get(k) for k in SERIES_KEYS]
         return [row["epoch"], self.cfg.zn, self.cfg.lr, *images, *values]
 
-    def log_final_tables(self, metrics: list[dict[str, Any]], panels: list[list[Any]]) -> None:
+    def log_final_tables(
+        self, metrics: list[dict[str, Any]], panels: list[list[Any]], morphs: list[tuple[int, str, Path]] = ()
+    ) -> None:
         """Immutable copies of every row, from the run directory's metrics.jsonl and panels (they
-        survive resumes). Pictures this process already sent are reused, not read again."""
+        survive resumes), and the final morphs (epoch, method, GIF) as videos under one key per method.
+        Pictures this process already sent are reused, not read again."""
         self._ready()
         series_rows = [self.series_row(r, self._images(r)) for r in metrics]
         panel_rows = [r[:4] + [self._image(r[4])] for r in panels]
+        videos = {  # a file path needs no moviepy: W&B copies the GIF as it is
+            morph_key(method): self.wandb.Video(str(gif), caption=f"{method}, epoch {epoch}", format="gif")
+            for epoch, method, gif in morphs
+        }
         self.run.log(
             {
                 "epoch_series": self.wandb.Table(columns=self.series_columns, data=series_rows),
                 "interpolation": self.wandb.Table(columns=INTERP_COLUMNS, data=panel_rows),
+                **videos,
             }
         )
 

@@ -25,6 +25,7 @@ from genlat.records import Damaged, read_config, read_metrics, read_status
 from genlat.trainers import checkpoint_shapes
 from tests.finished import RUN_ARGS, copy, finished_run
 from tests.helpers import ROOT, child_env, epochs
+from tests.wandb_log import history, the_log
 
 NO_EVAL = ["--eval_every", "0"]
 
@@ -173,8 +174,35 @@ def test_a_damaged_png_of_a_kept_epoch_is_left_out_of_the_final_tables(run, caps
     assert epochs(run) == [1, 2, 3]
 
 
+@pytest.mark.parametrize("damage", ["garbage", "a folder"])
+def test_a_damaged_final_panel_leaves_its_morph_out_not_the_run(run, capsys, monkeypatch, damage):
+    """The morph GIFs are made at the end of a run from the final epoch's panels: a panel that does not
+    decode (or is a folder) is left out with a warning, the run ends well and the other method's morph is
+    written and logged."""
+    from genlat import run as run_module
+
+    final = run / "interpolation" / "epoch_003_slerp.png"
+
+    def save_png(array, path):
+        real_save_png(array, path)
+        if path == final:  # as a disk error or another program would leave it
+            path.unlink()
+            path.write_bytes(b"not a png") if damage == "garbage" else path.mkdir()
+
+    real_save_png = run_module.save_png
+    monkeypatch.setattr(run_module, "save_png", save_png)
+    assert train_main(_args(run, "--epochs", "3")) == EXIT_OK
+    err = capsys.readouterr().err
+    assert f"[warning] {final}: " in err and "left out of the final W&B tables" in err and "Traceback" not in err
+    assert sorted(p.name for p in (run / "interpolation").glob("*.gif")) == ["epoch_002_lerp.gif",
+                                                                           "epoch_002_slerp.gif", "epoch_003_lerp.gif"]  # fmt: skip
+    logged = {k for row in history(the_log(run)) for k in row if k.startswith("interpolation_morph/")}
+    assert logged == {"interpolation_morph/lerp"}
+
+
 @pytest.mark.parametrize("name", ["checkpoints/epoch_002.pt", "checkpoints/best.pt", "samples/epoch_002.png",
-                                  "interpolation/epoch_002_slerp.png", "samples"])  # fmt: skip
+                                  "interpolation/epoch_002_slerp.png", "interpolation/epoch_002_slerp.gif",
+                                  "samples"])  # fmt: skip
 def test_a_folder_where_genlat_writes_a_file_is_refused_before_anything_is_written(run, capsys, name):
     """A folder at epoch_002.pt: the resume dropped epoch 2's line to replay it, trained, then could
     not write the checkpoint (exit 4 with the line gone). Now the folder is refused up front."""

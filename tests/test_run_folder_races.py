@@ -65,7 +65,9 @@ def test_a_command_that_starts_while_another_checks_the_folder_is_refused(tiny_a
     assert torch.load(run / "checkpoints" / "epoch_001.pt", weights_only=False)["config"]["lr"] == 0.0002
 
 
-@pytest.mark.parametrize("planted", [".lock", "checkpoints", "samples", "metrics.jsonl"])
+@pytest.mark.parametrize(
+    "planted", [".lock", "checkpoints", "samples", "metrics.jsonl", "interpolation/epoch_001_slerp.gif"]
+)
 def test_a_link_planted_in_the_run_folder_is_refused(tiny_args, tmp_path, capsys, planted):
     assert train_main([*tiny_args, "--epochs", "1", "--eval_every", "0", "--name", "r"]) == EXIT_OK
     run = tmp_path / "runs" / "r"

@@ -31,6 +31,7 @@ def make_runs(root: Path, server, stamp_of=lambda zn, lr: STAMPED) -> list[Path]
                     "wandb_id": run_id,
                     "wandb_group": GROUP,
                     "wandb_project": "genlat",
+                    "interp_methods": "slerp,lerp",
                 }
                 lines = [
                     {
@@ -115,6 +116,8 @@ def test_publish_stores_one_view_with_plots_against_zn_grouped_by_every_varying_
     assert (
         sum(p["viewType"] == "Weave" for g in (q2, q3) for p in panels(g)) == 2
     )  # the epoch-series and interpolation tables
+    (media,) = [p for p in panels(q3) if p["viewType"] == "Media Browser"]  # the runs' morph videos, by key
+    assert media["config"]["mediaKeys"] == ["interpolation_morph/slerp", "interpolation_morph/lerp"], media
     # The URL genlat prints opens the report: Report.from_url reads the view back (SpecificReport).
     back = wr.Report.from_url(url)
     assert back.title == doc.title and [b.text for b in back.blocks if isinstance(b, wr.H1)] == [

@@ -96,6 +96,12 @@ def test_report_of_online_runs_and_its_published_spec(wandb_server, tmp_path):
     }
     for i in ours:  # every plotted number is in each run's summary: no empty plot
         assert plotted <= summary_keys(wandb_server.store.runs[(entity, PROJECT, i)].summary)
+    (media,) = [p for g in grids["Q3: interpolation"] for p in panels(g) if p["viewType"] == "Media Browser"]
+    assert media["config"]["mediaKeys"] == ["interpolation_morph/slerp", "interpolation_morph/lerp"]
+    for i in ours:  # and every morph the media browser shows is a video each run uploaded: no empty panel
+        run = wandb_server.store.runs[(entity, PROJECT, i)]
+        for key in media["config"]["mediaKeys"]:
+            assert run.summary[key]["_type"] == "video-file" and run.summary[key]["path"] in run.files, key
     for heading in ("Q1: latent size", "Q2: training over time", "Q3: interpolation"):
         (runset,) = grids[heading][0]["runSets"]
         assert runset["filters"]["filters"] == [

@@ -16,7 +16,7 @@ from genlat.keys import Best
 from genlat.metrics.registry import STEP_METRICS
 from genlat.tracking import BOOKKEEPING, Tracker
 from tests.helpers import ROOT, TINY, child_env, metrics_rows, only_run
-from tests.wandb_log import of_kind, summary, the_log
+from tests.wandb_log import history, of_kind, summary, the_log
 
 WANDB = str(Path(sys.executable).parent / "wandb")  # the CLI, as a user runs it
 
@@ -51,6 +51,16 @@ def test_a_run_follows_wandb_conventions_and_keeps_its_best_epoch(tmp_path, tiny
     kept = torch.load(run / "checkpoints" / "best.pt", weights_only=True)
     assert kept["epoch"] == best.epoch(rows)
     assert load_latest(run / "checkpoints")[0]["epoch"] == 3
+    # the final epoch's morph of each method: a GIF in the run folder, logged once as a video of that file
+    videos = [(k, v) for row in history(log) for k, v in row.items() if k.startswith("interpolation_morph/")]
+    assert sorted(k for k, _ in videos) == ["interpolation_morph/lerp", "interpolation_morph/slerp"]
+    for key, video in videos:
+        method = key.split("/")[1]
+        gif = run / "interpolation" / f"epoch_003_{method}.gif"
+        assert video["_type"] == "video-file" and video["caption"] == f"{method}, epoch 3", video
+        (copied,) = run.glob(f"wandb/offline-run-*/files/{video['path']}")
+        assert copied.read_bytes() == gif.read_bytes() and gif.read_bytes()[:6] == b"GIF89a"
+    assert not list((run / "interpolation").glob("epoch_00[12]_*.gif"))  # the final epoch's only
 
 
 def test_under_wandb_agent_the_sweeps_metric_is_read_from_the_server(monkeypatch, capsys):
@@ -121,3 +131,7 @@ def test_logged_in_only_by_wandb_login_host_a_run_logs_online_as_wandb_expects(w
     assert run.state == "finished" and run.job_type == "train" and run.tags == ["dcgan", "shapes"]
     assert not set(run.config) & set(BOOKKEEPING) and run.config["zn"] == 8
     assert run.summary["eval/fd"] == {"min": Best().value(metrics_rows(run_dir))}
+    video = run.summary["interpolation_morph/slerp"]  # the morph's GIF, uploaded as the run's file
+    assert video["_type"] == "video-file" and video["path"] in run.files, (video, sorted(run.files))
+    gif = (run_dir / "interpolation" / "epoch_002_slerp.gif").read_bytes()
+    assert wandb_server.store.blobs[run.files[video["path"]]] == gif

@@ -50,17 +50,29 @@ def of_kind(path: Path, kind: str) -> list:
     return [getattr(r, kind) for r in records(path) if r.WhichOneof("record_type") == kind]
 
 
+def _nested(items, values: dict | None = None) -> dict:
+    """Items of a summary or history record (a key, or a nested key: "a/b" of a media entry) applied to a dict."""
+    values = {} if values is None else values
+    for item in items:
+        keys = list(item.nested_key) or [item.key]
+        where = values
+        for k in keys[:-1]:
+            where = where.setdefault(k, {})
+        where[keys[-1]] = json.loads(item.value_json)
+    return values
+
+
 def summary(path: Path) -> dict:
     """The run's summary as the server would end up holding it: every summary update applied in order."""
     values: dict = {}
     for s in of_kind(path, "summary"):
-        for item in s.update:
-            keys = list(item.nested_key) or [item.key]
-            where = values
-            for k in keys[:-1]:
-                where = where.setdefault(k, {})
-            where[keys[-1]] = json.loads(item.value_json)
+        _nested(s.update, values)
     return values
+
+
+def history(path: Path) -> list[dict]:
+    """The run's history rows (each `run.log` call), in order; a media entry is a dict of its fields."""
+    return [_nested(h.item) for h in of_kind(path, "history")]
 
 
 def the_log(run_dir: Path, timeout: float = 60) -> Path:
