@@ -40,7 +40,13 @@ def build(study: Study, fig_dir: Path, step: Callable[[str], None] = lambda _: N
             section.group = group
         opening, evidence, appendix = [*opening, *answers], [*evidence, *shown], [*appendix, every]
     doc = Document(f"genlat report: {study.title}", meta, [*opening, runs_section(study), *evidence, *appendix])
-    doc.data = {"title": study.title, "source": study.source, "plus_minus": stats.PLUS_MINUS, "alpha": stats.ALPHA, "groups": data}
+    doc.data = {
+        "title": study.title,
+        "source": study.source,
+        "plus_minus": stats.PLUS_MINUS,
+        "alpha": stats.ALPHA,
+        "groups": data,
+    }
     return doc
 
 
@@ -112,13 +118,23 @@ def runs_section(study: Study) -> Section:
 
 def appendix_section(study: Study) -> Section:
     """Every measure at the final epoch, per setting (mean ± half-width of the 95 % interval over seeds)."""
-    s = Section("appendix", "Appendix: every metric", "Each logged metric at the final epoch: mean ± half-width of the 95 % interval over seeds (n seeds).")
+    s = Section(
+        "appendix",
+        "Appendix: every metric",
+        "Each logged metric at the final epoch: mean ± half-width of the 95 % interval over seeds (n seeds).",
+    )
     settings, keys = study.settings, numbers.eval_keys(study.runs)
     if not settings:
         return s
     rows = [["G parameters", *(_count(st.runs[0].config.get("g_params")) for st in settings)],
             ["D parameters", *(_count(st.runs[0].config.get("d_params")) for st in settings)]]  # fmt: skip
-    rows += [[registry.titled(k), *(stats.describe(v) if (v := stats.finite(numbers.finals(st, k))) else "–" for st in settings)] for k in keys]
+    rows += [
+        [
+            registry.titled(k),
+            *(stats.describe(v) if (v := stats.finite(numbers.finals(st, k))) else "–" for st in settings),
+        ]
+        for k in keys
+    ]
     s.blocks.append(Table(["metric", *(st.label for st in settings)], rows, notes=["", "", *keys]))
     return s
 

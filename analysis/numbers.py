@@ -24,7 +24,9 @@ def eval_keys(runs: list[RunRecord]) -> list[str]:
 def plotted_keys(runs: list[RunRecord], question: str) -> list[str]:
     """The logged keys that `question`'s metric panels plot (the registry's `plotted`): eval/* keys in
     the report's order, then the training curves (GAN, then VAE)."""
-    training = [k for k in registry.in_order(registry.TRAINING) if any(_is_number(m.get(k)) for r in runs for m in r.metrics)]
+    training = [
+        k for k in registry.in_order(registry.TRAINING) if any(_is_number(m.get(k)) for r in runs for m in r.metrics)
+    ]
     return [k for k in eval_keys(runs) + training if question in registry.metric(k).plotted]
 
 

@@ -30,9 +30,15 @@ DESCRIPTION = ("`genlat report SWEEP_DIR [--out DIR]` (also `python -m analysis.
 def parse(argv: list[str]):
     p = UserArgumentParser(prog="genlat report", description=DESCRIPTION)
     p.add_argument("sweep_dir", nargs="?", type=user_path, help="a genlat sweep DIR (or a folder of run directories)")
-    p.add_argument("--out", type=user_path, help="where to write (default: SWEEP_DIR/report; with --runs/--wandb: ./report)")
-    p.add_argument("--runs", nargs="+", metavar="RUN_DIR", type=user_path, help="report on these run directories instead")
-    p.add_argument("--wandb", metavar="ENTITY/PROJECT[/SWEEP_ID]", help="read the runs through the W&B public API instead")
+    p.add_argument(
+        "--out", type=user_path, help="where to write (default: SWEEP_DIR/report; with --runs/--wandb: ./report)"
+    )
+    p.add_argument(
+        "--runs", nargs="+", metavar="RUN_DIR", type=user_path, help="report on these run directories instead"
+    )
+    p.add_argument(
+        "--wandb", metavar="ENTITY/PROJECT[/SWEEP_ID]", help="read the runs through the W&B public API instead"
+    )
     p.add_argument("--group", metavar="NAME", help="with --wandb ENTITY/PROJECT: only the runs of this W&B group")
     p.add_argument("--publish", action="store_true", help="also build and save a W&B Report (needs `wandb login`)")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
@@ -78,7 +84,9 @@ def write(args, console: Console) -> int:
             bar.update(task, description="writing report.html, report.md, report.json", advance=1)
             doc = files.publish(doc)  # the figures into OUT/figures, all or none
             data = json.dumps(_finite(doc.data), indent=1, allow_nan=False, default=_number) + "\n"
-            files.write_pages({"report.html": html.render(doc), "report.md": markdown.render(doc, out), "report.json": data})
+            files.write_pages(
+                {"report.html": html.render(doc), "report.md": markdown.render(doc, out), "report.json": data}
+            )
         finally:
             files.discard()
         fig_dir = files.figures_dir

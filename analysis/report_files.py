@@ -69,7 +69,9 @@ class ReportFiles:
                                   "the report would replace it; move it away, or pick another --out")  # fmt: skip
         names = sorted({p.name for p in staged})
         try:
-            self._write(MANIFEST, json.dumps({"figures": names}, indent=2) + "\n")  # first: a kill mid-move leaves them listed
+            self._write(
+                MANIFEST, json.dumps({"figures": names}, indent=2) + "\n"
+            )  # first: a kill mid-move leaves them listed
             for path in staged:
                 os.replace(path, self.figures_dir / path.name)
             for name in set(self.previous) - set(names):

@@ -146,7 +146,16 @@ def one_sample(values: list[float], level: float = 0.0, method: str = "one-sampl
     sd = statistics.stdev(values)
     holds = sum(_sign(v - level) == _sign(m) != 0 for v in values)
     if sd == 0:
-        return Diff(m, m, m, "sign test", holds, len(values), _no_spread(m, len(values)), math.copysign(math.inf, m) if m else 0.0)
+        return Diff(
+            m,
+            m,
+            m,
+            "sign test",
+            holds,
+            len(values),
+            _no_spread(m, len(values)),
+            math.copysign(math.inf, m) if m else 0.0,
+        )
     res = _quiet(sps.ttest_1samp, values, level)
     ci = res.confidence_interval(LEVEL)
     return Diff(m, float(ci.low) - level, float(ci.high) - level, method, holds, len(values), _p(res), m / sd)
@@ -159,7 +168,9 @@ def compare(a: dict, b: dict) -> Diff | None:
         m, sd = statistics.fmean(d), statistics.stdev(d)
         holds = sum(_sign(x) == _sign(m) != 0 for x in d)
         if sd == 0:
-            return Diff(m, m, m, "sign test", holds, len(d), _no_spread(m, len(d)), math.copysign(math.inf, m) if m else 0.0)
+            return Diff(
+                m, m, m, "sign test", holds, len(d), _no_spread(m, len(d)), math.copysign(math.inf, m) if m else 0.0
+            )
         res = _quiet(sps.ttest_rel, [a[s] for s in a], [b[s] for s in a])
         ci = res.confidence_interval(LEVEL)
         return Diff(m, float(ci.low), float(ci.high), "paired", holds, len(d), _p(res), m / sd)
@@ -171,10 +182,22 @@ def compare(a: dict, b: dict) -> Diff | None:
     holds = sum(_sign(x - y) == _sign(m) != 0 for x in xa for y in xb)
     if pooled == 0:  # no spread in either setting: the rank test (Mann-Whitney, exact) decides
         p = 1.0 if m == 0 else float(sps.mannwhitneyu(xa, xb).pvalue)
-        return Diff(m, m, m, "Mann-Whitney", holds, len(xa) * len(xb), p, math.copysign(math.inf, m) if m else 0.0, two_sample=True)
+        return Diff(
+            m,
+            m,
+            m,
+            "Mann-Whitney",
+            holds,
+            len(xa) * len(xb),
+            p,
+            math.copysign(math.inf, m) if m else 0.0,
+            two_sample=True,
+        )
     res = _quiet(sps.ttest_ind, xa, xb, equal_var=False)
     ci = res.confidence_interval(LEVEL)
-    return Diff(m, float(ci.low), float(ci.high), "Welch", holds, len(xa) * len(xb), _p(res), m / pooled, two_sample=True)
+    return Diff(
+        m, float(ci.low), float(ci.high), "Welch", holds, len(xa) * len(xb), _p(res), m / pooled, two_sample=True
+    )
 
 
 def slopes(table: dict[str, dict], zn: dict[str, float], per: float = math.log(2)) -> Diff | None:
@@ -359,7 +382,9 @@ def needed(outcome: Outcome, alpha: float) -> int | None:
         return None
     if outcome.rho is not None:
         return page_seeds_needed(outcome.rho, outcome.k, alpha)
-    deciding = [d for _, d in outcome.parts] if outcome.parts and _sign(outcome.est.mean) == outcome.claimed else [outcome.est]
+    deciding = (
+        [d for _, d in outcome.parts] if outcome.parts and _sign(outcome.est.mean) == outcome.claimed else [outcome.est]
+    )
     counts = [seeds_needed(d.effect, alpha, two_sample=d.two_sample) for d in deciding]
     return None if any(c is None for c in counts) else max(counts)
 
@@ -411,9 +436,15 @@ def exploratory_sentences(name: str, key: str, tests: list[Explored], total: int
         others = ", ".join(t.b for t in rows)
         unit = "seed pairs" if all(t.diff.method == "Welch" for t in rows) else "seeds"
         counts = [f"{t.diff.holds}/{t.diff.of}" for t in rows]
-        seeds = f"{counts[0]} {unit}" + (" each" if len(rows) > 1 else "") if len(set(counts)) == 1 else f"{', '.join(counts)} {unit}"
+        seeds = (
+            f"{counts[0]} {unit}" + (" each" if len(rows) > 1 else "")
+            if len(set(counts)) == 1
+            else f"{', '.join(counts)} {unit}"
+        )
         diffs = "; ".join(f"{t.diff}, adjusted p = {fmt(t.p_adjusted, 2)}" for t in rows)
-        out.append(f"{name} ({label}): {lower} is lower than {others}, in {seeds} (difference, 95 % interval: {diffs}).")
+        out.append(
+            f"{name} ({label}): {lower} is lower than {others}, in {seeds} (difference, 95 % interval: {diffs})."
+        )
     return out
 
 

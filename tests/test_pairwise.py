@@ -43,8 +43,11 @@ def test_every_called_difference_is_listed_by_the_lower_setting():
              "zn=150": {0: 0.77, 1: 0.8, 2: 0.84}, "zn=500": {0: 0.02, 1: 0.05, 2: 0.01}}  # fmt: skip
     tests = stats.explore({"eval/precision": table})
     (text,) = stats.exploratory_sentences("precision", "eval/precision", tests, len(tests))
-    assert text.startswith("precision (exploratory, BH over 6 tests): zn=500 is lower than zn=50, zn=100, zn=150, in 3/3 seeds each")
+    assert text.startswith(
+        "precision (exploratory, BH over 6 tests): zn=500 is lower than zn=50, zn=100, zn=150, in 3/3 seeds each"
+    )
     quiet = {"a": {0: 1.0, 1: 2.0}, "b": {0: 2.0, 1: 1.0}}
     tests = stats.explore({"eval/recall": quiet})
     assert stats.exploratory_sentences("recall", "eval/recall", tests, 1) == [
-        "recall: no difference between settings survives the false-discovery control (exploratory, BH over 1 test)."]
+        "recall: no difference between settings survives the false-discovery control (exploratory, BH over 1 test)."
+    ]

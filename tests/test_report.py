@@ -55,8 +55,24 @@ def tiny_sweep(tmp_path_factory, genlat_cache):
             trial = new_trial(i, params, ["zn", "seed"], None)
             err = io.StringIO()
             with contextlib.redirect_stderr(err):
-                rc = train_main([*(f"--{k}={v}" for k, v in params.items()), "--eval_samples=32", "--out", str(state.runs), "--name", trial["name"], "--wandb_group", spec.name])
-            trial.update(state="finished" if rc == 0 else "failed", exit_code=rc, attempts=1, error=err.getvalue().strip().splitlines()[-1])
+                rc = train_main(
+                    [
+                        *(f"--{k}={v}" for k, v in params.items()),
+                        "--eval_samples=32",
+                        "--out",
+                        str(state.runs),
+                        "--name",
+                        trial["name"],
+                        "--wandb_group",
+                        spec.name,
+                    ]
+                )
+            trial.update(
+                state="finished" if rc == 0 else "failed",
+                exit_code=rc,
+                attempts=1,
+                error=err.getvalue().strip().splitlines()[-1],
+            )
             refresh_from_run(trial, state.run_dir(trial), spec.best)
             with state.locked() as data:
                 data["trials"].append(trial)
@@ -66,7 +82,13 @@ def tiny_sweep(tmp_path_factory, genlat_cache):
 
 @pytest.fixture(scope="module")
 def sweep_report(tiny_sweep):
-    proc = subprocess.run([sys.executable, "-m", "genlat", "report", str(tiny_sweep)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "genlat", "report", str(tiny_sweep)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     return tiny_sweep / "report", proc
 
@@ -78,9 +100,18 @@ def test_sweep_report_files_sections_and_inline_images(sweep_report):
     for key, title in (("q1", "Q1: latent size"), ("q2", "Q2: training over time"), ("q3", "Q3: interpolation")):
         assert f'<section id="{key}"><h2>{title}</h2>' in html
     pngs = sorted(p.name for p in (out / "figures").iterdir() if p.suffix in (".png", ".gif"))
-    assert {"q1_comparison.png", "q1_metrics.png", "q2_curves.png", "q2_series_zn-8.png", "q3_interp_zn-16.png", "q3_morph_zn-8.gif"} <= set(pngs)
+    assert {
+        "q1_comparison.png",
+        "q1_metrics.png",
+        "q2_curves.png",
+        "q2_series_zn-8.png",
+        "q3_interp_zn-16.png",
+        "q3_morph_zn-8.gif",
+    } <= set(pngs)
     srcs = re.findall(r'<img src="([^"]*)"', html)
-    assert len(srcs) == len(pngs) and all(s.startswith(("data:image/png;base64,", "data:image/gif;base64,")) for s in srcs)  # nothing external
+    assert len(srcs) == len(pngs) and all(
+        s.startswith(("data:image/png;base64,", "data:image/gif;base64,")) for s in srcs
+    )  # nothing external
     from PIL import Image
 
     with Image.open(out / "figures" / "q3_morph_zn-8.gif") as gif:  # the morph, forward and back: 2 × steps − 2 frames
@@ -117,13 +148,25 @@ def test_findings_carry_the_runs_numbers(sweep_report, tiny_sweep):
     finals = _finals(tiny_sweep)
     assert {zn: len(rows) for zn, rows in finals.items()} == {8: 2, 16: 1}
     assert _fd_sentence(tiny_sweep) in md and "is best" not in md  # one seed at zn=16: nothing called, nothing ranked
-    assert "Too few seeds: no pair of settings has 2+ seeds each, so no difference between settings can be called." in md
+    assert (
+        "Too few seeds: no pair of settings has 2+ seeds each, so no difference between settings can be called." in md
+    )
     # the appendix pools zn=8's two seeds (n=2) and shows zn=16's one value alone; zn=16's single seed is said
     fd = {zn: [r["eval/fd"] for r in rows] for zn, rows in finals.items()}
     assert f"| Fréchet distance (lower is better) <sub>eval/fd</sub> | {describe(fd[8])} | {describe(fd[16])} |" in md
-    assert describe(fd[8]).endswith("(n=2)") and " ± " in describe(fd[8]) and "n=" not in describe(fd[16]) and "One seed for zn=16" in md
+    assert (
+        describe(fd[8]).endswith("(n=2)")
+        and " ± " in describe(fd[8])
+        and "n=" not in describe(fd[16])
+        and "One seed for zn=16" in md
+    )
     assert "Plateau rule:" in md
-    g = {zn: json.loads(next((tiny_sweep / "runs").glob(f"t*-zn{zn}-seed0")).joinpath("config.json").read_text())["g_params"] for zn in (8, 16)}
+    g = {
+        zn: json.loads(next((tiny_sweep / "runs").glob(f"t*-zn{zn}-seed0")).joinpath("config.json").read_text())[
+            "g_params"
+        ]
+        for zn in (8, 16)
+    }
     assert f"Capacity confound: G has {g[8]:,} parameters at zn=8 and {g[16]:,} at zn=16" in md
 
 
@@ -145,7 +188,9 @@ def test_loose_runs(tiny_sweep, tmp_path):
     assert report_main(["--runs", *dirs, "--out", str(out)]) == 0
     html = (out / "report.html").read_text()
     assert "3 run(s) with results in 2 setting(s)" in html and "0 problem(s)" in html
-    assert len(re.findall(r'<img src="data:image/(png|gif);base64,', html)) == len(list((out / "figures").glob("*.[pg][ni][gf]")))
+    assert len(re.findall(r'<img src="data:image/(png|gif);base64,', html)) == len(
+        list((out / "figures").glob("*.[pg][ni][gf]"))
+    )
 
 
 def test_two_epochs_make_no_plateau_claim():
@@ -153,7 +198,9 @@ def test_two_epochs_make_no_plateau_claim():
 
     text = plateau_sentence("zn=8", "eval/fd", [(1, 900.0), (2, 400.0)], "min")
     assert "too few to say when improvement stops" in text
-    assert "plateaus at epoch 2" in plateau_sentence("zn=8", "eval/fd", [(1, 900.0), (2, 400.0), (3, 395.0), (4, 398.0)], "min")
+    assert "plateaus at epoch 2" in plateau_sentence(
+        "zn=8", "eval/fd", [(1, 900.0), (2, 400.0), (3, 395.0), (4, 398.0)], "min"
+    )
     assert "unstable" in plateau_sentence("zn=8", "eval/fd", [(1, 900.0), (2, 400.0), (3, 800.0)], "min")
     assert "still improving" in plateau_sentence("zn=8", "eval/fd", [(1, 900.0), (2, 600.0), (3, 300.0)], "min")
 
@@ -162,11 +209,15 @@ def test_best_setting_describes_and_leaves_calling_to_the_pairwise_rule():
     from analysis.questions.q1_latent import best_setting, collapsed
 
     apart = best_setting("eval/fd", {"zn=50": [100.0, 102.0], "zn=500": [200.0, 204.0]})
-    assert apart == "eval/fd: zn=50 is best (101 ± 13 (n=2)), 50% lower than the runner-up zn=500 (202)."  # ±: the 95 % half-width
+    assert (
+        apart == "eval/fd: zn=50 is best (101 ± 13 (n=2)), 50% lower than the runner-up zn=500 (202)."
+    )  # ±: the 95 % half-width
     near_zero = best_setting("eval/precision", {"zn=50": [0.6], "zn=500": [0.0005]})
     assert "0.600 higher than the runner-up" in near_zero and "%" not in near_zero  # not "119900 %"
     assert best_setting("eval/feature_space_size", {"a": [1.0], "b": [2.0]}) is None  # no known better side: no claim
-    assert collapsed({"zn=50": {"eval/precision": 0.0, "eval/recall": 0.0}, "zn=100": {"eval/precision": 0.1, "eval/recall": 0.0}}).startswith("zn=50: precision = recall = 0")
+    assert collapsed(
+        {"zn=50": {"eval/precision": 0.0, "eval/recall": 0.0}, "zn=100": {"eval/precision": 0.1, "eval/recall": 0.0}}
+    ).startswith("zn=50: precision = recall = 0")
 
 
 def test_bad_sources_are_one_line_errors(tmp_path, capsys):
@@ -201,27 +252,41 @@ def test_wandb_report_structure(tiny_sweep, tmp_path):
     assert [b.text for b in report.blocks if isinstance(b, wr.H1)] == ["Answers", "The study's claims, tested", "The runs", "Q1: latent size",
                                                                      "Q2: training over time", "Q3: interpolation", "Appendix: every metric"]  # fmt: skip
     texts = [b.text for b in report.blocks if isinstance(b, (wr.H3, wr.P, wr.MarkdownBlock))]
-    assert [b.text.split(",")[0] for b in report.blocks if isinstance(b, wr.H3)] == ["Q1", "Q2", "Q3"]  # the answers' questions
+    assert [b.text.split(",")[0] for b in report.blocks if isinstance(b, wr.H3)] == [
+        "Q1",
+        "Q2",
+        "Q3",
+    ]  # the answers' questions
     answers = next(i for i, t in enumerate(texts) if t.startswith("Q1, latent size"))
     claims = next(i for i, t in enumerate(texts) if t.startswith("| claim | measure |"))
     assert answers < claims and "Q1a: As zn grows" in texts[claims] and "eval/" not in " ".join(texts[answers:claims])
-    assert any(t.startswith(("✅ Q1a", "❌ Q1a", "❔ Q1a", "➖ Q1a")) for t in texts[answers:claims])  # the verdict marked on W&B too
+    assert any(
+        t.startswith(("✅ Q1a", "❌ Q1a", "❔ Q1a", "➖ Q1a")) for t in texts[answers:claims]
+    )  # the verdict marked on W&B too
     grids = [b for b in report.blocks if isinstance(b, wr.PanelGrid)]
-    assert all(rs.filters == filters and rs.groupby == ["config.zn"] and rs.project == "genlat" for g in grids for rs in g.runsets)
+    assert all(
+        rs.filters == filters and rs.groupby == ["config.zn"] and rs.project == "genlat"
+        for g in grids
+        for rs in g.runsets
+    )
     tables = [p.table_name for g in grids for p in g.panels if isinstance(p, wr.WeavePanelSummaryTable)]
     assert tables == ["epoch_series", "interpolation"]
     lines = {y for g in grids for p in g.panels if isinstance(p, wr.LinePlot) for y in p.y}
     assert {"eval/fd", "eval/kid", "eval/precision", "eval/recall", "epoch/loss_g"} <= lines  # Q2: against epoch
     q1 = grids[0].panels  # Answers, claims and the runs have no grid: Q1's is the first
-    assert {(p.x.name, p.y.name) for p in q1} >= {("zn", "eval/fd"), ("zn", "eval/precision")}  # Q1: the final numbers against zn
+    assert {(p.x.name, p.y.name) for p in q1} >= {
+        ("zn", "eval/fd"),
+        ("zn", "eval/precision"),
+    }  # Q1: the final numbers against zn
     assert all(isinstance(p, wr.ScatterPlot) and isinstance(p.x, wr.Config) for p in q1)
     md = [b.text for b in report.blocks if isinstance(b, wr.MarkdownBlock)]
     assert [t.split("\n")[0] for t in md] == [  # in order: the claims table, the runs and their findings, Q1-Q3's findings, the appendix
         "| claim | measure | zn=8 | zn=16 | test | estimate (95 % interval) | p (Holm) | verdict | why | would resolve it | budget |", "| run | setting | seed | state | epoch | G params | D params |",
         "**Findings**", "**Findings**", "**Findings**", "**Findings**", "| metric | zn=8 | zn=16 |"]  # fmt: skip
     findings = {s.name: s.findings() for s in doc.sections if s.findings()}
-    assert [t.split("\n\n", 1)[1] for t in md if t.startswith("**Findings**")] == \
-        ["\n".join(f"- {esc(i)}" for i in findings[name]) for name in ("runs", "q1", "q2", "q3")]  # every finding, as the report has it
+    assert [t.split("\n\n", 1)[1] for t in md if t.startswith("**Findings**")] == [
+        "\n".join(f"- {esc(i)}" for i in findings[name]) for name in ("runs", "q1", "q2", "q3")
+    ]  # every finding, as the report has it
     assert not any("is best" in f for f in findings["q1"])  # nothing called: nothing ranked
 
 
@@ -266,9 +331,13 @@ class FakeRun:
             epoch, method, pair = re.match(r"epoch_(\d+)_([a-z-]+)_pair(\d+)\.png", png.name).groups()
             path = f"media/images/{png.stem[-8:]}0a1b/{png.name}"  # wandb: media/images/<hash prefix>/<name>
             self.artifact_files[path] = png.read_bytes()
-            cells.append([int(epoch), config["zn"], method, int(pair), {"_type": "image-file", "format": "png", "path": path}])
+            cells.append(
+                [int(epoch), config["zn"], method, int(pair), {"_type": "image-file", "format": "png", "path": path}]
+            )
         columns = ["epoch", "zn", "method", "pair", "panel"]
-        self.artifact_files["interpolation.table.json"] = json.dumps({"_type": "table", "columns": columns, "data": cells}).encode()
+        self.artifact_files["interpolation.table.json"] = json.dumps(
+            {"_type": "table", "columns": columns, "data": cells}
+        ).encode()
         table = table_dir / f"{self.id}.table.json"
         table.write_text(json.dumps({"columns": columns, "data": [[*c[:4], "Image"] for c in cells]}))
         self.files["media/table/interpolation_2_0123abcd.table.json"] = table
@@ -301,7 +370,9 @@ class FakeApi:
     def runs(self, path, filters=None):
         assert path == "me/genlat"
         self.filters.append(filters)
-        return [r for r in self._runs if not filters or all(r.config.get("wandb_" + k) == v for k, v in filters.items())]
+        return [
+            r for r in self._runs if not filters or all(r.config.get("wandb_" + k) == v for k, v in filters.items())
+        ]
 
     def artifact(self, name):
         run = next(r for r in self._runs if name == f"me/genlat/run-{r.id}-interpolation:latest")
@@ -326,14 +397,18 @@ def test_wandb_source_with_a_fake_api(tiny_sweep, tmp_path):
     assert set(remote.panels) == set(local.panels)  # the pair rows, from the table's artifact, stacked back into panels
     for key, png in local.panels.items():  # the same pictures (the local panel has a border between the pairs)
         assert Image.open(remote.panels[key]).width == Image.open(png).width
-    assert stamps.run_stamp(remote) == stamps.run_stamp(local) and stamps.run_stamp(local)[0]  # the feature space's name too
+    assert (
+        stamps.run_stamp(remote) == stamps.run_stamp(local) and stamps.run_stamp(local)[0]
+    )  # the feature space's name too
     doc = build.build(study, tmp_path / "figs")
     assert len(list((tmp_path / "figs").glob("q3_interp_*.png"))) == 2
     # read through W&B, the same runs give the local report's findings and claims, number for number
     local_doc = build.build(load_loose(run_dirs), tmp_path / "local-figs")
+
     def answers(d):
         return {s.name: s.findings() for s in d.sections if s.name in ("q1", "q2", "q3")}, \
             next(s for s in d.sections if s.name == "claims").blocks[0].rows  # fmt: skip
+
     assert answers(doc) == answers(local_doc)
 
 
@@ -357,16 +432,22 @@ def test_report_opens_in_a_real_browser(sweep_report, tmp_path):
     out, _ = sweep_report
     url = (out / "report.html").resolve().as_uri()
     base = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]
-    dom = subprocess.run([*base, "--virtual-time-budget=10000", "--dump-dom", url], capture_output=True, text=True, timeout=120)
+    dom = subprocess.run(
+        [*base, "--virtual-time-budget=10000", "--dump-dom", url], capture_output=True, text=True, timeout=120
+    )
     assert dom.returncode == 0, dom.stderr[-2000:]
     check = re.search(r'id="image-check" data-loaded="(\d+)" data-total="(\d+)"', dom.stdout)
     assert check, "the page's load script did not run"
     loaded, total = map(int, check.groups())
-    assert total == len(list((out / "figures").glob("*.[pg][ni][gf]"))) and loaded == total  # the PNGs and the morph GIFs
+    assert (
+        total == len(list((out / "figures").glob("*.[pg][ni][gf]"))) and loaded == total
+    )  # the PNGs and the morph GIFs
     for key in ("runs", "q1", "q2", "q3"):
         assert f'<section id="{key}">' in dom.stdout
     shot = tmp_path / "shot.png"
-    run = subprocess.run([*base, f"--screenshot={shot}", "--window-size=1280,2000", url], capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [*base, f"--screenshot={shot}", "--window-size=1280,2000", url], capture_output=True, text=True, timeout=120
+    )
     assert run.returncode == 0 and shot.exists(), run.stderr[-2000:]
     from PIL import Image
 
@@ -379,11 +460,20 @@ def test_report_opens_in_a_real_browser(sweep_report, tmp_path):
 def test_genlat_sweep_then_report(tmp_path):
     """The real runner end to end: `genlat sweep` (one zn's trial fails: its dataset folder is missing),
     then `genlat report`, which names the failure and compares the rest."""
-    params = {"epochs": 2, "eval_every": 1, "eval_samples": 32, "dataset": {"values": ["shapes", f"folder:{tmp_path}/nonexistent"]}}
+    params = {
+        "epochs": 2,
+        "eval_every": 1,
+        "eval_samples": 32,
+        "dataset": {"values": ["shapes", f"folder:{tmp_path}/nonexistent"]},
+    }
     d = tmp_path / "sweep"
-    done = run_sweep([str(sweep_file(tmp_path / "e2e.yaml", params=params)), "--dir", str(d), "--workers", "2", "--retries", "0"])
+    done = run_sweep(
+        [str(sweep_file(tmp_path / "e2e.yaml", params=params)), "--dir", str(d), "--workers", "2", "--retries", "0"]
+    )
     assert done.returncode == 0, done.stderr
-    proc = subprocess.run([sys.executable, "-m", "genlat", "report", str(d)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "genlat", "report", str(d)], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
     assert proc.returncode == 0, proc.stderr
     assert f"report: {d / 'report' / 'report.html'}" in proc.stdout
     html = (d / "report" / "report.html").read_text()
@@ -404,7 +494,10 @@ def test_report_json_has_every_claim_and_exploratory_test(sweep_report):
     explored = group["exploratory"]
     assert explored["tests"] == len(explored["differences"]) == 0  # zn=16 has one seed: no pair can be tested
     assert explored["called"] == sum(d["called"] for d in explored["differences"])
-    assert all({"key", "lower", "higher", "estimate", "interval", "p", "p_adjusted", "called"} <= set(d) for d in explored["differences"])
+    assert all(
+        {"key", "lower", "higher", "estimate", "interval", "p", "p_adjusted", "called"} <= set(d)
+        for d in explored["differences"]
+    )
     assert {d["lower"] for d in explored["differences"]} <= {"zn=8", "zn=16"}
 
 
@@ -415,7 +508,18 @@ def test_image_rows_show_every_seed(tiny_sweep, tmp_path, monkeypatch):
     seen = {}
     for name in ("comparison", "epoch_strips", "panel_rows"):
         real = getattr(figures, name)
-        monkeypatch.setattr(figures, name, lambda rows, *a, _real=real, _name=name: seen.setdefault(_name, []).append(rows) or _real(rows, *a))
+        monkeypatch.setattr(
+            figures,
+            name,
+            lambda rows, *a, _real=real, _name=name: seen.setdefault(_name, []).append(rows) or _real(rows, *a),
+        )
     build.build(load_sweep(tiny_sweep), tmp_path / "figs")
-    assert [label for label, *_ in seen["comparison"][0]] == ["zn=8 seed 0", "zn=8 seed 1", "zn=16 seed 0"]  # one row per run
-    assert [len(rows) for rows in seen["epoch_strips"]] == [2, 1] and [len(rows) for rows in seen["panel_rows"]] == [2, 1]
+    assert [label for label, *_ in seen["comparison"][0]] == [
+        "zn=8 seed 0",
+        "zn=8 seed 1",
+        "zn=16 seed 0",
+    ]  # one row per run
+    assert [len(rows) for rows in seen["epoch_strips"]] == [2, 1] and [len(rows) for rows in seen["panel_rows"]] == [
+        2,
+        1,
+    ]

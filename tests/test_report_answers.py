@@ -66,12 +66,17 @@ def test_other_dataset_is_not_measurable_and_one_seed_resolves_nothing(tmp_path)
 def test_report_opens_with_answers_then_claims(tmp_path):
     study = _study(tmp_path)
     doc = build.build(study, tmp_path / "figs")
-    assert [s.anchor for s in doc.sections][:3] == ["answers", "claims", "runs"] and doc.sections[-1].anchor == "appendix"
+    assert [s.anchor for s in doc.sections][:3] == ["answers", "claims", "runs"] and doc.sections[
+        -1
+    ].anchor == "appendix"
     answers = doc.sections[0]
     text = " ".join(b.text for b in answers.blocks if hasattr(b, "text"))
     assert "eval/" not in text and "Q1, latent size" in text and "Q2, training" in text and "Q3, interpolation" in text
     # the quality numbers' differences are exploratory (BH over every measure × pair), never a study finding
-    assert "precision (higher is better) (exploratory, BH over 30 tests): zn=500 is lower than zn=50, zn=100, in 5/5 seeds each" in text
+    assert (
+        "precision (higher is better) (exploratory, BH over 30 tests): zn=500 is lower than zn=50, zn=100, in 5/5 seeds each"
+        in text
+    )
     assert "Q1a \u201cAs zn grows" in text and "Page p = " in text and "Holm-adjusted p = " in text
     assert sum(1 for b in answers.blocks if hasattr(b, "path")) == 3  # one figure per question
     headings = [b.text for b in answers.blocks if isinstance(b, Heading)]  # each question a heading, not a paragraph
@@ -79,10 +84,15 @@ def test_report_opens_with_answers_then_claims(tmp_path):
     out = tmp_path / "out"
     assert report_main(["--runs", *(str(r.path) for r in study.runs), "--out", str(out)]) == 0
     html = (out / "report.html").read_text()
-    assert html.index('<section id="answers">') < html.index('<section id="claims">') < html.index('<section id="runs">')
+    assert (
+        html.index('<section id="answers">') < html.index('<section id="claims">') < html.index('<section id="runs">')
+    )
     assert "<small>eval/detail_hf_ratio</small>" in html and "Fréchet distance (lower is better)" in html
     # verdicts styled: a class per verdict (report.css colours each), marked in Markdown; the answers' claims too
-    assert '<td class="verdict v-supported">supported</td>' in html and '<td class="verdict v-contradicted">contradicted</td>' in html
+    assert (
+        '<td class="verdict v-supported">supported</td>' in html
+        and '<td class="verdict v-contradicted">contradicted</td>' in html
+    )
     assert '<p class="claim v-contradicted">Q3 (lerp)' in html and ".v-not-resolved" in html
     md = (out / "report.md").read_text()
     assert "| ✅ **supported** |" in md and "❌ Q3 (lerp)" in md
@@ -94,6 +104,7 @@ def test_report_opens_with_answers_then_claims(tmp_path):
 def test_detail_above_real_is_not_finer_detail(tmp_path):
     """Q1a measures the distance from real data's share of fine detail, either way: a generator whose
     images carry more high-frequency energy than real ones (speckle) is not 'finer detail'."""
+
     def lines(zn, seed):
         return [{**STAMPED, "eval/detail_hf_ratio": (1.0 if zn == 50 else 1.6) + 0.01 * seed}]
 

@@ -20,7 +20,9 @@ def _run(root: Path, zn: int, seed: int) -> Path:
     d = root / f"zn{zn}-s{seed}"
     d.mkdir(parents=True)
     (d / "config.json").write_text(json.dumps({"zn": zn, "seed": seed, "run_name": d.name, "epochs": 2}))
-    (d / "metrics.jsonl").write_text("".join(json.dumps({"epoch": e, "eval/fd": 100 / e + zn + seed}) + "\n" for e in (1, 2)))
+    (d / "metrics.jsonl").write_text(
+        "".join(json.dumps({"epoch": e, "eval/fd": 100 / e + zn + seed}) + "\n" for e in (1, 2))
+    )
     (d / "status.json").write_text(json.dumps({"state": "finished", "epoch": 2}))
     return d
 
@@ -48,7 +50,9 @@ def test_report_keeps_the_users_files_in_out(runs, tmp_path, capsys):
     assert all(p.read_text() == "the user's own" for p in kept)
     assert (out / "figures" / "q1_metrics.png").exists()
     ours = json.loads((out / ".genlat-report.json").read_text())["figures"]
-    assert "my_plot.png" not in ours and f"{len(ours)} figures in" in _summary(capsys).splitlines()[-1]  # the user's PNG is not counted as ours
+    assert (
+        "my_plot.png" not in ours and f"{len(ours)} figures in" in _summary(capsys).splitlines()[-1]
+    )  # the user's PNG is not counted as ours
 
 
 def test_report_removes_only_its_own_stale_figures(runs, tmp_path):
@@ -56,7 +60,9 @@ def test_report_removes_only_its_own_stale_figures(runs, tmp_path):
     assert report_main([str(runs), "--out", str(out)]) == 0
     (out / "figures" / "q1_metrics.png").rename(out / "figures" / "q9_old.png")  # as if an earlier report wrote it
     listed = json.loads((out / ".genlat-report.json").read_text())
-    (out / ".genlat-report.json").write_text(json.dumps({"figures": [*listed["figures"], "q9_old.png", "../notes.png"]}))
+    (out / ".genlat-report.json").write_text(
+        json.dumps({"figures": [*listed["figures"], "q9_old.png", "../notes.png"]})
+    )
     (out / "notes.png").write_text("the user's own")
     assert report_main([str(runs), "--out", str(out)]) == 0
     assert not (out / "figures" / "q9_old.png").exists()  # ours, from before: gone
@@ -159,4 +165,6 @@ def test_report_under_python_OO(runs, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "Q1: latent size" in (out / "report.html").read_text() and (out / "report.md").exists()
     help_text = subprocess.run([*cmd, "--help"], cwd=ROOT, capture_output=True, text=True, timeout=60)
-    assert help_text.returncode == 0 and "Q1-Q3 answered from the runs' own records" in " ".join(help_text.stdout.split())
+    assert help_text.returncode == 0 and "Q1-Q3 answered from the runs' own records" in " ".join(
+        help_text.stdout.split()
+    )

@@ -15,7 +15,9 @@ def test_log_axis_bands_stay_above_the_floor(tmp_path, monkeypatch):
     drawn = []
     real = figures._save
     monkeypatch.setattr(figures, "_save", lambda fig, path, tight=True: drawn.append(fig) or real(fig, path, tight))
-    assert any(figures._interval(v)[0] - figures._interval(v)[1] < 0 for s in SERIES.values() for v in s.values())  # the bug's case
+    assert any(
+        figures._interval(v)[0] - figures._interval(v)[1] < 0 for s in SERIES.values() for v in s.values()
+    )  # the bug's case
     figures.band_curves(SERIES, "FD against epoch", tmp_path / "q2.png")
     (ax,) = drawn[0].axes
     assert ax.get_yscale() == "log"
@@ -26,7 +28,9 @@ def test_log_axis_bands_stay_above_the_floor(tmp_path, monkeypatch):
         ys = np.concatenate([p.vertices[:, 1] for p in band.get_paths()])
         assert ys.min() > 0 and ys.min() >= floor  # the band never runs to the floor of the axis
     centre, lo, hi = figures.band([2400.0, 300.0, 900.0], log=True)
-    assert 0 < lo < centre < hi and abs(centre - 2400 ** (1 / 3) * 300 ** (1 / 3) * 900 ** (1 / 3)) < 1e-6  # the geometric mean
+    assert (
+        0 < lo < centre < hi and abs(centre - 2400 ** (1 / 3) * 300 ** (1 / 3) * 900 ** (1 / 3)) < 1e-6
+    )  # the geometric mean
 
 
 def test_a_linear_band_that_would_reach_zero_goes_to_a_log_axis(tmp_path, monkeypatch):

@@ -21,7 +21,13 @@ def _study(tmp_path):
         return [{**STAMPED, **TIMINGS, "eval/fd": 30.0 / e + zn + seed, "eval/precision": 0.5 + 0.01 * seed, "eval/new_metric": 1.0 + seed,
                  "epoch/loss_g": 1.0 / e, "epoch/images_per_s": 300.0} for e in (1, 2)]  # fmt: skip
 
-    return load_loose([write_run(tmp_path / "runs", f"zn{zn}-s{s}", {"zn": zn, "seed": s}, lines(zn, s)) for zn in (8, 16) for s in (0, 1)])
+    return load_loose(
+        [
+            write_run(tmp_path / "runs", f"zn{zn}-s{s}", {"zn": zn, "seed": s}, lines(zn, s))
+            for zn in (8, 16)
+            for s in (0, 1)
+        ]
+    )
 
 
 def test_timings_are_never_plotted_or_listed_as_a_measure(tmp_path, monkeypatch):
@@ -30,7 +36,9 @@ def test_timings_are_never_plotted_or_listed_as_a_measure(tmp_path, monkeypatch)
     study = _study(tmp_path)
     plotted = []
     real = figures.against_settings
-    monkeypatch.setattr(figures, "against_settings", lambda values, *a, **k: plotted.append(list(values)) or real(values, *a, **k))
+    monkeypatch.setattr(
+        figures, "against_settings", lambda values, *a, **k: plotted.append(list(values)) or real(values, *a, **k)
+    )
     doc = build.build(study, tmp_path / "figs")
     assert plotted == [["eval/fd", "eval/precision", "eval/new_metric"]]  # Q1's panels against zn: measures only
     appendix = next(s for s in doc.sections if s.name == "appendix").blocks[0]
@@ -39,8 +47,15 @@ def test_timings_are_never_plotted_or_listed_as_a_measure(tmp_path, monkeypatch)
     assert "claims_seconds" not in text and "claims seconds" not in text and "images_per_s" not in text
     report = wandb_report.build_report(doc, study, "me", "genlat", "")
     panels = [p for b in report.blocks if isinstance(b, wr.PanelGrid) for p in b.panels]
-    assert {p.y.name for p in panels if isinstance(p, wr.ScatterPlot)} == {"eval/fd.min", "eval/precision"}  # against zn (Q1)
-    assert {y for p in panels if isinstance(p, wr.LinePlot) for y in p.y} == {"eval/fd", "eval/precision", "epoch/loss_g"}  # Q2
+    assert {p.y.name for p in panels if isinstance(p, wr.ScatterPlot)} == {
+        "eval/fd.min",
+        "eval/precision",
+    }  # against zn (Q1)
+    assert {y for p in panels if isinstance(p, wr.LinePlot) for y in p.y} == {
+        "eval/fd",
+        "eval/precision",
+        "epoch/loss_g",
+    }  # Q2
     assert numbers.eval_keys(study.runs) == ["eval/fd", "eval/precision", "eval/new_metric"]
 
 
@@ -52,12 +67,22 @@ def test_bookkeeping_is_no_measure(key):
 def test_names_directions_and_families_come_from_one_entry():
     assert registry.titled("eval/fd") == "Fréchet distance (lower is better)"
     assert registry.titled("eval/recall") == "recall (higher is better)"
-    assert registry.direction("eval/kid_std") is None and registry.direction("eval/detail_hf_ratio") is None  # no better side
+    assert (
+        registry.direction("eval/kid_std") is None and registry.direction("eval/detail_hf_ratio") is None
+    )  # no better side
     member = registry.metric("eval/interp_cv_slerp-real")  # a family's member: the VAE's walk between real images
-    assert (member.name, member.direction, member.plotted) == ("unevenness of the morph (step-size CV), slerp-real", "min", ("q3",))
+    assert (member.name, member.direction, member.plotted) == (
+        "unevenness of the morph (step-size CV), slerp-real",
+        "min",
+        ("q3",),
+    )
     assert registry.metric("eval/brand_new").name == "brand new" and registry.lookup("eval/brand_new") is None
-    assert registry.metric("eval/fragmented_share").datasets == ("shapes",) and registry.metric("eval/active_units").families == ("vae",)
-    assert registry.direction(STUDY_METRIC) == "min" and Best().goal == "minimize"  # the study's best agrees with its entry
+    assert registry.metric("eval/fragmented_share").datasets == ("shapes",) and registry.metric(
+        "eval/active_units"
+    ).families == ("vae",)
+    assert (
+        registry.direction(STUDY_METRIC) == "min" and Best().goal == "minimize"
+    )  # the study's best agrees with its entry
 
 
 def test_every_entry_is_consistent():
@@ -70,4 +95,10 @@ def test_every_entry_is_consistent():
         assert set(m.plotted) <= {"q1", "q2", "q3"}, m.key
         if not registry.is_measure(m.key):  # bookkeeping is never led with, tested, plotted or ranked
             assert not (m.first or m.headline or m.plotted or m.series or m.better), m.key
-    assert registry.SERIES_KEYS == ("eval/fd", "eval/kid", "eval/precision", "eval/recall", "eval/ppl")  # W&B table columns: stable
+    assert registry.SERIES_KEYS == (
+        "eval/fd",
+        "eval/kid",
+        "eval/precision",
+        "eval/recall",
+        "eval/ppl",
+    )  # W&B table columns: stable

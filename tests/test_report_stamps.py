@@ -28,16 +28,31 @@ def test_two_stamps_are_reported_apart(tmp_path):
     for (kind, zn), values in fd.items():
         for seed, v in enumerate(values):
             stamp = STAMPED if kind == "new" else OLD
-            write_run(root, f"{kind}-zn{zn}-s{seed}", {"zn": zn, "seed": seed}, [{**stamp, "eval/fd": v * 2}, {**stamp, "eval/fd": v}])
+            write_run(
+                root,
+                f"{kind}-zn{zn}-s{seed}",
+                {"zn": zn, "seed": seed},
+                [{**stamp, "eval/fd": v * 2}, {**stamp, "eval/fd": v}],
+            )
     out = tmp_path / "out"
     assert report_main([str(root), "--out", str(out)]) == 0
     md = (out / "report.md").read_text().replace("\\", "")
     assert "The runs carry 2 different measurement stamps" in md
     assert "no metric version (written before the stamp)" in md
-    g1, g2 = md.split("## Group 1, Q1")[1].split("## Group 1, Q2")[0], md.split("## Group 2, Q1")[1].split("## Group 2, Q2")[0]
+    g1, g2 = (
+        md.split("## Group 1, Q1")[1].split("## Group 1, Q2")[0],
+        md.split("## Group 2, Q1")[1].split("## Group 2, Q2")[0],
+    )
     # each group its own exploratory family (one measure × one pair: BH over 1 test)
-    assert "Fréchet distance (exploratory, BH over 1 test): zn=8 is lower than zn=16, in 3/3 seeds" in g1 and "1000" not in g1 and "1,000" not in g1
-    assert "Fréchet distance (exploratory, BH over 1 test): zn=16 is lower than zn=8, in 2/2 seeds" in g2 and "n=3" not in g2
+    assert (
+        "Fréchet distance (exploratory, BH over 1 test): zn=8 is lower than zn=16, in 3/3 seeds" in g1
+        and "1000" not in g1
+        and "1,000" not in g1
+    )
+    assert (
+        "Fréchet distance (exploratory, BH over 1 test): zn=16 is lower than zn=8, in 2/2 seeds" in g2
+        and "n=3" not in g2
+    )
     html = (out / "report.html").read_text()
     assert '<section id="g1-q1">' in html and '<section id="g2-q1">' in html
     assert {p.name for p in (out / "figures").glob("*.png")} >= {"g1-q1_metrics.png", "g2-q1_metrics.png"}
@@ -52,9 +67,14 @@ def test_one_seed_calls_nothing_and_no_percentage_reaches_1000(tmp_path):
     for text in ((out / "report.md").read_text(), (out / "report.html").read_text()):
         assert not re.search(r"\d{4,}(\.\d+)? ?%", text.replace(",", ""))
     md = (out / "report.md").read_text()
-    assert "Too few seeds: no pair of settings has 2+ seeds each, so no difference between settings can be called." in md
+    assert (
+        "Too few seeds: no pair of settings has 2+ seeds each, so no difference between settings can be called." in md
+    )
     assert "is best" not in md  # no ranking where nothing can be called
-    assert "Measurement stamp of every run: feature space shapes-factornet-32px@3fa91c2e0b7d, 256 samples, metric version 1" in md
+    assert (
+        "Measurement stamp of every run: feature space shapes-factornet-32px@3fa91c2e0b7d, 256 samples, metric version 1"
+        in md
+    )
 
 
 def test_runs_that_resolved_auto_differently_are_different_settings(tmp_path):

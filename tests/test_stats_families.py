@@ -62,7 +62,13 @@ def test_no_true_difference_and_many_metrics_calls_nothing(tmp_path):
     assert not any(t.called for t in tests)
     rows = questions.claims_table(settings)
     assert {r.verdict for r in rows} <= {stats.UNRESOLVED, stats.UNMEASURABLE}
-    assert [r.code for r in rows if r.verdict == stats.UNRESOLVED] == ["Q1a", "Q1b", "Q1c (GAN)", "Q3 (slerp)", "Q3 (lerp)"]
+    assert [r.code for r in rows if r.verdict == stats.UNRESOLVED] == [
+        "Q1a",
+        "Q1b",
+        "Q1c (GAN)",
+        "Q3 (slerp)",
+        "Q3 (lerp)",
+    ]
     assert all(r.needs for r in rows if r.verdict == stats.UNRESOLVED)  # each open claim says what would resolve it
 
 
@@ -70,11 +76,19 @@ def test_a_ranking_is_printed_only_where_a_difference_is_called(tmp_path):
     from analysis.questions import q1_latent
 
     def findings(fd):
-        study = _study(tmp_path / str(len(list(tmp_path.iterdir()))), lambda zn, seed: {"eval/fd": fd(zn, seed)}, whole=True)
+        study = _study(
+            tmp_path / str(len(list(tmp_path.iterdir()))), lambda zn, seed: {"eval/fd": fd(zn, seed)}, whole=True
+        )
         keys = numbers.eval_keys(study.runs)
-        return " ".join(q1_latent._findings(study, keys, {k: {st.label: numbers.finals(st, k) for st in study.settings} for k in keys}))
+        return " ".join(
+            q1_latent._findings(
+                study, keys, {k: {st.label: numbers.finals(st, k) for st in study.settings} for k in keys}
+            )
+        )
 
-    noise = findings(lambda zn, seed: 50.0 + [3.1, -2.4, 0.7][seed] * (1 + zn % 7))  # seed noise only: zn=50 has the lowest mean
+    noise = findings(
+        lambda zn, seed: 50.0 + [3.1, -2.4, 0.7][seed] * (1 + zn % 7)
+    )  # seed noise only: zn=50 has the lowest mean
     assert "is best" not in noise and "no difference between settings survives" in noise
     clear = findings(lambda zn, seed: 10.0 * ZNS.index(zn) + 50.0 + 0.3 * seed + 0.01 * (zn % 7) * seed)
     assert "eval/fd: zn=50 is best" in clear and "(exploratory, BH over 6 tests): zn=50 is lower than" in clear
@@ -94,12 +108,15 @@ def test_a_planted_monotone_trend_is_supported_where_the_end_to_end_test_is_not(
     assert ends.pvalue > 0.05  # zn=500 against zn=50 alone, 3 paired seeds: not resolved
     (q1a,) = [r for r in questions.claims_table(settings) if r.code == "Q1a"]
     assert q1a.verdict == stats.SUPPORTED and q1a.test.startswith("Page's trend test")
-    assert q1a.outcome.p == pytest.approx(2 / math.factorial(4) ** 3)  # every block in the claimed order: Page's smallest p
+    assert q1a.outcome.p == pytest.approx(
+        2 / math.factorial(4) ** 3
+    )  # every block in the claimed order: Page's smallest p
 
 
 def test_the_middle_zn_enter_the_trend(tmp_path):
     """The same ends, zn=100 and 150 out of order (zn=100 given zn=500's values, zn=150 zn=100's): the trend
     test sees it (the end-to-end test could not)."""
+
     def shuffled(zn, seed):
         return _detail({100: 500, 150: 100}.get(zn, zn), seed)
 
@@ -107,7 +124,9 @@ def test_the_middle_zn_enter_the_trend(tmp_path):
     assert rows["Q1a"].outcome.p > 2 / math.factorial(4) ** 3 * 10 and rows["Q1a"].verdict == stats.UNRESOLVED
 
 
-@pytest.mark.parametrize(("effect", "two_sample", "n"), [(0.5, False, 34), (0.8, False, 15), (1.0, False, 10), (0.5, True, 64)])
+@pytest.mark.parametrize(
+    ("effect", "two_sample", "n"), [(0.5, False, 34), (0.8, False, 15), (1.0, False, 10), (0.5, True, 64)]
+)
 def test_seeds_needed_is_the_noncentral_t_figure(effect, two_sample, n):
     """The textbook sample sizes for 80 % power at a two-sided 0.05 (Cohen 1988; G*Power gives the same)."""
     assert stats.seeds_needed(effect, 0.05, two_sample=two_sample) == n
@@ -137,13 +156,23 @@ def test_seeds_needed_matches_a_simulation():
 def test_an_open_claim_says_what_would_resolve_it(tmp_path):
     """A tiny effect inside the practical size: 'no effect of practical size'; no effect at all: not at this
     budget, and what the full sweep.yaml trains."""
+
     def flat(zn, seed):
-        return {"eval/fragmented_share": 0.2 + 0.001 * ((seed + zn) % 3), "eval/class_flips_slerp": 1.0 + 0.001 * (seed - 1) * (zn % 7 - 3)}
+        return {
+            "eval/fragmented_share": 0.2 + 0.001 * ((seed + zn) % 3),
+            "eval/class_flips_slerp": 1.0 + 0.001 * (seed - 1) * (zn % 7 - 3),
+        }
 
     rows = {r.code: r for r in questions.claims_table(_study(tmp_path, flat))}
-    assert rows["Q1b"].verdict == stats.UNRESOLVED and rows["Q1b"].needs.startswith("no effect of practical size: the interval lies within ±0.0500")
+    assert rows["Q1b"].verdict == stats.UNRESOLVED and rows["Q1b"].needs.startswith(
+        "no effect of practical size: the interval lies within ±0.0500"
+    )
     slerp = rows["Q3 (slerp)"]
-    assert slerp.verdict == stats.UNRESOLVED and "not at this budget" in slerp.needs and "sweep.yaml's full study trains 20 epochs" in slerp.needs
+    assert (
+        slerp.verdict == stats.UNRESOLVED
+        and "not at this budget" in slerp.needs
+        and "sweep.yaml's full study trains 20 epochs" in slerp.needs
+    )
 
 
 def test_page_resolves_a_planted_trend_more_often_than_the_end_to_end_test():

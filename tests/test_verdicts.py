@@ -6,7 +6,11 @@ from __future__ import annotations
 from analysis import stats
 
 ZN = {"zn=50": 50, "zn=100": 100, "zn=500": 500}
-CLEAR_UP = {"zn=50": {0: 0.50, 1: 0.52, 2: 0.49}, "zn=100": {0: 0.6, 1: 0.63, 2: 0.61}, "zn=500": {0: 0.80, 1: 0.83, 2: 0.79}}
+CLEAR_UP = {
+    "zn=50": {0: 0.50, 1: 0.52, 2: 0.49},
+    "zn=100": {0: 0.6, 1: 0.63, 2: 0.61},
+    "zn=500": {0: 0.80, 1: 0.83, 2: 0.79},
+}
 NOISY = {"zn=50": {0: 0.2, 1: 0.6, 2: 0.4}, "zn=100": {0: 0.45, 1: 0.35, 2: 0.5}, "zn=500": {0: 0.5, 1: 0.3, 2: 0.45}}
 
 
@@ -19,13 +23,20 @@ def test_trend_gives_each_verdict():
     assert decided(stats.trend(CLEAR_UP, ZN, "down")) == stats.CONTRADICTED
     assert decided(stats.trend(NOISY, ZN, "up")) == stats.UNRESOLVED
     one_seed = {k: {0: v[0]} for k, v in CLEAR_UP.items()}
-    assert decided(stats.trend(one_seed, ZN, "up")) == stats.UNRESOLVED and "one seed" in stats.trend(one_seed, ZN, "up").why
+    assert (
+        decided(stats.trend(one_seed, ZN, "up")) == stats.UNRESOLVED
+        and "one seed" in stats.trend(one_seed, ZN, "up").why
+    )
     assert decided(stats.trend({}, ZN, "up")) == stats.UNMEASURABLE  # the key was never logged
     assert stats.trend(CLEAR_UP, ZN, "up").test.startswith("Page's trend test")
 
 
 def test_above_all_needs_every_comparison_called():
-    table = {"zn=50": {0: 0.1, 1: 0.12, 2: 0.11}, "zn=150": {0: 0.2, 1: 0.22, 2: 0.19}, "zn=500": {0: 0.7, 1: 0.75, 2: 0.72}}
+    table = {
+        "zn=50": {0: 0.1, 1: 0.12, 2: 0.11},
+        "zn=150": {0: 0.2, 1: 0.22, 2: 0.19},
+        "zn=500": {0: 0.7, 1: 0.75, 2: 0.72},
+    }
     assert decided(stats.above_all(table, "zn=500")) == stats.SUPPORTED
     assert decided(stats.above_all(table, "zn=50")) == stats.CONTRADICTED
     loose = stats.above_all({**table, "zn=500": {0: 0.1, 1: 0.4, 2: 0.25}}, "zn=500")

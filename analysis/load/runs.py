@@ -83,7 +83,9 @@ def _metric_rows(run: RunDir, damage: list[str]) -> list[dict]:
         damage.append(f"metrics.jsonl: {e.why}")
         return []
     if bad:
-        damage.append(f"metrics.jsonl line {bad[0]} is damaged" + (f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""))
+        damage.append(
+            f"metrics.jsonl line {bad[0]} is damaged" + (f" (and {len(bad) - 1} more)" if len(bad) > 1 else "")
+        )
     epochs = [r["epoch"] for r in rows]
     if twice := sorted({e for e in epochs if epochs.count(e) > 1}):
         damage.append(f"metrics.jsonl has epoch {twice[0]} more than once (two writers?)")

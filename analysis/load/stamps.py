@@ -25,7 +25,9 @@ def describe(stamp: tuple) -> str:
     if space is None and samples is None and version is None:
         return "no evaluation numbers"
     text = f"feature space {space or 'unnamed'}, {samples if samples is not None else '?'} samples"
-    return text + (f", metric version {version}" if version is not None else ", no metric version (written before the stamp)")
+    return text + (
+        f", metric version {version}" if version is not None else ", no metric version (written before the stamp)"
+    )
 
 
 def group_by_stamp(runs: list[RunRecord]) -> list[tuple[tuple, list[RunRecord]]]:

@@ -93,8 +93,14 @@ def run_problem(run: RunRecord) -> Problem | None:
         return None
     if not run.metrics:
         return Problem(run.name, state, "no finished epoch in metrics.jsonl")
-    reason = run.status.get("reason") or ", ".join(f"{k}={v}" for k, v in run.status.items() if k not in ("state", "epoch"))
-    return Problem(run.name, state, f"stopped after epoch {run.status.get('epoch', run.metrics[-1]['epoch'])}" + (f": {reason}" if reason else ""))
+    reason = run.status.get("reason") or ", ".join(
+        f"{k}={v}" for k, v in run.status.items() if k not in ("state", "epoch")
+    )
+    return Problem(
+        run.name,
+        state,
+        f"stopped after epoch {run.status.get('epoch', run.metrics[-1]['epoch'])}" + (f": {reason}" if reason else ""),
+    )
 
 
 def load_sweep(root: str | Path) -> Study:

@@ -75,7 +75,9 @@ def load_wandb(path: str, cache: Path, api=None, group: str | None = None) -> St
             runs, info = list(sweep.runs), {"name": sweep.name or where.sweep, "sweep_id": where.sweep,
                                             "method": sweep.config.get("method"), "metric": sweep.config.get("metric")}  # fmt: skip
         else:
-            runs = list(api.runs(f"{where.entity}/{where.project}", filters={"group": where.group} if where.group else None))
+            runs = list(
+                api.runs(f"{where.entity}/{where.project}", filters={"group": where.group} if where.group else None)
+            )
         records = [to_record(run, cache / run.id, api) for run in runs]
     except (OfflineError, ConfigError):
         raise
@@ -83,7 +85,9 @@ def load_wandb(path: str, cache: Path, api=None, group: str | None = None) -> St
         raise OfflineError(f"--wandb {path}: cannot read the runs ({type(e).__name__}: {e})") from None
     if not records:  # a misspelt group matches nothing: say so rather than write an empty report
         raise ConfigError(f"--wandb {where}: no runs there; check the names (W&B's are case-sensitive)")
-    study = from_records(f"W&B {path}" + (f" group {where.group}" if where.group else ""), f"W&B {where}", records, info)
+    study = from_records(
+        f"W&B {path}" + (f" group {where.group}" if where.group else ""), f"W&B {where}", records, info
+    )
     study.wandb = where
     return study
 

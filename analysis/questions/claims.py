@@ -62,7 +62,9 @@ def budget(settings) -> str:
 def row(code, claim, measure, keys, table, outcome: stats.Outcome, settings, practical=None) -> ClaimRow:
     """table: setting -> {seed: value}; outcome: the claim's test (analysis/stats.py)."""
     values = {k: stats.interval_text(v) for k, v in table.items()}
-    return ClaimRow(code, claim, measure.split(":")[0].split(" (")[0], measure, keys, values, outcome, budget(settings), practical)
+    return ClaimRow(
+        code, claim, measure.split(":")[0].split(" (")[0], measure, keys, values, outcome, budget(settings), practical
+    )
 
 
 def zn_of(settings) -> dict[str, float]:
@@ -71,6 +73,7 @@ def zn_of(settings) -> dict[str, float]:
 
 def finals_table(settings, key: str, per_zn: bool = False, transform=None) -> dict[str, dict]:
     """setting -> {seed: the run's final value of `key`}, transformed, and divided by zn when per_zn."""
+
     def value(r):
         v = numbers.final_number(r, key)
         if v is not None and transform is not None:
@@ -122,7 +125,9 @@ def _needs(r: ClaimRow) -> str:
             f"{'more than ' + str(stats.MAX_SEEDS) if r.seeds is None else r.seeds} {unit} for the observed effect: not at this "
             f"budget; {full_budget()}")  # fmt: skip
     if r.practical and -r.practical[0] < e.lo and e.hi < r.practical[0]:
-        text = f"no effect of practical size: the interval lies within ±{fmt(r.practical[0])} ({r.practical[1]}); " + text
+        text = (
+            f"no effect of practical size: the interval lies within ±{fmt(r.practical[0])} ({r.practical[1]}); " + text
+        )
     return text
 
 
@@ -146,7 +151,9 @@ def full_budget() -> str:
 def sentence(r: ClaimRow) -> str:
     """The claim, its verdict, the test's estimate and what would resolve it, for the answers."""
     vals = list(r.values.items())
-    span = " → ".join(f"{v} at {label}" for label, v in (vals[:1] + vals[-1:] if len(vals) > 1 else vals)) or "not logged"
+    span = (
+        " → ".join(f"{v} at {label}" for label, v in (vals[:1] + vals[-1:] if len(vals) > 1 else vals)) or "not logged"
+    )
     p = f", Holm-adjusted p = {fmt(r.p_adjusted, 2)}" if r.p_adjusted is not None else ""
     needs = f" Would resolve with: {r.needs}." if r.needs else ""
     return f"{r.code} \u201c{r.claim}\u201d {r.verdict.capitalize()}: {r.name} {span} ({r.why}{p}).{needs}"
@@ -167,7 +174,14 @@ def section(settings, rows: list[ClaimRow]) -> Section:
                             str(r.outcome.est) if r.outcome.est else "–", _p_text(r), r.verdict, r.why, r.needs or "–", r.budget]
                            for r in rows],
                           notes=[", ".join(r.keys) for r in rows]))  # fmt: skip
-    s.blocks.append(Para(stats.VERDICT_RULE + " " + stats.PAIRWISE_RULE + " Values: mean ± half-width of the 95 % interval over seeds (n seeds)."))
+    s.blocks.append(
+        Para(
+            stats.VERDICT_RULE
+            + " "
+            + stats.PAIRWISE_RULE
+            + " Values: mean ± half-width of the 95 % interval over seeds (n seeds)."
+        )
+    )
     return s
 
 
@@ -175,4 +189,3 @@ def _p_text(r: ClaimRow) -> str:
     if r.outcome.p is None:
         return "–"
     return f"{fmt(r.outcome.p, 2)} ({fmt(r.p_adjusted, 2)})"
-

@@ -89,7 +89,10 @@ def answer_figure(settings, rows: list[ClaimRow], figs) -> Figure | None:
     if not panels:
         return None
     path = figures.with_intervals(panels, [st.label for st in settings], figs / "answer_q1.png")
-    return Figure(path, "At the final epoch, per setting: mean with its 95 % interval over seeds (bars) and each seed (grey dots).")
+    return Figure(
+        path,
+        "At the final epoch, per setting: mean with its 95 % interval over seeds (bars) and each seed (grey dots).",
+    )
 
 
 # --- the evidence ---------------------------------------------------------------------------------
@@ -122,7 +125,11 @@ def _findings(study, keys: list[str], values: dict[str, dict[str, list[float]]])
     called = {t.key for t in tests if t.called}
     items = [exploratory_note(tests)]
     # a ranking only where the exploratory family calls some difference of that key
-    items += [t for k in keys if registry.metric(k).role == registry.QUALITY and k in called and (t := best_setting(k, values[k]))]
+    items += [
+        t
+        for k in keys
+        if registry.metric(k).role == registry.QUALITY and k in called and (t := best_setting(k, values[k]))
+    ]
     for k in numbers.headline_keys(keys):
         items += stats.exploratory_sentences(registry.name(k), k, tests, len(tests))
     items.append(_final_epoch_note(settings, keys))
@@ -130,7 +137,11 @@ def _findings(study, keys: list[str], values: dict[str, dict[str, list[float]]])
     items.append(collapsed({st.label: {k: sum(v) / len(v) for k in ("eval/precision", "eval/recall") if (v := numbers.finals(st, k))}
                             for st in settings}))  # fmt: skip
     items.append(_active_units(settings))
-    items.append(capacity_confound({st.label: (st.runs[0].config.get("g_params"), st.runs[0].config.get("d_params")) for st in settings}))
+    items.append(
+        capacity_confound(
+            {st.label: (st.runs[0].config.get("g_params"), st.runs[0].config.get("d_params")) for st in settings}
+        )
+    )
     items.append(feature_spaces(numbers.feature_space_names(study.runs)))
     return [i for i in items if i]
 
@@ -183,8 +194,10 @@ def seed_note(seeds_per_setting: dict[str, int]) -> str | None:
     if not single:
         return f"Every setting has {min(seeds_per_setting.values())}+ seeds: ± is the half-width of the 95 % interval over them."
     scope = "every setting" if len(single) == len(seeds_per_setting) else ", ".join(single)
-    return (f"One seed for {scope}: differences between settings are not tested against seed-to-seed variation; "
-            f"treat them as observations, not results.")
+    return (
+        f"One seed for {scope}: differences between settings are not tested against seed-to-seed variation; "
+        f"treat them as observations, not results."
+    )
 
 
 def capacity_confound(params: dict[str, tuple[int, int]]) -> str | None:
@@ -202,8 +215,10 @@ def capacity_confound(params: dict[str, tuple[int, int]]) -> str | None:
 
 def feature_spaces(spaces: set[str]) -> str | None:
     if len(spaces) > 1:
-        return (f"The runs were evaluated in {len(spaces)} different feature spaces ({', '.join(sorted(spaces))}): "
-                f"their FD, KID, precision/recall and PPL are on different scales and are not comparable.")
+        return (
+            f"The runs were evaluated in {len(spaces)} different feature spaces ({', '.join(sorted(spaces))}): "
+            f"their FD, KID, precision/recall and PPL are on different scales and are not comparable."
+        )
     return None
 
 

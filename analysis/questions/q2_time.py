@@ -14,7 +14,11 @@ from analysis.questions.claims import ClaimRow
 from analysis.text import MAX_SHARE, fmt
 from genlat.metrics import registry
 
-NAME, TITLE, QUESTION = "q2", "Q2: training over time", "What does the epoch series show, and when does improvement stop?"
+NAME, TITLE, QUESTION = (
+    "q2",
+    "Q2: training over time",
+    "What does the epoch series show, and when does improvement stop?",
+)
 HEADING = "Q2, training over time: fast gains, then a plateau?"
 EARLY_EPOCHS = 4  # the study: "fast gains in epochs 1-4, then little progress"
 PLATEAU_EPOCHS = EARLY_EPOCHS + 2  # the plateau rule needs 2 epochs after the plateau epoch to confirm it
@@ -48,7 +52,14 @@ def plateau(series: list[tuple[int, float]], way: str) -> dict:
     best_at = pts[vals.index(best_so_far[-1])][0]
     if vals[-1] - best_so_far[-1] > PLATEAU_FRACTION * total:
         kind = "regressed"  # the curve got worse again after its best: not a plateau, an unstable run
-    return {"epoch": pts[i][0], "kind": kind, "share": share, "total": sign * total, "epochs": len(pts), "best_at": best_at}
+    return {
+        "epoch": pts[i][0],
+        "kind": kind,
+        "share": share,
+        "total": sign * total,
+        "epochs": len(pts),
+        "best_at": best_at,
+    }
 
 
 def plateau_sentence(label: str, key: str, series: list[tuple[int, float]], way: str) -> str:
@@ -58,13 +69,17 @@ def plateau_sentence(label: str, key: str, series: list[tuple[int, float]], way:
     first, last = series[0][1], series[-1][1]
     moved = f"{fmt(first)} at epoch {series[0][0]} → {fmt(last)} at epoch {series[-1][0]}"
     if p["kind"] == "no-improvement":
-        return f"{label}, {key}: {moved}; never better than epoch {series[0][0]}, so there is no improvement to plateau."
+        return (
+            f"{label}, {key}: {moved}; never better than epoch {series[0][0]}, so there is no improvement to plateau."
+        )
     at = f"epoch {p['epoch']} ({p['share']:.0%} of the total improvement of {fmt(abs(p['total']))} reached)"
     if p["kind"] == "regressed":
         back = abs(series[-1][1] - dict(series)[p["best_at"]])
         by = f"{back / abs(p['total']):.0%} of the total improvement" if back < MAX_SHARE * abs(p["total"]) else \
             f"{fmt(back)} (the total improvement was only {fmt(abs(p['total']))})"  # fmt: skip
-        return f"{label}, {key}: {moved}; best at epoch {p['best_at']}, then worse again by {by}: unstable, not a plateau."
+        return (
+            f"{label}, {key}: {moved}; best at epoch {p['best_at']}, then worse again by {by}: unstable, not a plateau."
+        )
     if p["kind"] == "plateau":
         return f"{label}, {key}: {moved}; plateaus at {at}."
     if p["kind"] == "unconfirmed":
@@ -92,6 +107,7 @@ def plateau_overview(key: str, plateaus: dict[str, dict]) -> str | None:
 # --- the claim ------------------------------------------------------------------------------------
 def plateau_epochs(settings) -> dict[str, dict]:
     """Per run, the plateau epoch of its FD curve (the last epoch when still improving: a lower bound)."""
+
     def value(r):
         pts = r.series("eval/fd")
         p = plateau(pts, "min")
@@ -119,7 +135,11 @@ def answer(settings, rows: list[ClaimRow]) -> list:
         pts = dict(numbers.mean_curve(st, "eval/fd"))
         if pts:
             marks = [e for e in sorted(pts) if e in (min(pts), EARLY_EPOCHS, max(pts))]
-            out.append(f"{st.label}: Fréchet distance " + " → ".join(f"{fmt(pts[e])} (epoch {e})" for e in marks) + ", mean over seeds.")
+            out.append(
+                f"{st.label}: Fréchet distance "
+                + " → ".join(f"{fmt(pts[e])} (epoch {e})" for e in marks)
+                + ", mean over seeds."
+            )
     return out
 
 
@@ -135,8 +155,11 @@ def answer_figure(settings, rows: list[ClaimRow], figs) -> Figure | None:
     if not series:
         return None
     path = figures.band_curves(series, registry.titled("eval/fd") + " against epoch", figs / "answer_q2.png")
-    return Figure(path, "Mean over seeds per setting; the band is the 95 % interval over seeds (on a log axis: the "
-                        "geometric mean and the interval computed on the log of the values, so the band stays above zero).")
+    return Figure(
+        path,
+        "Mean over seeds per setting; the band is the 95 % interval over seeds (on a log axis: the "
+        "geometric mean and the interval computed on the log of the values, so the band stays above zero).",
+    )
 
 
 # --- the evidence ---------------------------------------------------------------------------------
@@ -154,16 +177,23 @@ def evidence(study, figs) -> Section:
     series = {k: {st.label: numbers.mean_curve(st, k) for st in study.settings} for k in keys}
     # quality and training numbers with a better side plateau; not eval/ppl, a smoothness number that
     # rises as a collapsed G learns
-    plateau_keys = [k for k in keys if registry.direction(k) and registry.metric(k).role in (registry.QUALITY, registry.TRAINING)]
+    plateau_keys = [
+        k for k in keys if registry.direction(k) and registry.metric(k).role in (registry.QUALITY, registry.TRAINING)
+    ]
     plateaus = {k: {lab: plateau(pts, registry.direction(k)) for lab, pts in series[k].items()} for k in plateau_keys}
-    marks = {k: {lab: p["epoch"] for lab, p in v.items() if p["kind"] in ("plateau", "unconfirmed")} for k, v in plateaus.items()}
+    marks = {
+        k: {lab: p["epoch"] for lab, p in v.items() if p["kind"] in ("plateau", "unconfirmed")}
+        for k, v in plateaus.items()
+    }
     if keys and study.settings:
         path = figures.curves(series, marks, figs / "q2_curves.png")
         s.blocks.append(Figure(path, "Metrics against epoch (mean over seeds); a circle marks the plateau epoch."))
     s.blocks.append(Para(f"Plateau rule: {PLATEAU_RULE}."))
     items = [t for k in plateaus if (t := plateau_overview(k, plateaus[k]))]
     if lead := _lead_metric(study, list(plateaus)):
-        items += [plateau_sentence(lab, lead, pts, registry.direction(lead)) for lab, pts in series[lead].items() if pts]
+        items += [
+            plateau_sentence(lab, lead, pts, registry.direction(lead)) for lab, pts in series[lead].items() if pts
+        ]
     s.blocks.append(Findings(items or ["No metric was logged over epochs: nothing to say about training over time."]))
     return s
 

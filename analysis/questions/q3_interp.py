@@ -50,7 +50,10 @@ def answer_figure(settings, rows: list[ClaimRow], figs) -> Figure | None:
         return None
     panels = {registry.name(k): numbers.seed_lists(settings, k) for k in keys}
     path = figures.with_intervals(panels, [st.label for st in settings], figs / "answer_q3.png")
-    return Figure(path, "At the final epoch, per setting: mean with its 95 % interval over seeds (bars) and each seed (grey dots).")
+    return Figure(
+        path,
+        "At the final epoch, per setting: mean with its 95 % interval over seeds (bars) and each seed (grey dots).",
+    )
 
 
 def evidence(study, figs) -> Section:
@@ -76,23 +79,40 @@ def evidence(study, figs) -> Section:
                              for m in mine])  # fmt: skip
         if rows:
             path = figures.panel_rows(rows, figs / f"q3_interp_{figures.slug(st.label)}.png")
-            s.blocks.append(Figure(path, f"{st.label}, every seed, epoch {epoch}: each row of a panel walks from one bank vector to the next."))
+            s.blocks.append(
+                Figure(
+                    path,
+                    f"{st.label}, every seed, epoch {epoch}: each row of a panel walks from one bank vector to the next.",
+                )
+            )
         walks = [m for m in METHODS if (epoch, m) in run.panels]
         if walks and (steps := run.config.get("interp_steps")):
-            path = figures.morph_gif([run.panels[(epoch, m)] for m in walks], steps, figs / f"q3_morph_{figures.slug(st.label)}.gif")
+            path = figures.morph_gif(
+                [run.panels[(epoch, m)] for m in walks], steps, figs / f"q3_morph_{figures.slug(st.label)}.gif"
+            )
             s.blocks.append(Figure(path, f"{st.label} ({run.name}), epoch {epoch}: the morph as an animation, "
                                          f"{' above '.join(walks)}, every pair side by side."))  # fmt: skip
         if run.reconstructions:
             e = max(run.reconstructions)
-            path = figures.side_by_side([(f"reconstructions, epoch {e}", run.reconstructions[e])], figs / f"q3_recon_{figures.slug(st.label)}.png")
+            path = figures.side_by_side(
+                [(f"reconstructions, epoch {e}", run.reconstructions[e])],
+                figs / f"q3_recon_{figures.slug(st.label)}.png",
+            )
             s.blocks.append(Figure(path, f"{st.label}: reconstructions of real images (epoch {e})."))
         items.append(morph_sentence(st.label, cv, peak, run.config.get("interp_steps")))
-    called = {t.key for t in numbers.exploratory(study.settings) if t.called}  # a ranking only where a difference is called
+    called = {
+        t.key for t in numbers.exploratory(study.settings) if t.called
+    }  # a ranking only where a difference is called
     items += [evenest(cv_all[m], m) for m in cv_all if f"eval/interp_cv_{m}" in called]
     if "eval/ppl" in called:
         items.append(best_setting("eval/ppl", {st.label: numbers.finals(st, "eval/ppl") for st in study.settings}))
     items.append(_norms(study))
-    if collapsed({st.label: {k: v[0] for k in ("eval/precision", "eval/recall") if (v := numbers.finals(st, k))} for st in study.settings}):
+    if collapsed(
+        {
+            st.label: {k: v[0] for k in ("eval/precision", "eval/recall") if (v := numbers.finals(st, k))}
+            for st in study.settings
+        }
+    ):
         items.append("Precision and recall are 0 (see Q1): these morphs are between images of a generator that has not "
                      "learned the data, so their evenness says little about a trained one.")  # fmt: skip
     s.blocks.append(Findings([i for i in items if i] or ["No interpolation panels or evenness numbers were logged."]))
@@ -132,5 +152,8 @@ def _norms(study) -> str | None:
             parts.append(f"{m} {fmt(min(v))}–{fmt(max(v))}")
     if not parts:
         return None
-    return ("Norm of the interpolated z relative to the prior's (1 = on the shell the generator was trained on): "
-            + ", ".join(parts) + ". Lerp leaves the prior's shell mid-way, which confounds its panels across zn.")
+    return (
+        "Norm of the interpolated z relative to the prior's (1 = on the shell the generator was trained on): "
+        + ", ".join(parts)
+        + ". Lerp leaves the prior's shell mid-way, which confounds its panels across zn."
+    )
