@@ -31,6 +31,7 @@ test: $(STAMP)
 # The linter (pyproject.toml [tool.ruff]); CI runs it before the tests.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 clean:
 	rm -rf $(VENV)

@@ -28,17 +28,17 @@ from genlat.errors import EXIT_DIVERGED, EXIT_OK, EXIT_PREEMPTED, GenlatError, O
 from genlat.grids import SAMPLES
 from genlat.health import CollapseWatch, nonfinite, spread
 from genlat.ids import new_run_id
-from genlat.interrupts import Deferred
 from genlat.images import grid_array, panel_array, save_png
+from genlat.interrupts import Deferred
 from genlat.metrics.evaluate import Evaluator, check_feature_net
 from genlat.morph import write_gif
 from genlat.precision import resolve as resolve_numerics
 from genlat.progress import TrainProgress
+from genlat.records import Damaged, png_problem
 from genlat.resume import check_same_identity, read_record, resume_point
 from genlat.rundir import RunDir
 from genlat.runlock import RunLock
 from genlat.tracking import NullTracker, Tracker
-from genlat.records import Damaged, png_problem
 from genlat.trainers import EpochStats, build_trainer, checkpoint_shapes
 
 

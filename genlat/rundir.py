@@ -21,14 +21,14 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from genlat import faults, records
 from genlat.atomic import TEMP_SUFFIX, atomic_write_bytes, atomic_write_json
 from genlat.errors import OutputError
 from genlat.grids import ALL_GRIDS, RECONSTRUCTIONS, SAMPLES, Grid
-
 
 # checkpoints, grids, panels, morph GIFs
 _OWN_FILE = re.compile(r"^(epoch_\d+(_[a-z-]+(_pair\d+)?)?\.(png|pt|gif)|best\.pt)$")

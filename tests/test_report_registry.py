@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from analysis import build, figures, numbers
-from analysis.render import wandb as wandb_report
 from analysis.load.study import load_loose
-from genlat.keys import Best, STUDY_METRIC
+from analysis.render import wandb as wandb_report
+from genlat.keys import STUDY_METRIC, Best
 from genlat.metrics import registry
 from tests.test_report_stamps import STAMPED, write_run
 

@@ -47,7 +47,11 @@ def test_a_yaml_alias_bomb_is_refused_before_it_is_expanded(tmp_path, capsys):
     path = sweep_file(tmp_path / "bomb.yaml")
     config = yaml.safe_load(path.read_text())
     levels = "".join(f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 10)}]\n" for i in range(1, 10))
-    text = yaml.safe_dump({k: v for k, v in config.items() if k != "parameters"}) + "l0: &l0 [8, 8, 8, 8, 8, 8, 8, 8, 8, 8]\n" + levels
+    text = (
+        yaml.safe_dump({k: v for k, v in config.items() if k != "parameters"})
+        + "l0: &l0 [8, 8, 8, 8, 8, 8, 8, 8, 8, 8]\n"
+        + levels
+    )
     text += "parameters:\n  zn:\n    values: *l9\n"
     path.write_text(text)
     t0 = time.monotonic()
@@ -103,7 +107,9 @@ def _read_only(folder: Path, argv: list[str]) -> subprocess.CompletedProcess:
     namespace of its own (unshare), so nothing outside the child process sees it."""
     script = f'mount --bind "{folder}" "{folder}" && mount -o remount,bind,ro "{folder}" && exec "$@"'
     cmd = ["unshare", "-rm", "sh", "-c", script, "sh", sys.executable, "-m", "genlat", *argv]
-    return subprocess.run(cmd, cwd=ROOT, env=child_env(WANDB_MODE="disabled"), capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        cmd, cwd=ROOT, env=child_env(WANDB_MODE="disabled"), capture_output=True, text=True, timeout=300
+    )
 
 
 def test_a_sweep_folder_on_a_read_only_filesystem_is_one_line_exit_4(sweep, tmp_path):

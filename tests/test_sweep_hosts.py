@@ -57,4 +57,4 @@ def test_a_dead_hosts_trial_is_resumed_by_another_host(tmp_path, request):
     log = (d / "logs" / f"{first['name']}.log").read_text()
     assert "attempt 1 on node-a" in log and "attempt 2 on node-b" in log
     assert f"resume {first['name']}" in err
-    assert all(f"on node-b" in (d / "logs" / f"{t['name']}.log").read_text() for t in trials[1:])
+    assert all("on node-b" in (d / "logs" / f"{t['name']}.log").read_text() for t in trials[1:])

@@ -32,7 +32,11 @@ def test_tiny_grid_with_two_workers(tmp_path):
         assert t["state"] == "finished" and t["attempts"] == 1 and t["epoch"] == 1 and t["best"] is not None
         run = d / "runs" / t["name"]
         config = json.loads((run / "config.json").read_text())
-        assert config["wandb_id"] == t["id"] and config["wandb_group"] == state["group"] == f"tiny-{state['sweep_id']}" and config["zn"] == t["params"]["zn"]
+        assert (
+            config["wandb_id"] == t["id"]
+            and config["wandb_group"] == state["group"] == f"tiny-{state['sweep_id']}"
+            and config["zn"] == t["params"]["zn"]
+        )
         (offline,) = (run / "wandb").glob("offline-run-*")  # an offline W&B run that `wandb sync` can upload
         assert offline.name.endswith(t["id"])
         assert (d / "logs" / f"{t['name']}.log").exists()
@@ -132,7 +136,12 @@ def test_hyperband_stops_a_trial_that_trails(tmp_path):
         for i, zn in enumerate((8, 16)):
             params = {k: v["value"] for k, v in spec.config["parameters"].items() if "value" in v}
             t = new_trial(i, {**params, "zn": zn}, spec.varying, None)
-            t.update(state="finished", epoch=4, history=[{"epoch": e, "epoch/loss_g": 0.001} for e in (1, 2, 3, 4)], best=0.001)
+            t.update(
+                state="finished",
+                epoch=4,
+                history=[{"epoch": e, "epoch/loss_g": 0.001} for e in (1, 2, 3, 4)],
+                best=0.001,
+            )
             data["trials"].append(t)
     done = run_sweep([str(path), "--dir", str(d)])
     assert done.returncode == 0, done.stderr

@@ -26,7 +26,10 @@ def test_bayes_proposes_from_the_results_fed_back():
     params, info = propose(config, [], LOSS_G)
     assert "no valid samples" in info["warnings"]  # nothing to learn from yet
     # results: the loss falls with lr; one trial failed (imputed as the worst), one still running
-    trials = [_trial(i, {"lr": lr, "zn": 8}, losses=[loss]) for i, (lr, loss) in enumerate([(1e-5, 3.0), (1e-4, 2.0), (1e-3, 1.0)])]
+    trials = [
+        _trial(i, {"lr": lr, "zn": 8}, losses=[loss])
+        for i, (lr, loss) in enumerate([(1e-5, 3.0), (1e-4, 2.0), (1e-3, 1.0)])
+    ]
     trials.append(_trial(3, {"lr": 5e-3, "zn": 16}, state="failed"))
     trials.append(_trial(4, {"lr": 2e-3, "zn": 16}, state="running", losses=[1.5]))
     params, info = propose(config, trials, LOSS_G)
@@ -37,7 +40,9 @@ def test_bayes_proposes_from_the_results_fed_back():
 
 
 def test_grid_skips_trials_it_has_and_ends():
-    config = import_sweeps().SweepConfig({"method": "grid", "parameters": {"zn": {"values": [8, 16]}, "lr": {"value": 1e-4}}})
+    config = import_sweeps().SweepConfig(
+        {"method": "grid", "parameters": {"zn": {"values": [8, 16]}, "lr": {"value": 1e-4}}}
+    )
     assert propose(config, [], Best())[0] == {"zn": 8, "lr": 1e-4}
     assert propose(config, [_trial(0, {"zn": 8, "lr": 1e-4}, state="failed")], Best())[0]["zn"] == 16
     done = [_trial(i, {"zn": zn, "lr": 1e-4}, state=s) for i, (zn, s) in enumerate([(8, "diverged"), (16, "running")])]
@@ -45,9 +50,7 @@ def test_grid_skips_trials_it_has_and_ends():
 
 
 def test_hyperband_names_the_trailing_running_trial():
-    config = import_sweeps().SweepConfig(
-        {**BAYES, "early_terminate": {"type": "hyperband", "min_iter": 1, "eta": 2}}
-    )
+    config = import_sweeps().SweepConfig({**BAYES, "early_terminate": {"type": "hyperband", "min_iter": 1, "eta": 2}})
     trials = [
         _trial(0, {"lr": 1e-4, "zn": 8}, "finished", [1.0, 0.5, 0.4]),
         _trial(1, {"lr": 2e-4, "zn": 8}, "stopped", [1.1, 0.9]),
@@ -75,5 +78,8 @@ def test_best_is_one_definition():
             {"epoch": 5, "eval/fd": float("nan")}]  # fmt: skip
     assert Best() == Best.of(None) == Best.of({"goal": "maximize"}) == Best("eval/fd", "minimize")  # the study's
     assert Best().value(rows) == 4.0 and Best().epoch(rows) == 3  # the first epoch that reached it
-    assert Best("eval/fd", "maximize").epoch(rows) == 1 and Best.of({"name": "eval/recall", "goal": "maximize"}).summary == "max"
+    assert (
+        Best("eval/fd", "maximize").epoch(rows) == 1
+        and Best.of({"name": "eval/recall", "goal": "maximize"}).summary == "max"
+    )
     assert Best("eval/kid").value(rows) is None and Best("eval/kid").epoch(rows) is None

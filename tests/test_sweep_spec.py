@@ -58,7 +58,7 @@ def test_several_problems_are_all_reported(tmp_path, capsys):
     path = sweep_file(tmp_path / "bad.yaml", zn=(0, 8), params={"latent": 3})
     assert sweep_main([str(path), "--dir", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err.splitlines()
-    assert len(err) == 2 and any("--zn=0" in l for l in err) and any("--latent" in l for l in err)
+    assert len(err) == 2 and any("--zn=0" in ln for ln in err) and any("--latent" in ln for ln in err)
 
 
 def test_bad_invocations_leave_an_existing_sweep_alone(tmp_path, capsys):
@@ -113,7 +113,9 @@ def test_a_negative_grace_is_refused(tmp_path, capsys, grace):
     assert "--grace=" in capsys.readouterr().err and not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize("text", ["{}", "[]", '{"name": "x", "method": "grid", "fingerprint": "f", "trials": [7]}', "{cut"])
+@pytest.mark.parametrize(
+    "text", ["{}", "[]", '{"name": "x", "method": "grid", "fingerprint": "f", "trials": [7]}', "{cut"]
+)
 def test_a_damaged_sweep_json_is_one_line_for_status_and_run(tmp_path, capsys, text):
     sweep = tmp_path / "out"
     sweep.mkdir()

@@ -56,8 +56,10 @@ def test_sync_fails_fast_when_the_server_is_unreachable(sweep_dir, capsys, monke
 
 def test_sync_imports_neither_torch_nor_wandb_to_probe_the_server(sweep_dir):
     """--sync opens one socket before it calls `wandb sync`; it must not pay torch's import for it."""
-    code = ("import sys; from genlat.cli import main; code = main(['sweep', '--sync', sys.argv[1]]); "
-            "print(sorted(m for m in ('torch', 'torchmetrics', 'wandb') if m in sys.modules)); sys.exit(code)")
+    code = (
+        "import sys; from genlat.cli import main; code = main(['sweep', '--sync', sys.argv[1]]); "
+        "print(sorted(m for m in ('torch', 'torchmetrics', 'wandb') if m in sys.modules)); sys.exit(code)"
+    )
     env = child_env(WANDB_API_KEY="x" * 40, WANDB_BASE_URL="http://127.0.0.1:9")
     proc = subprocess.run([sys.executable, "-c", code, str(sweep_dir.root)], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=120)  # fmt: skip
@@ -71,7 +73,11 @@ def test_a_sweep_without_a_metric_is_ranked_by_the_studys(tmp_path, monkeypatch,
     were ranked by eval/fd (minimized)."""
     monkeypatch.chdir(ROOT)
     path = sweep_file(tmp_path / "plain.yaml", zn=(8, 16))
-    path.write_text("\n".join(l for l in path.read_text().splitlines() if not l.startswith(("metric:", "  name: epoch", "  goal:"))))
+    path.write_text(
+        "\n".join(
+            ln for ln in path.read_text().splitlines() if not ln.startswith(("metric:", "  name: epoch", "  goal:"))
+        )
+    )
     spec = load_spec(path)
     assert spec.metric is None and spec.best.name == "eval/fd"
     state = SweepState(tmp_path / "sweep")
@@ -83,7 +89,9 @@ def test_a_sweep_without_a_metric_is_ranked_by_the_studys(tmp_path, monkeypatch,
             data["trials"].append(t)
             run = state.run_dir(t)
             run.path.mkdir(parents=True)
-            run.metrics.write_text(json.dumps({"epoch": 1, "eval/fd": fd - 5}) + "\n" + json.dumps({"epoch": 2, "eval/fd": fd}) + "\n")
+            run.metrics.write_text(
+                json.dumps({"epoch": 1, "eval/fd": fd - 5}) + "\n" + json.dumps({"epoch": 2, "eval/fd": fd}) + "\n"
+            )
             refresh_from_run(t, run, spec.best)  # as the runner records a trial that ended
     assert sweep_main(["--status", str(state.root)]) == 0
     out = capsys.readouterr().out

@@ -74,7 +74,7 @@ def test_a_sync_the_server_refuses_counts_as_failed(trained, tmp_path, wandb_ser
     done = _sync(d, tmp_path)
     assert done.returncode == 69, done.stderr[-3000:]
     assert "synced 0 trial(s), 2 failed" in done.stderr
-    (line, _) = [l for l in done.stderr.splitlines() if "was not uploaded" in l]
+    (line, _) = [ln for ln in done.stderr.splitlines() if "was not uploaded" in ln]
     assert "401" in line and "--sync again retries it" in line
     assert not any(t["synced"] for t in sweep_state(d)["trials"])
     assert _server_runs(wandb_server) == {}

@@ -19,12 +19,25 @@ def build_parser() -> argparse.ArgumentParser:
                 formatter_class=DefaultsHelpFormatter)  # fmt: skip
     p.add_argument("file", nargs="?", type=user_path, help="the sweep file (the same one `wandb sweep` takes)")
     p.add_argument("--dir", type=user_path, help="the sweep's directory (default: runs/sweep-NAME, NAME from the file)")
-    p.add_argument("--count", type=int, help="trials in the sweep in all, over every run of the command (default: the grid, or no limit)")
-    p.add_argument("--workers", type=int, default=1, help="trials at once (GPUs: one each, round robin; CPU: the cores split)")
+    p.add_argument(
+        "--count",
+        type=int,
+        help="trials in the sweep in all, over every run of the command (default: the grid, or no limit)",
+    )
+    p.add_argument(
+        "--workers", type=int, default=1, help="trials at once (GPUs: one each, round robin; CPU: the cores split)"
+    )
     p.add_argument("--retries", type=int, default=1, help="times a failed trial is tried again")
     p.add_argument("--grace", type=float, default=120.0, help="seconds a stopped trial gets to exit before SIGKILL")
-    p.add_argument("--status", metavar="DIR", type=user_path, help="print the trials of the sweep in DIR and the best one")
-    p.add_argument("--sync", metavar="DIR", type=user_path, help="upload every trial's offline W&B run (wandb sync); needs the network")
+    p.add_argument(
+        "--status", metavar="DIR", type=user_path, help="print the trials of the sweep in DIR and the best one"
+    )
+    p.add_argument(
+        "--sync",
+        metavar="DIR",
+        type=user_path,
+        help="upload every trial's offline W&B run (wandb sync); needs the network",
+    )
     p.add_argument("--debug", action="store_true", help="print tracebacks for user errors too")
     return p
 

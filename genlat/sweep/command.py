@@ -65,5 +65,7 @@ def runner_path(path: str | None = None) -> str:
     """PATH with this interpreter's folder first: `python` and `accelerate` in a trial's command are the
     ones of the environment genlat runs in, as if it were activated (the agent relies on an activated one)."""
     bin_dir = str(Path(sys.executable).parent)
-    rest = [p for p in (path if path is not None else os.environ.get("PATH", "")).split(os.pathsep) if p and p != bin_dir]
+    rest = [
+        p for p in (path if path is not None else os.environ.get("PATH", "")).split(os.pathsep) if p and p != bin_dir
+    ]
     return os.pathsep.join([bin_dir, *rest])

@@ -15,7 +15,9 @@ class SweepDisplay:
     def __init__(self, varying: list[str], metric: str | None, console: Console | None = None):
         self.varying, self.metric = varying, metric
         self.console = console or Console(stderr=True, soft_wrap=True)
-        self.live = Live(console=self.console, refresh_per_second=4, transient=True) if self.console.is_terminal else None
+        self.live = (
+            Live(console=self.console, refresh_per_second=4, transient=True) if self.console.is_terminal else None
+        )
 
     def __enter__(self):
         if self.live:
@@ -29,8 +31,11 @@ class SweepDisplay:
     def event(self, text: str) -> None:
         stamp = time.strftime("%H:%M:%S")
         # our markup (the dim stamp) only; the text (trial names, parameter values, errors) is escaped
-        self.console.print(f"[dim]{stamp}[/dim] {escape(text)}" if self.live else f"{stamp} {text}", highlight=False,
-                           markup=bool(self.live))
+        self.console.print(
+            f"[dim]{stamp}[/dim] {escape(text)}" if self.live else f"{stamp} {text}",
+            highlight=False,
+            markup=bool(self.live),
+        )
 
     def show(self, active: list) -> None:
         if not self.live:

@@ -95,7 +95,11 @@ class Runner:
                 a.signal(signal.SIGKILL)
 
     def _opening_line(self) -> str:
-        cap = f"{self.cap} trials" if self.cap else ("until the grid is done" if self.spec.method == "grid" else "until stopped (no --count)")
+        cap = (
+            f"{self.cap} trials"
+            if self.cap
+            else ("until the grid is done" if self.spec.method == "grid" else "until stopped (no --count)")
+        )
         return (f"sweep {self.spec.name!r} ({self.spec.method}) in {self.state.root}: {self.workers} worker(s), "
                 f"{self.resources.describe()}, {cap}")  # fmt: skip
 
@@ -240,7 +244,9 @@ class Runner:
         if result is not None:
             metric = f"  {self.spec.best.name}={trial.best:.4g}" if trial.best is not None else ""
             note = f"  ({error})" if error else ""
-            self.display.event(f"{result} {trial.name} after {time.monotonic() - a.t0:.1f}s, epoch {trial.epoch}{metric}{note}")
+            self.display.event(
+                f"{result} {trial.name} after {time.monotonic() - a.t0:.1f}s, epoch {trial.epoch}{metric}{note}"
+            )
 
     def _watch(self) -> None:
         """Copy progress into the state (others' searches see it), apply hyperband."""

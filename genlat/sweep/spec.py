@@ -199,7 +199,9 @@ def _genlat_problems(config: dict, check_program: bool) -> list[str]:
         problems.insert(0, f"parameters: {fixed_problem}")
     command = config.get("command")
     if isinstance(command, list) and not any(str(c) in ARGS_MACROS for c in command):
-        problems.append("command: has no ${args} (or ${args_no_boolean_flags}) item, so train.py would never see the parameters")
+        problems.append(
+            "command: has no ${args} (or ${args_no_boolean_flags}) item, so train.py would never see the parameters"
+        )
     uses_program = not isinstance(command, list) or "${program}" in [str(c) for c in command]
     program = config.get("program")
     if uses_program and not program:

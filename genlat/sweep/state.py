@@ -94,16 +94,18 @@ class SweepState:
         if data is None:
             raise OutputError(f"{self.root} is not a genlat sweep directory (no sweep.json)")
         if problem := _shape_problem(data):
-            raise OutputError(f"{self.file} is damaged ({problem}): restore it from a backup, "
-                              "or run the sweep in another --dir")
+            raise OutputError(
+                f"{self.file} is damaged ({problem}): restore it from a backup, or run the sweep in another --dir"
+            )
         return data
 
     def require(self, flag: str) -> dict[str, Any]:
         """The state, for commands that are handed DIR (--status, --sync): a folder that is not a
         sweep is a wrong argument (exit 2), not an output problem."""
         if not self.exists():
-            raise ConfigError(f"{flag} {self.root}: not a genlat sweep directory (no sweep.json); "
-                              "give the --dir of a sweep")
+            raise ConfigError(
+                f"{flag} {self.root}: not a genlat sweep directory (no sweep.json); give the --dir of a sweep"
+            )
         return self.read()
 
     @contextmanager
@@ -140,8 +142,9 @@ class SweepState:
             fd = open_lock(self.lock_file)
         except NotALockFile as e:
             what = "not a regular file" if e.what == "not a regular file" else "a link or a FIFO"
-            raise OutputError(f"{self.lock_file} is not genlat's lock file ({what}): remove it, then "
-                              "re-run the same command") from None
+            raise OutputError(
+                f"{self.lock_file} is not genlat's lock file ({what}): remove it, then re-run the same command"
+            ) from None
         except OSError as e:
             raise self.write_error(e) from None
         with held(fd):
@@ -149,8 +152,10 @@ class SweepState:
 
     def write_error(self, e: OSError) -> OutputError:
         full = " (the disk is full: free some, then re-run the same command)" if e.errno == errno.ENOSPC else ""
-        return OutputError(f"cannot write the sweep directory {self.root}: {e.strerror or e}{full}; "
-                           "pick another --dir, or make it writable")
+        return OutputError(
+            f"cannot write the sweep directory {self.root}: {e.strerror or e}{full}; "
+            "pick another --dir, or make it writable"
+        )
 
     def create_or_check(self, spec) -> dict[str, Any]:
         """Start a new sweep in DIR, or make sure DIR holds this very sweep. Nothing is written on refusal."""

@@ -107,7 +107,9 @@ def check_online() -> str:
         raise OfflineError("not logged in to W&B: run `wandb login` (or set WANDB_API_KEY), then --sync again")
     problem = server_problem()
     if problem is not None:
-        raise OfflineError(f"cannot reach W&B at {base_url()} ({problem}); run --sync again once this machine is online")
+        raise OfflineError(
+            f"cannot reach W&B at {base_url()} ({problem}); run --sync again once this machine is online"
+        )
     return base_url()
 
 

@@ -54,7 +54,9 @@ class JsonRecord:
     @classmethod
     def from_json(cls, data: dict[str, Any]):
         known = {f.name for f in fields(cls)} - {"extra"}
-        record = cls(**{k: v for k, v in data.items() if k in known}, extra={k: v for k, v in data.items() if k not in known})
+        record = cls(
+            **{k: v for k, v in data.items() if k in known}, extra={k: v for k, v in data.items() if k not in known}
+        )
         record._held = frozenset(data)
         return record
 
