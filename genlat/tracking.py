@@ -141,6 +141,7 @@ class Tracker:
                 file=sys.stderr,
             )
             self.mode = "offline"
+            _no_telemetry_to_the_failed_server()
             wandb.teardown()  # W&B's service still holds the failed run's id; a fresh one takes it offline
             run = wandb.init(mode="offline", settings=self._settings(), **kwargs)
         if self.mode == "online":  # where to watch it, now rather than only at the end
@@ -322,3 +323,16 @@ class NullTracker:
 
     def __getattr__(self, name):
         return lambda *args, **kwargs: None
+
+
+def _no_telemetry_to_the_failed_server() -> None:
+    """W&B's SDK telemetry (OpenTelemetry, set up from WANDB_MODE=online) posts to the server at exit,
+    and on a silent one waits its 10 s request timeout: a run that fell back to offline paid it after
+    its last epoch. Turned off for this process only, through the SDK's own switch (private API:
+    a W&B without it simply keeps its behaviour)."""
+    try:
+        from wandb.analytics.opentelemetry import opentelemetry_proxy
+
+        opentelemetry_proxy.disable()
+    except (ImportError, AttributeError):
+        pass

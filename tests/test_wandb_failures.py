@@ -102,8 +102,20 @@ def test_online_without_a_network_logs_offline_at_once(tmp_path, tiny_args, monk
 
 
 def test_a_server_that_accepts_but_never_answers_costs_seconds_not_a_minute(tmp_path, tiny_args, monkeypatch, capfd):
-    silent = socket.create_server(("127.0.0.1", 0))  # the kernel completes the handshake; nobody ever reads
+    """After genlat's probe (one connection) the run logs offline and never dials that server again:
+    W&B's SDK telemetry posted to it at exit and waited its 10 s timeout, after the last epoch."""
+    silent = socket.create_server(("127.0.0.1", 0))  # accepted and held; nobody ever answers
     base = f"http://127.0.0.1:{silent.getsockname()[1]}"
+    held = []
+
+    def hold():
+        while True:
+            try:
+                held.append(silent.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=hold, daemon=True).start()
     monkeypatch.setenv("WANDB_MODE", "online")
     monkeypatch.setenv("WANDB_API_KEY", KEY)
     monkeypatch.setenv("WANDB_BASE_URL", base)
@@ -117,6 +129,7 @@ def test_a_server_that_accepts_but_never_answers_costs_seconds_not_a_minute(tmp_
     # genlat's probe said so (W&B's own start would have waited its init_timeout, 30 s, then some)
     assert "connected, but no answer within 5 s" in line and "logging offline" in line
     assert seconds < 28, seconds
+    assert len(held) == 1  # the probe, and nothing at exit
     runs, _ = _offline_runs(tmp_path)
     assert len(runs) == 1
 
