@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import os
-import re
 import stat
 from pathlib import Path
 from typing import Any
@@ -19,8 +18,8 @@ import torch
 
 from genlat.atomic import atomic_write_bytes
 from genlat.records import config_problem
+from genlat.rundir import checkpoint_epoch
 
-_NAME = re.compile(r"^epoch_(\d+)\.pt$")
 BEST = "best.pt"
 
 
@@ -47,7 +46,7 @@ def list_checkpoints(folder: Path) -> list[Path]:
     a checkpoint: reading a FIFO would hang, and rotation never deletes what it did not write)."""
     if not folder.is_dir():
         return []
-    found = [(int(m.group(1)), p) for p in folder.iterdir() if (m := _NAME.match(p.name)) and _regular(p)]
+    found = [(e, p) for p in folder.iterdir() if (e := checkpoint_epoch(p.name)) is not None and _regular(p)]
     return [p for _, p in sorted(found)]
 
 
@@ -97,8 +96,7 @@ def network_shapes(nets: dict[str, torch.nn.Module]) -> dict[str, dict[str, tupl
 def _load(path: Path, shapes: dict | None) -> dict[str, Any]:
     """A checkpoint file, loaded safely and validated; raises with a short reason otherwise."""
     state = torch.load(path, map_location="cpu", weights_only=True)
-    m = _NAME.match(path.name)
-    if problem := checkpoint_problem(state, shapes, int(m.group(1)) if m else None):
+    if problem := checkpoint_problem(state, shapes, checkpoint_epoch(path.name)):
         raise ValueError(problem)
     return state
 

@@ -482,10 +482,8 @@ class Run:
         rows = []
         for epoch in sorted({r["epoch"] for r in self.dir.read_metrics()}):
             for method in self.trainer.interp_methods:
-                pair = 0
-                while self.dir.panel_row_png(epoch, method, pair).exists():
-                    rows.append([epoch, self.cfg.zn, method, pair, self.dir.panel_row_png(epoch, method, pair)])
-                    pair += 1
+                for pair, png in enumerate(self.dir.panel_row_pngs(epoch, method)):
+                    rows.append([epoch, self.cfg.zn, method, pair, png])
         return rows
 
     def log_step(self, epoch: int, step: int, sums: torch.Tensor, t0: float) -> None:

@@ -34,6 +34,27 @@ from genlat.grids import ALL_GRIDS, RECONSTRUCTIONS, SAMPLES, Grid
 _OWN_FILE = re.compile(r"^(epoch_\d+(_[a-z-]+(_pair\d+)?)?\.(png|pt|gif)|best\.pt)$")
 
 
+# The names of what a run folder holds are parsed here only; the writers use RunDir's methods below.
+_CHECKPOINT_NAME = re.compile(r"^epoch_(\d+)\.pt$")  # checkpoints/epoch_NNN.pt
+_GRID_NAME = re.compile(r"^epoch_(\d+)\.png$")  # samples/epoch_NNN.png, reconstructions/epoch_NNN.png
+_PANEL_NAME = re.compile(r"^epoch_(\d+)_([a-z-]+)\.png$")  # interpolation/epoch_NNN_METHOD.png
+
+
+def checkpoint_epoch(name: str) -> int | None:
+    """The epoch a checkpoint's file name says, or None when it is not a checkpoint's name."""
+    return int(m.group(1)) if (m := _CHECKPOINT_NAME.match(name)) else None
+
+
+def grid_epoch(name: str) -> int | None:
+    """The epoch of a grid PNG's name (samples/, reconstructions/), or None."""
+    return int(m.group(1)) if (m := _GRID_NAME.match(name)) else None
+
+
+def panel_of(name: str) -> tuple[int, str] | None:
+    """(epoch, method) of a whole interpolation panel's name, or None (a row's or a GIF's name)."""
+    return (int(m.group(1)), m.group(2)) if (m := _PANEL_NAME.match(name)) else None
+
+
 class RunDir:
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
@@ -103,6 +124,13 @@ class RunDir:
 
     def panel_row_png(self, epoch: int, method: str, pair: int) -> Path:
         return self.interpolation / f"epoch_{epoch:03d}_{method}_pair{pair}.png"
+
+    def panel_row_pngs(self, epoch: int, method: str) -> list[Path]:
+        """The epoch's rows of one method's panel, pair 0, 1, ... up to the first one missing."""
+        rows: list[Path] = []
+        while (path := self.panel_row_png(epoch, method, len(rows))).exists():
+            rows.append(path)
+        return rows
 
     def morph_gif(self, epoch: int, method: str) -> Path:
         return self.interpolation / f"epoch_{epoch:03d}_{method}.gif"

@@ -6,16 +6,13 @@ status.json, metrics lines, the PNGs the report embeds): a damaged one is a note
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from genlat import records
-from genlat.rundir import RunDir
+from genlat.rundir import RunDir, grid_epoch, panel_of
 
 # METHOD is slerp, lerp, or e.g. slerp-real (a VAE walking between encodings of two real images)
-_PANEL = re.compile(r"^epoch_(\d+)_([a-z-]+)\.png$")
-_EPOCH_PNG = re.compile(r"^epoch_(\d+)\.png$")
 
 
 @dataclass
@@ -58,8 +55,8 @@ def load_run(path: str | Path) -> RunRecord:
     record.samples = _epoch_pngs(run.samples, damage)
     record.reconstructions = _epoch_pngs(run.reconstructions, damage)
     for png in sorted(run.interpolation.glob("epoch_*.png")):
-        if (m := _PANEL.match(png.name)) and _intact(png, damage):
-            record.panels[(int(m.group(1)), m.group(2))] = png
+        if (key := panel_of(png.name)) and _intact(png, damage):
+            record.panels[key] = png
     return record
 
 
@@ -101,8 +98,8 @@ def _intact(png: Path, damage: list[str]) -> bool:
 
 
 def _epoch_pngs(folder: Path, damage: list[str]) -> dict[int, Path]:
-    return {int(m.group(1)): png for png in sorted(folder.glob("epoch_*.png"))
-            if (m := _EPOCH_PNG.match(png.name)) and _intact(png, damage)}  # fmt: skip
+    pngs = sorted(folder.glob("epoch_*.png"))
+    return {epoch: png for png in pngs if (epoch := grid_epoch(png.name)) is not None and _intact(png, damage)}
 
 
 def find_runs(root: str | Path) -> list[RunRecord]:
