@@ -62,6 +62,7 @@ def server_problem(timeout_s: float = 5.0) -> str | None:
     parts = urlsplit(base_url())
     host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
     result: list = []
+    answered_or_failed = threading.Event()  # set before the drain below: the caller never waits on that
 
     def probe():  # in a thread: name resolution has no timeout of its own
         try:
@@ -71,22 +72,36 @@ def server_problem(timeout_s: float = 5.0) -> str | None:
                         sock = ssl.create_default_context().wrap_socket(sock, server_hostname=host)
                     except ssl.SSLError:
                         result.append(None)  # it answered the handshake; certificates are W&B's business
+                        answered_or_failed.set()
                         return
                 path = parts.path.rstrip("/") + "/graphql"
                 head = (f"POST {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nContent-Type: application/json\r\n"
                         f"Content-Length: {len(_PROBE)}\r\nConnection: close\r\n\r\n")  # fmt: skip
                 sock.sendall(head.encode() + _PROBE)
                 answered = sock.recv(1)
-            result.append(None if answered else "it closed the connection without answering")
+                result.append(None if answered else "it closed the connection without answering")
+                answered_or_failed.set()
+                _drain(sock)  # closing with its answer unread would reset the connection under the server
         except TimeoutError:
             result.append(f"connected, but no answer within {timeout_s:g} s")
         except OSError as e:
             result.append(str(e) or type(e).__name__)
+        answered_or_failed.set()
 
     worker = threading.Thread(target=probe, daemon=True)
     worker.start()
-    worker.join(timeout_s + 1)
+    answered_or_failed.wait(timeout_s + 1)
     return result[0] if result else f"no answer within {timeout_s:g} s"
+
+
+def _drain(sock, limit: int = 1 << 16) -> None:
+    """Read what is left of the answer (the probe asked for `Connection: close`), briefly, ignoring errors."""
+    sock.settimeout(1.0)
+    try:
+        while limit > 0 and (chunk := sock.recv(4096)):
+            limit -= len(chunk)
+    except OSError:
+        pass
 
 
 MODES = ("online", "offline", "disabled", "dryrun", "run")  # what wandb.init accepts (dryrun = offline, run = online)
