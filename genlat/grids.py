@@ -6,6 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
+PADDING = 2  # the white border around every image of a grid (torchvision's make_grid default)
+
 
 @dataclass(frozen=True)
 class Grid:
@@ -18,3 +22,9 @@ class Grid:
 SAMPLES = Grid("grid", "samples", "sample_grid", "samples")  # the fixed latent bank's images, every family
 RECONSTRUCTIONS = Grid("reconstruction", "reconstructions", "reconstruction_grid", "reconstructions")  # VAE
 ALL_GRIDS = (SAMPLES, RECONSTRUCTIONS)
+
+
+def stack_rows(rows: list[np.ndarray], padding: int = PADDING) -> np.ndarray:
+    """Grid pictures of one row each (as grid_array draws them) stacked into the grid of all their
+    rows, pixel for pixel: a row's top border is the bottom border of the row above, so it is dropped."""
+    return np.concatenate([rows[0], *(r[padding:] for r in rows[1:])], axis=0)

@@ -11,6 +11,7 @@ from einops import rearrange, repeat
 from PIL import Image
 
 from genlat.atomic import atomic_write_bytes
+from genlat.grids import PADDING
 
 
 def to_uint8(images: torch.Tensor) -> torch.Tensor:
@@ -18,7 +19,7 @@ def to_uint8(images: torch.Tensor) -> torch.Tensor:
     return ((images.detach().float().cpu().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
 
 
-def grid_array(images: torch.Tensor, nrow: int, padding: int = 2) -> np.ndarray:
+def grid_array(images: torch.Tensor, nrow: int, padding: int = PADDING) -> np.ndarray:
     """(B, C, H, W) in [-1, 1] -> an (H', W', 3) uint8 picture, `nrow` images per row, white borders:
     the layout of torchvision's make_grid (pixel for pixel, tested), without importing torchvision."""
     x = to_uint8(images)

@@ -12,8 +12,9 @@ import numpy as np
 from PIL import Image
 
 from genlat.atomic import atomic_write_bytes
+from genlat.grids import PADDING
 
-PAD = 2  # genlat.images.grid_array's padding (white, 255) around every image of a grid
+PAD = PADDING  # the white border (255) around every image of a grid
 
 
 def load_rgb(path: Path) -> np.ndarray:

@@ -52,14 +52,16 @@ class Api:
 def test_the_real_client_reads_the_panels_from_the_tables_artifact(wandb_server, tmp_path, pngs):  # noqa: F811
     """A run logged online as genlat logs it (the final `interpolation` table of panel pairs), read
     back through wandb.Api: its table file says "Image" in each picture's cell, and its summary holds
-    the table's reference as an object that is no dict; the panel is the two pairs' pictures stacked."""
+    the table's reference as an object that is no dict; the panel is the two pairs' pictures stacked
+    with one border between them (genlat.grids.stack_rows, tested against the run's own panel)."""
     import wandb
 
     run_child(wandb_server, tmp_path, pngs, "withpanels1")
     (run,) = wandb.Api().runs(f"{wandb_server.store.entity}/{PROJECT}")
     record = wandb_source.to_record(run, tmp_path / "cache", wandb.Api())
     assert list(record.panels) == [(2, "slerp")]
-    stacked = np.concatenate([np.asarray(Image.open(p).convert("RGB")) for p in pngs])
+    first, second = (np.asarray(Image.open(p).convert("RGB")) for p in pngs)
+    stacked = np.concatenate([first, second[2:]])  # the second row's top border is the first's bottom one
     assert np.array_equal(np.asarray(Image.open(record.panels[(2, "slerp")])), stacked)
     assert [m["epoch"] for m in record.metrics] == [0, 1, 2] and record.samples  # history and the sample image
 

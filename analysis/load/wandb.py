@@ -16,7 +16,7 @@ from analysis.load.runs import RunRecord
 from analysis.load.stamps import has_eval_numbers
 from analysis.load.study import Study, from_records
 from genlat.errors import ConfigError, OfflineError
-from genlat.grids import SAMPLES
+from genlat.grids import SAMPLES, stack_rows
 from genlat.metrics.registry import STAMP_KEYS
 from genlat.wandb_access import has_wandb_login, server_problem
 
@@ -155,6 +155,6 @@ def _panels(run, table, folder: Path, api) -> dict[tuple[int, str], Path]:
         arrays = [np.asarray(Image.open(p).convert("RGB")) for _, p in sorted(pairs)]
         out = folder / "interpolation" / f"epoch_{epoch:03d}_{method}.png"
         out.parent.mkdir(parents=True, exist_ok=True)
-        Image.fromarray(np.concatenate(arrays, axis=0)).save(out)
+        Image.fromarray(stack_rows(arrays)).save(out)  # as the run's own panel: one border between rows
         panels[(epoch, method)] = out
     return panels
