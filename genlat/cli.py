@@ -32,7 +32,7 @@ FLAG_GROUPS = {
     ),
     "evaluation": (
         "each epoch's sample grid, the interpolation panels and the metrics (genlat.metrics)",
-        "eval_every eval_samples eval_feature_images eval_inception "
+        "eval_every eval_full_every eval_samples eval_feature_images eval_inception "
         "n_samples grid_nrow interp_pairs interp_steps interp_methods interp_every",
     ),
     "tracking": ("Weights & Biases", "wandb_project wandb_entity wandb_group log_every"),

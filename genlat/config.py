@@ -244,6 +244,13 @@ class TrainConfig:
     eval_every: int = _opt(
         1, "evaluate every N epochs and after the last (0 = no evaluation)", _at_most(MAX_EPOCHS, _non_negative_int)
     )
+    eval_full_every: int = _opt(
+        1,
+        "the full evaluation (also PPL, interpolation evenness and shape changes, detail, fragments, latent "
+        "usage) every N epochs and after the last; other evaluated epochs measure FD, KID, precision, recall "
+        "and coverage only, a third of the cost (0 = the full one after the last epoch only)",
+        _at_most(MAX_EPOCHS, _non_negative_int),
+    )
     eval_samples: int = _opt(
         1000, "generated and real images per evaluation; PPL uses half as many pairs (0 = no evaluation)", _eval_samples
     )
@@ -438,6 +445,7 @@ COSMETIC = {
     "interp_every",
     "epochs",
     "eval_every",
+    "eval_full_every",
     "channels_last",
     "compile",  # these two change speed, not the experiment
     "collapse_spread",

@@ -220,7 +220,8 @@ class Run:
             row["epoch/bank_spread"] = self.watch.ratio(drawn.bank)
         row["epoch/write_seconds"] = round(time.perf_counter() - started, 4)
         if measure:
-            row.update(self.measure())
+            every = self.cfg.eval_full_every
+            row.update(self.measure(full=epoch == self.cfg.epochs or bool(every and epoch % every == 0)))
         return row, drawn.panels
 
     def evaluation_due(self, epoch: int) -> bool:
@@ -243,11 +244,13 @@ class Run:
                     save_png(panel_array(paths[pair : pair + 1]), path)
         return drawn
 
-    def measure(self) -> dict:
-        """eval/* of the generator as it is now (eval/seconds its cost); {} when evaluation is off."""
+    def measure(self, full: bool = True) -> dict:
+        """eval/* of the generator as it is now (eval/seconds its cost); {} when evaluation is off;
+        `full`: with the path and claim measures (see --eval_full_every)."""
         if self.evaluator is None:
             return {}
-        return self.evaluator(self.trainer.generate, self.trainer.decoder)  # already unwrapped (autocast kept)
+        # the trainer's generate and decoder are already unwrapped (autocast kept)
+        return self.evaluator(self.trainer.generate, self.trainer.decoder, full=full)
 
     def record(self, epoch: int, row: dict, panels: dict[str, list[Path]]) -> None:
         """The epoch's metrics line, then its W&B entries."""

@@ -179,7 +179,7 @@ def test_help_says_each_default_once():
         m.group(1): " ".join(m.group(0).split())
         for m in re.finditer(r"^  --(\w+).*?(?=^  -|^\S|\Z)", _help(), flags=re.M | re.S)
     }
-    assert len(entries) == 44 and all(e.count("(default") <= 1 for e in entries.values())
+    assert len(entries) == 45 and all(e.count("(default") <= 1 for e in entries.values())
     assert entries["eval_feature_images"].endswith("(default: 20000)")  # was hidden by the word "default" in its help
     assert entries["name"].endswith("(default: derived from the config)")  # said in words, so not added
     for flag in ["seed", "channels", "num_workers", "interp_every"]:

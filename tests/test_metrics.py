@@ -125,6 +125,19 @@ def test_eval_settings_are_checked():
         TrainConfig(eval_every=-1)
 
 
+def test_the_full_evaluation_only_where_asked_and_the_sample_measures_every_epoch(tmp_path, tiny_args, space):
+    """--eval_full_every 0 (the main job): FD, KID, precision, recall and coverage every epoch, the path and
+    claim measures after the last one only."""
+    assert train_main([*tiny_args, "--epochs", "3", "--eval_full_every", "0"]) == 0
+    first, second, last = metrics_rows(only_run(tmp_path / "runs"))
+    for row in (first, second):
+        assert {"eval/fd", "eval/kid", "eval/precision", "eval/recall", "eval/coverage_kl_mean"} <= set(row)
+        assert not {"eval/ppl", "eval/interp_cv_slerp", "eval/class_flips_slerp", "eval/jacobian_dims90"} & set(row)
+    assert {"eval/fd", "eval/ppl", "eval/interp_cv_slerp", "eval/detail_hf_ratio", "eval/jacobian_dims90"} <= set(last)
+    with pytest.raises(ConfigError, match="--eval_full_every"):
+        TrainConfig(eval_full_every=-1)
+
+
 def test_a_run_writes_eval_keys_and_genlat_eval_reads_it(tmp_path, tiny_args, capsys, space):
     assert train_main([*tiny_args, "--epochs", "2", "--eval_every", "2"]) == 0
     run = only_run(tmp_path / "runs")

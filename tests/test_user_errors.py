@@ -42,6 +42,7 @@ BAD_VALUES = {
     "interp_methods": "cubic",
     "interp_every": "-1",
     "eval_every": "-1",
+    "eval_full_every": "-2",
     "eval_samples": "8",
     "eval_feature_images": "10",
     "collapse_spread": "1.5",

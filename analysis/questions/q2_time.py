@@ -175,6 +175,9 @@ def evidence(study, figs) -> Section:
                                          f"latent vectors after every epoch."))  # fmt: skip
     keys = numbers.plotted_keys(study.runs, NAME)
     series = {k: {st.label: numbers.mean_curve(st, k) for st in study.settings} for k in keys}
+    # a measure of the last epoch only (--eval_full_every 0: PPL) is no curve
+    keys = [k for k in keys if any(len(pts) > 1 for pts in series[k].values())]
+    series = {k: series[k] for k in keys}
     # quality and training numbers with a better side plateau; not eval/ppl, a smoothness number that
     # rises as a collapsed G learns
     plateau_keys = [

@@ -104,9 +104,14 @@ class Evaluator:
 
     @torch.no_grad()
     def __call__(
-        self, generate: Callable[[torch.Tensor], torch.Tensor], decoder: torch.nn.Module | None = None
+        self,
+        generate: Callable[[torch.Tensor], torch.Tensor],
+        decoder: torch.nn.Module | None = None,
+        full: bool = True,
     ) -> dict:
-        """`decoder`: the module behind `generate` (unwrapped), for the Jacobian; without it no eval/jacobian_*."""
+        """`decoder`: the module behind `generate` (unwrapped), for the Jacobian; without it no eval/jacobian_*.
+        `full`: also the path and claim measures (PPL, interpolation, detail, fragments, latent usage);
+        without it only the sample measures (FD, KID, precision, recall, coverage), a third of the cost."""
         t0 = time.perf_counter()
         fake = generate(self.z)  # (n, C, H, W)
         if self.space.predicts_factors:
@@ -114,6 +119,15 @@ class Evaluator:
             values = {**self.quality(feats), **factor_coverage(classes)}
         else:
             values = self.quality(self.space.features(fake))
+        if full:
+            values.update(self._paths_and_claims(generate, decoder, fake))
+        row = self.stamp()
+        row.update({f"eval/{k}": v for k, v in values.items()})
+        row["eval/seconds"] = round(time.perf_counter() - t0, 3)
+        return row
+
+    def _paths_and_claims(self, generate: Callable, decoder: torch.nn.Module | None, fake: torch.Tensor) -> dict:
+        values = {}
         values["ppl"] = perceptual_path_length(
             generate, self.space.features, self.cfg.zn, self.ppl_pairs, derived_seed(self.cfg.seed, "ppl")
         )
@@ -130,7 +144,4 @@ class Evaluator:
         t1 = time.perf_counter()
         values.update(self.claims(fake, decoder))
         values["claims_seconds"] = round(time.perf_counter() - t1, 3)
-        row = self.stamp()
-        row.update({f"eval/{k}": v for k, v in values.items()})
-        row["eval/seconds"] = round(time.perf_counter() - t0, 3)
-        return row
+        return values
