@@ -17,7 +17,7 @@ $(STAMP): requirements.txt pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-# The main job: the default offline sweep (sweeps/quick.yaml: zn 50/100/150/500 x seeds 0/1/2, 8 short epochs)
+# The main job: the default offline sweep (sweeps/quick.yaml: zn 50/100/150/500 x seeds 0/1/2, 7 short epochs)
 # on the built-in shapes dataset, then its table of trials and the report (Q1-Q3, report.html).
 # Re-running continues or does nothing.
 study: $(STAMP)
