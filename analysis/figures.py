@@ -181,16 +181,31 @@ def _interval(values: list[float]) -> tuple[float, float]:
     return m, (half or 0.0)
 
 
-def with_intervals(panels: dict[str, dict[str, list[float]]], labels: list[str], path: Path) -> Path:
-    """panels: title -> setting -> per-seed values. Mean with its 95 % interval over seeds (bars), seeds as dots."""
+def bar_within(mean: float, half: float, lowest: float | None, highest: float | None) -> tuple[float, float]:
+    """An interval's bar below and above the mean, cut where the measure's values end."""
+    down = half if lowest is None else max(min(half, mean - lowest), 0.0)
+    up = half if highest is None else max(min(half, highest - mean), 0.0)
+    return down, up
+
+
+def with_intervals(
+    panels: dict[str, dict[str, list[float]]],
+    labels: list[str],
+    path: Path,
+    bounds: dict[str, tuple[float | None, float | None]] | None = None,
+) -> Path:
+    """panels: title -> setting -> per-seed values. Mean with its 95 % interval over seeds (bars), seeds as dots.
+    bounds: title -> the range the measure can take; a bar stops there (a share's t-interval can pass 0 or 1)."""
     fig, axes = plt.subplots(1, len(panels), figsize=(3.4 * len(panels), 2.8), squeeze=False)
     x = np.arange(len(labels))
     for ax, (title, by_label) in zip(axes[0], panels.items()):
+        lowest, highest = (bounds or {}).get(title, (None, None))
         for i, label in enumerate(labels):
             v = [f for f in by_label.get(label, []) if np.isfinite(f)]
             if v:
                 m, half = _interval(v)
-                ax.errorbar([i], [m], yerr=[half], fmt="o", color="tab:blue", capsize=4, ms=5, zorder=3)
+                down, up = bar_within(m, half, lowest, highest)
+                ax.errorbar([i], [m], yerr=[[down], [up]], fmt="o", color="tab:blue", capsize=4, ms=5, zorder=3)
                 ax.scatter([i + 0.12] * len(v), v, s=9, color="tab:gray", alpha=0.7, zorder=2)
         ax.set_title(title, fontsize=9, wrap=True)
         ax.set_xticks(x, labels, fontsize=7, rotation=30 if len(labels) > 4 else 0)

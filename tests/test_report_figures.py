@@ -44,3 +44,23 @@ def test_a_linear_band_that_would_reach_zero_goes_to_a_log_axis(tmp_path, monkey
     (ax,) = drawn[0].axes
     ys = np.concatenate([p.vertices[:, 1] for c in ax.collections for p in c.get_paths()])
     assert ax.get_yscale() == "log" and ys.min() > 0 and ys.min() >= ax.get_ylim()[0]
+
+
+def test_an_interval_bar_stops_where_the_measure_ends(tmp_path, monkeypatch):
+    """A share's t-interval over 3 seeds can pass 0 (precision 0.01, 0.15, 0.44: the main job's zn = 500);
+    the answer figure's bar stops at 0 and 1, a distance's at 0, and an open side is left as computed."""
+    from genlat.metrics import registry
+
+    assert registry.bounds("eval/precision") == (0.0, 1.0) and registry.bounds("eval/fd") == (0.0, None)
+    assert registry.bounds("eval/interp_cv_slerp") == (0.0, None) and registry.bounds("eval/kid") == (None, None)
+    drawn = []
+    real = figures._save
+    monkeypatch.setattr(figures, "_save", lambda fig, path, tight=True: drawn.append(fig) or real(fig, path, tight))
+    seeds = {"zn=500": [0.01, 0.15, 0.44], "zn=50": [0.81, 0.74, 0.99]}
+    m, half = figures._interval(seeds["zn=500"])
+    assert m - half < 0 and figures._interval(seeds["zn=50"])[0] + figures._interval(seeds["zn=50"])[1] > 1
+    figures.with_intervals({"precision": seeds}, ["zn=50", "zn=500"], tmp_path / "a.png", {"precision": (0.0, 1.0)})
+    (ax,) = drawn[0].axes
+    ys = np.concatenate([seg[:, 1] for c in ax.collections for seg in getattr(c, "get_segments", list)()])
+    assert ys.min() >= 0.0 and ys.max() <= 1.0 and ys.min() == 0.0 and ys.max() == 1.0
+    assert figures.bar_within(0.5, 0.2, None, None) == (0.2, 0.2)

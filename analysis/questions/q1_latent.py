@@ -88,10 +88,13 @@ def answer_figure(settings, rows: list[ClaimRow], figs) -> Figure | None:
             panels[f"share of zn in use ({r.code[5:-1]})"] = {lab: list(v.values()) for lab, v in used.items()}
     if not panels:
         return None
-    path = figures.with_intervals(panels, [st.label for st in settings], figs / "answer_q1.png")
+    bounds = {registry.titled(k): registry.bounds(k) for k in ANSWER_KEYS}
+    bounds.update({title: (0.0, 1.0) for title in panels if title.startswith("share of zn in use")})
+    path = figures.with_intervals(panels, [st.label for st in settings], figs / "answer_q1.png", bounds)
     return Figure(
         path,
-        "At the final epoch, per setting: mean with its 95 % interval over seeds (bars) and each seed (grey dots).",
+        "At the final epoch, per setting: mean with its 95 % interval over seeds (bars, cut at the measure's "
+        "possible range) and each seed (grey dots).",
     )
 
 

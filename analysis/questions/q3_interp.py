@@ -49,10 +49,12 @@ def answer_figure(settings, rows: list[ClaimRow], figs) -> Figure | None:
     if not keys:
         return None
     panels = {registry.name(k): numbers.seed_lists(settings, k) for k in keys}
-    path = figures.with_intervals(panels, [st.label for st in settings], figs / "answer_q3.png")
+    bounds = {registry.name(k): registry.bounds(k) for k in keys}
+    path = figures.with_intervals(panels, [st.label for st in settings], figs / "answer_q3.png", bounds)
     return Figure(
         path,
-        "At the final epoch, per setting: mean with its 95 % interval over seeds (bars) and each seed (grey dots).",
+        "At the final epoch, per setting: mean with its 95 % interval over seeds (bars, cut at the measure's "
+        "possible range) and each seed (grey dots).",
     )
 
 

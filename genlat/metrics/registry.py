@@ -42,11 +42,17 @@ class Metric:
     headline: bool = False  # its differences between settings are tested against seed noise (Q1's findings)
     plotted: tuple[str, ...] = ()  # the questions whose metric panels plot it: q1 against zn, q2 against epoch, q3
     series: bool = False  # a column of the W&B epoch-series table (genlat/tracking.py)
+    floor: float | None = None  # the lowest value it can take (a distance, a count: 0); shares are 0 to 1 anyway
 
     @property
     def direction(self) -> str | None:
         """'min' when lower is better, 'max' when higher is, None when no side is."""
         return {LOWER: "min", HIGHER: "max"}.get(self.better)
+
+    @property
+    def bounds(self) -> tuple[float | None, float | None]:
+        """The range its values can take, (lowest, highest), None where open: a figure's interval stops there."""
+        return (0.0, 1.0) if self.unit == "share" else (self.floor, None)
 
     @property
     def titled(self) -> str:
@@ -59,7 +65,9 @@ class Metric:
 
 
 # Families: keys with a shared prefix; the rest of the key names the member.
-INTERP_CV = Metric("eval/interp_cv_", "unevenness of the morph (step-size CV), ", LOWER, LATENT, plotted=("q3",))
+INTERP_CV = Metric(
+    "eval/interp_cv_", "unevenness of the morph (step-size CV), ", LOWER, LATENT, plotted=("q3",), floor=0.0
+)
 FAMILIES = (
     INTERP_CV,
     Metric("eval/interp_peak_", "largest morph step against the mean, ", LOWER, LATENT, "× the mean step"),
@@ -72,7 +80,17 @@ FAMILIES = (
 OVERVIEW = ("q1", "q2")  # plotted against zn (Q1) and against epoch (Q2)
 METRICS = (
     # The quality of the generator, then the claims' measures, in the order the report lists them.
-    Metric("eval/fd", "Fréchet distance", LOWER, QUALITY, first=True, headline=True, plotted=OVERVIEW, series=True),
+    Metric(
+        "eval/fd",
+        "Fréchet distance",
+        LOWER,
+        QUALITY,
+        first=True,
+        headline=True,
+        plotted=OVERVIEW,
+        series=True,
+        floor=0.0,
+    ),
     Metric("eval/kid", "kernel inception distance", LOWER, QUALITY, first=True, plotted=OVERVIEW, series=True),
     Metric(
         "eval/precision",
@@ -86,7 +104,16 @@ METRICS = (
         series=True,
     ),
     Metric("eval/recall", "recall", HIGHER, QUALITY, "share", first=True, headline=True, plotted=OVERVIEW, series=True),
-    Metric("eval/ppl", "perceptual path length", LOWER, LATENT, first=True, plotted=(*OVERVIEW, "q3"), series=True),
+    Metric(
+        "eval/ppl",
+        "perceptual path length",
+        LOWER,
+        LATENT,
+        first=True,
+        plotted=(*OVERVIEW, "q3"),
+        series=True,
+        floor=0.0,
+    ),
     Metric(
         "eval/coverage_kl_mean",
         "factor coverage gap (KL)",
@@ -97,7 +124,15 @@ METRICS = (
         first=True,
         plotted=OVERVIEW,
     ),
-    Metric("eval/detail_hf_ratio", "fine detail against real (1 = like real)", None, CLAIM, "× real", headline=True),
+    Metric(
+        "eval/detail_hf_ratio",
+        "fine detail against real (1 = like real)",
+        None,
+        CLAIM,
+        "× real",
+        headline=True,
+        floor=0.0,
+    ),
     Metric("eval/fragmented_share", "share of images in 2+ pieces", None, CLAIM, "share", SHAPES, headline=True),
     Metric(
         "eval/jacobian_dims90",
@@ -130,6 +165,7 @@ METRICS = (
         "changes per path",
         SHAPES,
         headline=True,
+        floor=0.0,
     ),
     Metric(
         "eval/class_flips_lerp",
@@ -139,6 +175,7 @@ METRICS = (
         "changes per path",
         SHAPES,
         headline=True,
+        floor=0.0,
     ),
     INTERP_CV.member("slerp", first=True, headline=True),
     INTERP_CV.member("lerp", first=True, headline=True),
@@ -207,6 +244,10 @@ def name(key: str) -> str:
 
 def titled(key: str) -> str:
     return metric(key).titled
+
+
+def bounds(key: str) -> tuple[float | None, float | None]:
+    return metric(key).bounds
 
 
 def direction(key: str) -> str | None:
