@@ -58,9 +58,12 @@ def main():
         run.log({"interpolation": wandb.Table(columns=["epoch", "method", "pair", "panel"], data=panels)})
         run.summary["eval/fd"] = 12.5
     if mode == "stop":  # go on logging until the server's stop request interrupts the main thread
-        for i in range(600):
+        # wandb's stop checker polls every 15 s and interrupts only once: 100 s give it 7 polls (one CI run
+        # saw none reach the script in 60 s), and a log every 0.25 s keeps the main thread in sleep, where
+        # the interrupt cannot land inside wandb's own code
+        for i in range(400):
             run.log({"epoch": first + 3 + i})
-            time.sleep(0.1)
+            time.sleep(0.25)
     if mode == "preempt-kill":  # hold (the stream open) until the test says go
         while not os.path.exists(os.environ["GO_FILE"]):
             time.sleep(0.05)
