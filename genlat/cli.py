@@ -80,9 +80,10 @@ def parse_args(argv: list[str] | None, prog: str = "train.py") -> TrainConfig:
 @entry_point
 def train_main(argv: list[str], prog: str = "train.py") -> int:
     """`python train.py …`, `accelerate launch train.py …` and `genlat train …` all land here."""
-    from genlat.interrupts import Deferred
+    from genlat.interrupts import Deferred, take_back_sigint
     from genlat.wandb_access import resolve_mode
 
+    take_back_sigint()  # started in the background: SIGINT arrives ignored, and a W&B stop with it
     cfg = parse_args(argv, prog=prog)
     resolve_mode()  # a misspelt WANDB_MODE is refused now, not after the run folder exists
     with Deferred() as start:  # a Ctrl-C now is acted on after the imports, never inside one

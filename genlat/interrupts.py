@@ -17,6 +17,14 @@ from contextlib import contextmanager
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
+def take_back_sigint() -> None:
+    """A process a shell starts in the background (`cmd &` in a script, nohup jobs, some CI runners)
+    inherits SIGINT ignored, and Python then keeps it ignored: W&B's stop request (an interrupt of the
+    main thread) and genlat's own stop would never arrive. Python's handler comes back."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 class StopRequested(KeyboardInterrupt):
     """SIGINT/SIGTERM inside `Deferred.prompt()`: the command ends as preempted (exit 75). A
     KeyboardInterrupt, so `except Exception` in a library cannot swallow it."""

@@ -32,7 +32,9 @@ WANDB = str(Path(sys.executable).parent / "wandb")  # the CLI, as a user runs it
 # config, summary).
 CHILD = r"""
 import json, os, sys, time, wandb
+from genlat.interrupts import take_back_sigint
 run_id, mode, first, png_a, png_b = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
+take_back_sigint()  # as train.py does: a test run started in the background inherits SIGINT ignored
 
 
 def main():
@@ -58,12 +60,9 @@ def main():
         run.log({"interpolation": wandb.Table(columns=["epoch", "method", "pair", "panel"], data=panels)})
         run.summary["eval/fd"] = 12.5
     if mode == "stop":  # go on logging until the server's stop request interrupts the main thread
-        # wandb's stop checker polls every 15 s and interrupts only once: 100 s give it 7 polls (one CI run
-        # saw none reach the script in 60 s), and a log every 0.25 s keeps the main thread in sleep, where
-        # the interrupt cannot land inside wandb's own code
-        for i in range(400):
+        for i in range(600):
             run.log({"epoch": first + 3 + i})
-            time.sleep(0.25)
+            time.sleep(0.1)
     if mode == "preempt-kill":  # hold (the stream open) until the test says go
         while not os.path.exists(os.environ["GO_FILE"]):
             time.sleep(0.05)
